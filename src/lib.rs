@@ -1,0 +1,21 @@
+//! etna-auth: log in to the ETNA Trader / AutoShares brokerage API
+//! (`POST {base}/token`), single-factor or with a security PIN and/or a
+//! verification code, from Rust or through the C ABI in [`capi`].
+//!
+//! - [`protocol`]: the pure protocol (headers, answer classification), no I/O.
+//! - [`transport`]: one HTTP exchange (ureq, rustls, deadline, body cap).
+//! - [`session`]: the login state machine.
+//! - [`capi`]: the `extern "C"` functions behind `include/etna_auth.h`.
+//! - `sandbox` (feature `sandbox`, default): an emulator of the endpoint.
+
+pub mod capi;
+pub mod error;
+pub mod protocol;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod secret;
+pub mod session;
+pub mod transport;
+
+pub use error::{Error, Status};
+pub use session::{Session, Step};

@@ -1,0 +1,227 @@
+//! Status codes and the one error type of the library.
+//!
+//! Every failure carries a [`Status`] (the integer the C ABI returns) and a
+//! one-line message for a person. Messages are built only from text that is
+//! safe to show: the library's own words and quotes from the server that went
+//! through [`quote`]. Callers' secrets are never put in a message.
+
+use std::fmt;
+
+/// The outcome codes of the C ABI, one per thing a caller may want to handle
+/// differently. The numbers are part of the ABI and never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Status {
+    Ok = 0,
+    NeedPin = 1,
+    NeedCode = 2,
+    Argument = -1,
+    State = -2,
+    AppKey = -3,
+    Credentials = -4,
+    Rejected = -5,
+    Network = -6,
+    Timeout = -7,
+    Protocol = -8,
+    Server = -9,
+    Io = -10,
+    Tls = -11,
+    Internal = -99,
+}
+
+impl Status {
+    /// Every status, in ABI order (tests and bindings walk this list).
+    pub const ALL: [Status; 15] = [
+        Status::Ok,
+        Status::NeedPin,
+        Status::NeedCode,
+        Status::Argument,
+        Status::State,
+        Status::AppKey,
+        Status::Credentials,
+        Status::Rejected,
+        Status::Network,
+        Status::Timeout,
+        Status::Protocol,
+        Status::Server,
+        Status::Io,
+        Status::Tls,
+        Status::Internal,
+    ];
+
+    /// The integer returned through the C ABI.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The status for an integer code, if it is one.
+    pub fn from_code(code: i32) -> Option<Status> {
+        Status::ALL.iter().copied().find(|s| s.code() == code)
+    }
+
+    /// The constant's name and a short description, NUL-terminated so the C
+    /// ABI can hand it out as a static string.
+    pub fn describe_c(self) -> &'static std::ffi::CStr {
+        match self {
+            Status::Ok => c"ETNA_OK: success",
+            Status::NeedPin => c"ETNA_NEED_PIN: the server asks for the security PIN",
+            Status::NeedCode => {
+                c"ETNA_NEED_CODE: the server asks for the verification code sent by email or SMS"
+            }
+            Status::Argument => c"ETNA_ERR_ARGUMENT: invalid argument; nothing was sent",
+            Status::State => c"ETNA_ERR_STATE: the call is not valid now; nothing was sent",
+            Status::AppKey => c"ETNA_ERR_APP_KEY: the server does not know the application key",
+            Status::Credentials => c"ETNA_ERR_CREDENTIALS: wrong user name or password",
+            Status::Rejected => c"ETNA_ERR_REJECTED: the server ended the login (factor refused)",
+            Status::Network => {
+                c"ETNA_ERR_NETWORK: network failure (DNS, connect, reset, truncated)"
+            }
+            Status::Timeout => c"ETNA_ERR_TIMEOUT: the exchange did not finish within the deadline",
+            Status::Protocol => c"ETNA_ERR_PROTOCOL: the server's answer was not understood",
+            Status::Server => c"ETNA_ERR_SERVER: server error (HTTP 5xx or 429)",
+            Status::Io => c"ETNA_ERR_IO: local file error",
+            Status::Tls => {
+                c"ETNA_ERR_TLS: TLS failure (untrusted certificate, name mismatch, handshake)"
+            }
+            Status::Internal => c"ETNA_ERR_INTERNAL: internal error in etna-auth (a bug)",
+        }
+    }
+
+    /// [`Status::describe_c`] as a Rust string.
+    pub fn describe(self) -> &'static str {
+        // The descriptions are ASCII literals, so this cannot fail.
+        self.describe_c().to_str().unwrap_or("")
+    }
+
+    /// Network trouble that leaves a login resumable: the caller may repeat
+    /// the same step.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Status::Network | Status::Timeout | Status::Server)
+    }
+}
+
+/// An error: a status and a message that is safe to show (one line, no secrets).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    status: Status,
+    message: String,
+}
+
+impl Error {
+    /// An error with a message. The message must not contain secrets; quote
+    /// anything from the server with [`quote`].
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn argument(message: impl Into<String>) -> Error {
+        Error::new(Status::Argument, message)
+    }
+
+    pub fn state(message: impl Into<String>) -> Error {
+        Error::new(Status::State, message)
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({:?}: {})", self.status, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// How much of a server's text a message quotes.
+const QUOTE_LIMIT: usize = 200;
+
+/// Quotes text from the server for a message: in double quotes, on one line
+/// (control characters and quotes escaped), cut to about 200 characters.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(QUOTE_LIMIT) + 8);
+    out.push('"');
+    for (count, c) in text.chars().enumerate() {
+        if count == QUOTE_LIMIT {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Other C0/C1 controls and the Unicode line/paragraph separators
+            // would break the one-line promise or a terminal.
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// [`quote`] for bytes that may not be UTF-8 (a body that is not JSON).
+pub fn quote_bytes(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(QUOTE_LIMIT * 4)];
+    quote(&String::from_utf8_lossy(cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_abi_numbers_and_round_trip() {
+        let expected = [0, 1, 2, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -99];
+        let codes: Vec<i32> = Status::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(codes, expected);
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+        }
+        assert_eq!(Status::from_code(3), None);
+    }
+
+    #[test]
+    fn descriptions_are_distinct_and_named() {
+        let mut seen = std::collections::HashSet::new();
+        for s in Status::ALL {
+            let d = s.describe();
+            assert!(d.starts_with("ETNA_"), "{d}");
+            assert!(seen.insert(d), "duplicate description {d}");
+        }
+    }
+
+    #[test]
+    fn quote_is_one_line_and_short() {
+        assert_eq!(quote("Invalid pin"), "\"Invalid pin\"");
+        assert_eq!(
+            quote("a\r\nb\t\"c\"\u{0}"),
+            "\"a\\r\\nb\\t\\\"c\\\"\\u{0}\""
+        );
+        let long = "x".repeat(1000);
+        let q = quote(&long);
+        assert!(q.len() < 210, "{}", q.len());
+        assert!(q.ends_with("...\""));
+        assert!(!quote("a\u{2028}b\u{85}").contains('\u{2028}'));
+        assert_eq!(quote_bytes(b"\xffok"), "\"\u{fffd}ok\"");
+    }
+}

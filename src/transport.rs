@@ -1,0 +1,485 @@
+//! One HTTP exchange: `POST` the token URL with some headers and read the
+//! answer, within a deadline, over a kept-alive connection, with TLS from a
+//! configuration shared by the whole process.
+//!
+//! Built on ureq with three parts of our own:
+//! - a resolver that never starts a thread (ureq's default one starts a thread
+//!   per lookup when a timeout is set, even for an IP address) and sends
+//!   `localhost` to loopback addresses only;
+//! - a TLS connector that uses one shared rustls `ClientConfig` per trust
+//!   source (the OS store once per process, or a CA file), instead of building
+//!   one per session;
+//! - the mapping of every ureq error to one [`Status`].
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use once_cell::sync::OnceCell;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::time::{Duration as UreqDuration, Instant as UreqInstant};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, TcpConnector,
+    Transport as UreqTransport, TransportAdapter,
+};
+use ureq::Agent;
+use zeroize::Zeroizing;
+
+use crate::error::{quote, Error, Status};
+use crate::protocol::{Header, MAX_BODY_BYTES};
+
+/// The default deadline of one exchange.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Buffer sizes: answers are small JSON documents, and ureq's 128 KiB
+/// defaults would dominate the memory of a small client.
+const INPUT_BUFFER: usize = 16 * 1024;
+const OUTPUT_BUFFER: usize = 8 * 1024;
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// What a session trusts for `https`.
+#[derive(Clone)]
+pub enum Trust {
+    /// The operating system's trust store (loaded once per process).
+    System,
+    /// Exactly the certificates of a CA file.
+    CaFile(Arc<ClientConfig>),
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trust::System => f.write_str("Trust::System"),
+            Trust::CaFile(_) => f.write_str("Trust::CaFile"),
+        }
+    }
+}
+
+impl Trust {
+    /// Trust exactly the certificates in a PEM file. Files with the same
+    /// certificates share one TLS configuration.
+    pub fn from_ca_file(path: &Path) -> Result<Trust, Error> {
+        let shown = quote(&path.display().to_string());
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::new(Status::Io, format!("cannot read the CA file {shown}: {e}")))?;
+        let mut ders = Vec::new();
+        for item in CertificateDer::pem_slice_iter(&pem) {
+            match item {
+                Ok(der) => ders.push(der),
+                Err(e) => {
+                    return Err(Error::argument(format!(
+                        "the CA file {shown} is not valid PEM: {e}"
+                    )))
+                }
+            }
+        }
+        if ders.is_empty() {
+            return Err(Error::argument(format!(
+                "the CA file {shown} holds no certificate (expected PEM \"BEGIN CERTIFICATE\" blocks)"
+            )));
+        }
+        shared_ca_config(ders).map(Trust::CaFile)
+    }
+
+    fn client_config(&self) -> Result<Arc<ClientConfig>, Error> {
+        match self {
+            Trust::System => system_config(),
+            Trust::CaFile(config) => Ok(config.clone()),
+        }
+    }
+}
+
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    static PROVIDER: OnceCell<Arc<rustls::crypto::CryptoProvider>> = OnceCell::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+fn client_config(roots: RootCertStore) -> Result<Arc<ClientConfig>, Error> {
+    let config = ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::new(Status::Tls, format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The TLS configuration over the OS trust store, built on first use and
+/// kept for the life of the process (like curl and OpenSSL, it honours
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR`).
+fn system_config() -> Result<Arc<ClientConfig>, Error> {
+    static SYSTEM: OnceCell<Result<Arc<ClientConfig>, Error>> = OnceCell::new();
+    SYSTEM
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            let mut roots = RootCertStore::empty();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(Error::new(
+                    Status::Tls,
+                    "no trusted root certificate was found in the operating system's trust store \
+                     (install ca-certificates, or set SSL_CERT_FILE), or call etna_set_ca_file \
+                     with the CA that signed the server's certificate",
+                ));
+            }
+            client_config(roots)
+        })
+        .clone()
+}
+
+/// One configuration per set of CA certificates, shared while any session
+/// uses it.
+fn shared_ca_config(ders: Vec<CertificateDer<'static>>) -> Result<Arc<ClientConfig>, Error> {
+    static CACHE: OnceCell<Mutex<HashMap<Vec<u8>, Weak<ClientConfig>>>> = OnceCell::new();
+    let key: Vec<u8> = ders
+        .iter()
+        .flat_map(|d| d.as_ref().iter().copied())
+        .collect();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(config) = cache.get(&key).and_then(Weak::upgrade) {
+        return Ok(config);
+    }
+    let mut roots = RootCertStore::empty();
+    for der in ders {
+        roots.add(der).map_err(|e| {
+            Error::argument(format!(
+                "the CA file holds a certificate that cannot be used: {e}"
+            ))
+        })?;
+    }
+    let config = client_config(roots)?;
+    cache.retain(|_, weak| weak.strong_count() > 0);
+    cache.insert(key, Arc::downgrade(&config));
+    Ok(config)
+}
+
+/// One answer as read off the wire.
+pub struct Reply {
+    pub status: u16,
+    pub location: Option<String>,
+    /// Wiped when dropped: it may hold a token.
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+/// A session's HTTP client: one keep-alive connection, reused across the
+/// steps of a login.
+pub struct Transport {
+    agent: Agent,
+    timeout: Duration,
+    trust: Trust,
+}
+
+impl Transport {
+    pub fn new(timeout: Duration, trust: Trust) -> Transport {
+        Transport {
+            agent: build_agent(timeout, trust.clone()),
+            timeout,
+            trust,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Changes the deadline (drops the kept-alive connection).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        *self = Transport::new(timeout, self.trust.clone());
+    }
+
+    /// Changes what `https` trusts (drops the kept-alive connection).
+    pub fn set_trust(&mut self, trust: Trust) {
+        *self = Transport::new(self.timeout, trust);
+    }
+
+    /// Sends `POST url` with the given headers and an empty body, and reads
+    /// the answer (at most [`MAX_BODY_BYTES`] of body), all within the
+    /// deadline.
+    pub fn post(&self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
+        let started = std::time::Instant::now();
+        let deadline_passed = || started.elapsed() >= self.timeout;
+        let mut request = self.agent.post(url);
+        for (name, value) in headers {
+            // header_raw keeps the documented casing (Et-App-Key, ...).
+            request = request.header_raw(name, value.as_bytes());
+        }
+        let mut response = request
+            .send_empty()
+            .map_err(|e| describe(e, deadline_passed(), self.timeout))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_vec()
+            .map_err(|e| describe(e, deadline_passed(), self.timeout))?;
+        Ok(Reply {
+            status,
+            location,
+            body: Zeroizing::new(body),
+        })
+    }
+}
+
+fn build_agent(timeout: Duration, trust: Trust) -> Agent {
+    let config = Config::builder()
+        .http_status_as_error(false)
+        // Redirects are answered as protocol errors: credentials must not go
+        // to another host. No proxy in this version: the proxy variables of
+        // the environment are ignored.
+        .max_redirects(0)
+        .proxy(None)
+        .user_agent(concat!("etna-auth/", env!("CARGO_PKG_VERSION")))
+        .accept("application/json")
+        .timeout_global(Some(timeout))
+        .max_response_header_size(MAX_HEADER_BYTES)
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .max_idle_connections(1)
+        .max_idle_connections_per_host(1)
+        .build();
+    let connector = ().chain(TcpConnector::default()).chain(TlsConnector { trust });
+    Agent::with_parts(config, connector, DirectResolver)
+}
+
+/// Turns a ureq error into our status and a message that names the cause.
+fn describe(error: ureq::Error, deadline_passed: bool, timeout: Duration) -> Error {
+    let timed_out = || {
+        Error::new(
+            Status::Timeout,
+            format!(
+                "no complete answer from the server within {} ms (the deadline for the whole exchange)",
+                timeout.as_millis()
+            ),
+        )
+    };
+    let network = |what: String| Error::new(Status::Network, what);
+    match error {
+        ureq::Error::Other(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => network(format!("connection failed: {}", quote(&other.to_string()))),
+        },
+        ureq::Error::Timeout(_) => timed_out(),
+        ureq::Error::Io(io) => {
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return tls_error(tls);
+            }
+            match io.kind() {
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => timed_out(),
+                _ if deadline_passed => timed_out(),
+                std::io::ErrorKind::UnexpectedEof => network(
+                    "the server closed the connection before the answer was complete".into(),
+                ),
+                _ => network(format!("network error: {}", quote(&io.to_string()))),
+            }
+        }
+        _ if deadline_passed => timed_out(),
+        ureq::Error::HostNotFound => network("the server's host name could not be resolved".into()),
+        ureq::Error::ConnectionFailed => network("could not connect to the server".into()),
+        ureq::Error::BodyStalled => network("the server stopped sending the answer".into()),
+        ureq::Error::Rustls(tls) => tls_error(&tls),
+        ureq::Error::Tls(what) => Error::new(Status::Tls, format!("TLS failure: {what}")),
+        ureq::Error::BodyExceedsLimit(_) => Error::new(
+            Status::Protocol,
+            format!(
+                "the server's answer is larger than {} KiB",
+                MAX_BODY_BYTES / 1024
+            ),
+        ),
+        ureq::Error::LargeResponseHeader(_, _) => Error::new(
+            Status::Protocol,
+            format!(
+                "the server's answer headers are larger than {} KiB",
+                MAX_HEADER_BYTES / 1024
+            ),
+        ),
+        ureq::Error::Protocol(p) => Error::new(
+            Status::Protocol,
+            format!(
+                "the server's answer is not valid HTTP/1.1: {}",
+                quote(&p.to_string())
+            ),
+        ),
+        other => Error::new(
+            Status::Protocol,
+            format!(
+                "the exchange with the server failed: {}",
+                quote(&other.to_string())
+            ),
+        ),
+    }
+}
+
+fn tls_error(error: &rustls::Error) -> Error {
+    let hint = match error {
+        rustls::Error::InvalidCertificate(_) => {
+            " (if the server uses a private CA, give it with etna_set_ca_file)"
+        }
+        _ => "",
+    };
+    Error::new(
+        Status::Tls,
+        format!("TLS failure: {}{hint}", quote(&error.to_string())),
+    )
+}
+
+/// Resolves without starting a thread: an IP address is used as is,
+/// `localhost` means the loopback addresses only (never DNS, which could
+/// point it elsewhere), and any other name goes through the system resolver.
+#[derive(Debug)]
+struct DirectResolver;
+
+impl Resolver for DirectResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
+        let default_port = if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        let port = authority.port_u16().unwrap_or(default_port);
+        let host = bare_host(authority.host());
+        let mut addrs = self.empty();
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            addrs.push(SocketAddr::new(ip, port));
+        } else if host.eq_ignore_ascii_case("localhost") {
+            addrs.push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+            addrs.push(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port));
+        } else {
+            for addr in (host, port).to_socket_addrs()?.take(8) {
+                addrs.push(addr);
+            }
+        }
+        if addrs.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(addrs)
+    }
+}
+
+/// A URL host without the brackets of an IPv6 literal.
+fn bare_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Wraps the TCP transport in TLS for `https`, with the session's shared
+/// rustls configuration.
+#[derive(Debug)]
+struct TlsConnector {
+    trust: Trust,
+}
+
+impl<In: UreqTransport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let ours = |e: Error| ureq::Error::Other(Box::new(e));
+        let config = self.trust.client_config().map_err(ours)?;
+        let host = details
+            .uri
+            .authority()
+            .map(|a| bare_host(a.host()))
+            .unwrap_or("");
+        let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            ours(Error::new(
+                Status::Tls,
+                format!("{} is not a valid TLS server name", quote(host)),
+            ))
+        })?;
+        let mut conn = ClientConnection::new(config, name)?;
+        let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        socket.set_timeout(remaining(details));
+        conn.complete_io(&mut socket)?;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(INPUT_BUFFER, OUTPUT_BUFFER),
+            stream: StreamOwned::new(conn, socket),
+        })))
+    }
+}
+
+/// The connect budget left after the TCP connect, so that the handshake
+/// cannot extend the deadline.
+fn remaining(details: &ConnectionDetails) -> NextTimeout {
+    let mut timeout = details.timeout;
+    if let (UreqInstant::Exact(now), UreqInstant::Exact(start), UreqDuration::Exact(after)) =
+        ((details.current_time)(), details.now, timeout.after)
+    {
+        timeout.after =
+            UreqDuration::Exact(after.saturating_sub(now.saturating_duration_since(start)));
+    }
+    timeout
+}
+
+/// TLS over the TCP transport (as ureq's own rustls transport).
+struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsTransport")
+    }
+}
+
+impl UreqTransport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
