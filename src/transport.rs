@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Buffer sizes: answers are small JSON documents, and ureq's 128 KiB
 /// defaults would dominate the memory of a small client.
-const INPUT_BUFFER: usize = 16 * 1024;
+const INPUT_BUFFER: usize = 32 * 1024;
 const OUTPUT_BUFFER: usize = 8 * 1024;
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -179,14 +180,18 @@ pub struct Transport {
     agent: Agent,
     timeout: Duration,
     trust: Trust,
+    /// New connections made so far, to tell a reused one from a fresh one.
+    connects: Arc<AtomicU64>,
 }
 
 impl Transport {
     pub fn new(timeout: Duration, trust: Trust) -> Transport {
+        let connects = Arc::new(AtomicU64::new(0));
         Transport {
-            agent: build_agent(timeout, trust.clone()),
+            agent: build_agent(timeout, trust.clone(), connects.clone()),
             timeout,
             trust,
+            connects,
         }
     }
 
@@ -210,14 +215,25 @@ impl Transport {
     pub fn post(&self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
         let started = std::time::Instant::now();
         let deadline_passed = || started.elapsed() >= self.timeout;
-        let mut request = self.agent.post(url);
-        for (name, value) in headers {
-            // header_raw keeps the documented casing (Et-App-Key, ...).
-            request = request.header_raw(name, value.as_bytes());
+        let send = || {
+            let mut request = self.agent.post(url);
+            for (name, value) in headers {
+                // header_raw keeps the documented casing (Et-App-Key, ...).
+                request = request.header_raw(name, value.as_bytes());
+            }
+            request.send_empty()
+        };
+        let connects_before = self.connects.load(Ordering::Relaxed);
+        let mut sent = send();
+        // A kept-alive connection the server closed while idle fails before
+        // any answer arrives; like curl, try once more on a fresh connection.
+        // Never when the connection was new: that failure is the server's.
+        if let Err(e) = &sent {
+            if self.connects.load(Ordering::Relaxed) == connects_before && is_dead_connection(e) {
+                sent = send();
+            }
         }
-        let mut response = request
-            .send_empty()
-            .map_err(|e| describe(e, deadline_passed(), self.timeout))?;
+        let mut response = sent.map_err(|e| describe(e, deadline_passed(), self.timeout))?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -237,7 +253,15 @@ impl Transport {
     }
 }
 
-fn build_agent(timeout: Duration, trust: Trust) -> Agent {
+/// An error that means the connection was dead before the request got an
+/// answer: closed or reset by the peer.
+fn is_dead_connection(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(error, ureq::Error::Io(io)
+        if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
+}
+
+fn build_agent(timeout: Duration, trust: Trust, connects: Arc<AtomicU64>) -> Agent {
     let config = Config::builder()
         .http_status_as_error(false)
         // Redirects are answered as protocol errors: credentials must not go
@@ -254,7 +278,7 @@ fn build_agent(timeout: Duration, trust: Trust) -> Agent {
         .max_idle_connections(1)
         .max_idle_connections_per_host(1)
         .build();
-    let connector = ().chain(TcpConnector::default()).chain(TlsConnector { trust });
+    let connector = ().chain(TcpConnector::default()).chain(TlsConnector { trust, connects });
     Agent::with_parts(config, connector, DirectResolver)
 }
 
@@ -386,10 +410,11 @@ fn bare_host(host: &str) -> &str {
 }
 
 /// Wraps the TCP transport in TLS for `https`, with the session's shared
-/// rustls configuration.
+/// rustls configuration. It sees every new connection, so it counts them.
 #[derive(Debug)]
 struct TlsConnector {
     trust: Trust,
+    connects: Arc<AtomicU64>,
 }
 
 impl<In: UreqTransport> Connector<In> for TlsConnector {
@@ -403,6 +428,7 @@ impl<In: UreqTransport> Connector<In> for TlsConnector {
         let Some(transport) = chained else {
             return Ok(None);
         };
+        self.connects.fetch_add(1, Ordering::Relaxed);
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }

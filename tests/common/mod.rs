@@ -1,0 +1,248 @@
+//! Shared by the integration tests: thin safe wrappers over the C ABI (the
+//! tests exercise the real `extern "C"` functions) and a scriptable hostile
+//! HTTP server on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::ffi::{CStr, CString};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use etna_auth::capi::*;
+
+pub fn c(s: &str) -> CString {
+    CString::new(s).expect("no NUL in test strings")
+}
+
+pub fn last_error() -> String {
+    unsafe { CStr::from_ptr(etna_last_error()) }
+        .to_str()
+        .expect("last error is UTF-8")
+        .to_owned()
+}
+
+/// A session handle, freed on drop.
+pub struct S(pub *mut EtnaSession);
+
+unsafe impl Send for S {}
+unsafe impl Sync for S {}
+
+impl S {
+    pub fn new(url: &str, key: &str) -> S {
+        let p = unsafe { etna_new(c(url).as_ptr(), c(key).as_ptr()) };
+        assert!(!p.is_null(), "etna_new({url}) failed: {}", last_error());
+        assert_eq!(last_error(), "");
+        S(p)
+    }
+    pub fn begin(&self, user: &str, password: &str) -> i32 {
+        unsafe { etna_begin_auth(self.0, c(user).as_ptr(), c(password).as_ptr()) }
+    }
+    pub fn pin(&self, pin: &str) -> i32 {
+        unsafe { etna_supply_pin(self.0, c(pin).as_ptr()) }
+    }
+    pub fn code(&self, code: &str) -> i32 {
+        unsafe { etna_supply_code(self.0, c(code).as_ptr()) }
+    }
+    pub fn timeout_ms(&self, ms: u32) -> i32 {
+        unsafe { etna_set_timeout_ms(self.0, ms) }
+    }
+    pub fn ca_file(&self, path: &str) -> i32 {
+        unsafe { etna_set_ca_file(self.0, c(path).as_ptr()) }
+    }
+    pub fn token(&self) -> Result<String, i32> {
+        let n = unsafe { etna_get_token(self.0, std::ptr::null_mut(), 0) };
+        if n < 0 {
+            return Err(n);
+        }
+        let mut buf = vec![0u8; n as usize + 1];
+        let m = unsafe { etna_get_token(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+        assert_eq!(m, n);
+        assert_eq!(buf[n as usize], 0);
+        buf.pop();
+        Ok(String::from_utf8(buf).expect("token is ASCII"))
+    }
+    pub fn expires_at(&self) -> i64 {
+        unsafe { etna_token_expires_at(self.0) }
+    }
+}
+
+impl Drop for S {
+    fn drop(&mut self) {
+        unsafe { etna_free(self.0) }
+    }
+}
+
+/// The embedded sandbox, stopped on drop.
+#[cfg(feature = "sandbox")]
+pub struct Sbx(pub *mut EtnaSandbox);
+
+#[cfg(feature = "sandbox")]
+impl Sbx {
+    pub fn start(config: Option<&str>) -> Sbx {
+        let json = config.map(c);
+        let p =
+            unsafe { etna_sandbox_start(json.as_ref().map_or(std::ptr::null(), |j| j.as_ptr())) };
+        assert!(!p.is_null(), "sandbox: {}", last_error());
+        Sbx(p)
+    }
+    pub fn url(&self) -> String {
+        unsafe { CStr::from_ptr(etna_sandbox_url(self.0)) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+    pub fn key(&self) -> String {
+        unsafe { CStr::from_ptr(etna_sandbox_app_key(self.0)) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+    pub fn requests(&self) -> u64 {
+        unsafe { etna_sandbox_request_count(self.0) }
+    }
+    pub fn connections(&self) -> u64 {
+        unsafe { etna_sandbox_connection_count(self.0) }
+    }
+    pub fn session(&self) -> S {
+        S::new(&self.url(), &self.key())
+    }
+}
+
+#[cfg(feature = "sandbox")]
+impl Drop for Sbx {
+    fn drop(&mut self) {
+        unsafe { etna_sandbox_stop(self.0) }
+    }
+}
+
+/// What a hostile server's script does after answering.
+pub enum After {
+    KeepAlive,
+    Close,
+}
+
+/// A plain HTTP answer with a correct Content-Length.
+pub fn http(status: u16, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Closes a socket with an RST instead of a FIN (SO_LINGER with timeout 0).
+pub fn reset(stream: TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(stream);
+}
+
+type Script = dyn Fn(usize, &str, &mut TcpStream) -> After + Send + Sync;
+
+/// A scripted server on 127.0.0.1: for each request (numbered from 0 across
+/// connections) it reads the request head and runs the script.
+pub struct Hostile {
+    pub base_url: String,
+    pub connections: Arc<AtomicUsize>,
+    pub requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+impl Hostile {
+    pub fn start(
+        script: impl Fn(usize, &str, &mut TcpStream) -> After + Send + Sync + 'static,
+    ) -> Hostile {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let script: Arc<Script> = Arc::new(script);
+        {
+            let (connections, requests, stop) =
+                (connections.clone(), requests.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(mut stream) = stream else { continue };
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let (requests, script) = (requests.clone(), script.clone());
+                    thread::spawn(move || {
+                        stream.set_read_timeout(Some(Duration::from_secs(20))).ok();
+                        loop {
+                            let Some(head) = read_head(&mut stream) else {
+                                return;
+                            };
+                            let n = {
+                                let mut all = requests.lock().unwrap();
+                                all.push(head.clone());
+                                all.len() - 1
+                            };
+                            if let After::Close = script(n, &head, &mut stream) {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        Hostile {
+            base_url: format!("http://127.0.0.1:{port}/api"),
+            connections,
+            requests,
+            stop,
+            port,
+        }
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Reads up to the end of a request head; None at EOF or on error.
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+        if head.len() > 1 << 20 {
+            return None;
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Writes and ignores errors (the client may have gone).
+pub fn send(stream: &mut TcpStream, bytes: &[u8]) {
+    let _ = stream.write_all(bytes);
+    let _ = stream.flush();
+}
