@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The test command: builds everything and runs every suite on a fresh
+# machine, installing what it needs (valgrind; pytest and Mono through the
+# bindings' scripts). Runs every suite even when one fails, then prints a
+# total and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+logs=$(mktemp -d)
+failures=()
+
+step() { printf '\n==== %s\n' "$*"; }
+
+run_suite() { # name, command...
+    local name=$1; shift
+    step "$name"
+    if "$@" 2>&1 | tee "$logs/$name.log"; then :; else failures+=("$name"); fi
+}
+
+apt_install() { # packages...
+    if [ -z "${APT_UPDATED:-}" ]; then
+        apt-get update -qq >/dev/null 2>&1 || true
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+step "tools"
+command -v valgrind >/dev/null || apt_install valgrind
+command -v cc >/dev/null || apt_install gcc libc6-dev
+cargo --version && cc --version | head -1 && valgrind --version
+
+step "build (release) and header freshness"
+cargo build --release --all-targets || { echo "build failed"; exit 1; }
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    if ! git diff --quiet -- include/etna_auth.h || [ -n "$(git ls-files --others -- include/etna_auth.h)" ]; then
+        echo "include/etna_auth.h is stale: the build regenerated it. Commit the new header."
+        git --no-pager diff --stat -- include/etna_auth.h
+        failures+=("header")
+    else
+        echo "include/etna_auth.h matches a fresh generation"
+    fi
+fi
+
+run_suite rust-format cargo fmt --all -- --check
+run_suite rust-clippy cargo clippy --release --all-targets -- -D warnings
+run_suite rust-tests cargo test --release
+
+cbuild="$root/target/c-tests"
+mkdir -p "$cbuild"
+cflags=(-Wall -Wextra -Werror -std=c99 -O1 -g -I"$root/include")
+run_suite c-compile cc "${cflags[@]}" tests/c/test_flows.c -L"$root/target/release" -letna_auth -o "$cbuild/test_flows"
+run_suite c-static cc "${cflags[@]}" tests/c/test_flows.c "$root/target/release/libetna_auth.a" -lpthread -ldl -lm -o "$cbuild/test_flows_static"
+run_suite c-tests-static "$cbuild/test_flows_static"
+run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_flows"
+
+[ -f bindings/python/run_tests.sh ] && run_suite python bash bindings/python/run_tests.sh
+[ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
+
+# The total over every runner's own count.
+passed=0; failed=0
+add() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); }
+while read -r p f; do add "$p" "$f"; done < <(
+    cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
+while read -r p f; do add "$p" "$f"; done < <(
+    cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+if [ -f "$logs/python.log" ]; then
+    p=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' "$logs/python.log" | tail -1)
+    f=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' "$logs/python.log" | tail -1)
+    add "${p:-0}" "${f:-0}"
+fi
+rm -rf "$logs"
+
+step "summary"
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed suites: ${failures[*]}"
+    [ "$failed" -gt 0 ] || failed=${#failures[@]}
+fi
+echo "total: $passed passed, $failed failed"
+[ ${#failures[@]} -eq 0 ]
