@@ -94,8 +94,11 @@ fn a_machine_without_a_trust_store_gets_a_tls_error_naming_etna_set_ca_file() {
     std::fs::create_dir_all(&empty_dir).unwrap();
     let empty_file = empty_dir.join("none.pem");
     std::fs::write(&empty_file, "").unwrap();
+    // Something listens, so that the TLS stage is reached.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}/api", listener.local_addr().unwrap().port());
     let out = cli(
-        &["login", "--base-url", "https://127.0.0.1:9/api", "--app-key", "k", "--username", "u"],
+        &["login", "--base-url", &url, "--app-key", "k", "--username", "u"],
         &[
             ("ETNA_PASSWORD", "p"),
             ("SSL_CERT_FILE", empty_file.to_str().unwrap()),
