@@ -102,6 +102,16 @@
 #define ETNA_ERR_TLS -11
 
 /**
+ * etna_load_token(): no cached token valid long enough (none, expired, or no cache file).
+ */
+#define ETNA_ERR_NO_TOKEN -12
+
+/**
+ * The call was interrupted by etna_cancel() from another thread.
+ */
+#define ETNA_ERR_CANCELLED -13
+
+/**
  * An internal error (a bug in etna-auth, caught before it could cross into C).
  */
 #define ETNA_ERR_INTERNAL -99
@@ -137,8 +147,8 @@ extern "C" {
  *
  * The default timeout is 30000 ms, and https trusts the operating system's
  * trust store (loaded once per process through rustls-native-certs, which
- * honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL). No proxy is used:
- * the proxy environment variables are ignored.
+ * honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL). The proxy follows
+ * https_proxy / HTTPS_PROXY and NO_PROXY (see etna_set_proxy()).
  *
  * Returns a new session owned by the caller (release it with etna_free()),
  * or NULL with a message in etna_last_error() when an argument is NULL,
@@ -231,6 +241,91 @@ int etna_supply_code(EtnaSession *session, const char *code);
  * `session` is NULL or a live session; `buf` is NULL or writable for `len` bytes.
  */
 int etna_get_token(const EtnaSession *session, char *buf, size_t len);
+
+/**
+ * Uses the HTTP proxy at `proxy_url` ("http://host:port", optionally
+ * "http://user:password@host:port"); https goes through it with CONNECT, so
+ * the proxy sees only the TLS stream. NULL turns the proxy off.
+ *
+ * By default a session follows the environment as curl does: https_proxy
+ * (or HTTPS_PROXY), unless the host matches NO_PROXY (comma-separated
+ * names matching the host and its subdomains, IP addresses, or "*"). An
+ * environment value that is not an http:// proxy is ignored. A loopback
+ * server (127.0.0.0/8, ::1, localhost) is never reached through a proxy.
+ *
+ * Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
+ * whose scheme is not http. The string is copied.
+ *
+ * # Safety
+ * `session` is NULL or a live session; `proxy_url` is NULL or NUL-terminated.
+ */
+int etna_set_proxy(EtnaSession *session, const char *proxy_url);
+
+/**
+ * Interrupts the call in flight on this session (etna_begin_auth(),
+ * etna_supply_pin(), etna_supply_code()) from any thread: that call returns
+ * ETNA_ERR_CANCELLED at once, its connection is dropped, and the session
+ * keeps the step it had, as after a network error. The only call that does
+ * not wait for the session's lock.
+ *
+ * A connection being established (TCP connect) is interrupted when it
+ * completes or times out; a blocked send or receive, including the TLS
+ * handshake, at once.
+ *
+ * Returns ETNA_OK, also when nothing is in flight (then it does nothing).
+ *
+ * # Safety
+ * `session` is NULL or a live session (not being freed).
+ */
+int etna_cancel(EtnaSession *session);
+
+/**
+ * Saves this session's token in the token cache file at `path`: base URL,
+ * user name, token and expiry, as JSON. Entries are keyed by base URL
+ * (without trailing slash) and user name; other entries are kept, and
+ * expired ones dropped.
+ *
+ * The file is created with mode 0600 and replaced atomically (a temporary
+ * file in the same directory, fsync, rename); writers lock `<path>.lock`
+ * with flock, so concurrent saves from threads or processes lose nothing.
+ *
+ * Returns ETNA_OK; ETNA_ERR_STATE without a token; ETNA_ERR_IO for a file
+ * error, or a file that is corrupt, not an etna-auth token cache, or
+ * readable or writable by others (then the file is left untouched).
+ *
+ * # Safety
+ * `session` is NULL or a live session; `path` is NULL or NUL-terminated.
+ */
+int etna_save_token(const EtnaSession *session, const char *path);
+
+/**
+ * Loads the cached token of `username` for this session's base URL from the
+ * token cache file at `path`, if it stays valid for at least `min_valid_s`
+ * more seconds. Then the session holds it as after a login
+ * (etna_get_token(), etna_token_expires_at()); a login in progress ends.
+ *
+ * Returns ETNA_OK; ETNA_ERR_NO_TOKEN when there is no such entry, it
+ * expires too soon, or the file does not exist; ETNA_ERR_IO when the file
+ * cannot be read, is corrupt or not an etna-auth token cache, or is
+ * readable or writable by others (the message says why).
+ *
+ * # Safety
+ * `session` is NULL or a live session; the strings are NULL or NUL-terminated.
+ */
+int etna_load_token(EtnaSession *session,
+                    const char *path,
+                    const char *username,
+                    uint32_t min_valid_s);
+
+/**
+ * Removes the cached token of `username` at `base_url` from the token cache
+ * file at `path` (a logout). Returns ETNA_OK, also when there was no such
+ * entry or no file; ETNA_ERR_IO as for etna_save_token().
+ *
+ * # Safety
+ * The strings are NULL or NUL-terminated.
+ */
+int etna_forget_token(const char *path, const char *base_url, const char *username);
 
 /**
  * When the session token expires, in Unix seconds: the login time plus the

@@ -26,12 +26,14 @@ pub enum Status {
     Server = -9,
     Io = -10,
     Tls = -11,
+    NoToken = -12,
+    Cancelled = -13,
     Internal = -99,
 }
 
 impl Status {
     /// Every status, in ABI order (tests and bindings walk this list).
-    pub const ALL: [Status; 15] = [
+    pub const ALL: [Status; 17] = [
         Status::Ok,
         Status::NeedPin,
         Status::NeedCode,
@@ -46,6 +48,8 @@ impl Status {
         Status::Server,
         Status::Io,
         Status::Tls,
+        Status::NoToken,
+        Status::Cancelled,
         Status::Internal,
     ];
 
@@ -83,6 +87,8 @@ impl Status {
             Status::Tls => {
                 c"ETNA_ERR_TLS: TLS failure (untrusted certificate, name mismatch, handshake)"
             }
+            Status::NoToken => c"ETNA_ERR_NO_TOKEN: no valid token in the cache",
+            Status::Cancelled => c"ETNA_ERR_CANCELLED: cancelled by etna_cancel",
             Status::Internal => c"ETNA_ERR_INTERNAL: internal error in etna-auth (a bug)",
         }
     }
@@ -93,10 +99,13 @@ impl Status {
         self.describe_c().to_str().unwrap_or("")
     }
 
-    /// Network trouble that leaves a login resumable: the caller may repeat
-    /// the same step.
+    /// Trouble on the way that leaves a login resumable: the caller may
+    /// repeat the same step.
     pub fn is_transient(self) -> bool {
-        matches!(self, Status::Network | Status::Timeout | Status::Server)
+        matches!(
+            self,
+            Status::Network | Status::Timeout | Status::Server | Status::Cancelled
+        )
     }
 }
 
@@ -191,7 +200,9 @@ mod tests {
 
     #[test]
     fn codes_are_the_abi_numbers_and_round_trip() {
-        let expected = [0, 1, 2, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -99];
+        let expected = [
+            0, 1, 2, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -99,
+        ];
         let codes: Vec<i32> = Status::ALL.iter().map(|s| s.code()).collect();
         assert_eq!(codes, expected);
         for s in Status::ALL {

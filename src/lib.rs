@@ -5,16 +5,19 @@
 //! - [`protocol`]: the pure protocol (headers, answer classification), no I/O.
 //! - [`transport`]: one HTTP exchange (ureq, rustls, deadline, body cap).
 //! - [`session`]: the login state machine.
+//! - [`proxy`]: which proxy a session uses (pure); [`token_cache`]: the token cache file.
 //! - [`capi`]: the `extern "C"` functions behind `include/etna_auth.h`.
 //! - `sandbox` (feature `sandbox`, default): an emulator of the endpoint.
 
 pub mod capi;
 pub mod error;
 pub mod protocol;
+pub mod proxy;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
 pub mod session;
+pub mod token_cache;
 pub mod transport;
 
 pub use error::{Error, Status};

@@ -57,6 +57,10 @@ impl Factor {
 /// Where the token requests go, checked once when a session is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// The base URL as given, without trailing slashes (the token cache's key).
+    pub base_url: String,
+    /// The host, as written in the URL (IPv6 in brackets).
+    pub host: String,
     /// `base` + `/token`, with exactly one slash between them.
     pub token_url: String,
     /// Plain `http` (allowed only to loopback).
@@ -114,6 +118,8 @@ impl Endpoint {
         let path = uri.path().trim_end_matches('/');
         let token_url = format!("{scheme}://{}{path}/token", authority.as_str());
         Ok(Endpoint {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            host: host.to_owned(),
             token_url,
             plain_http,
         })
@@ -388,20 +394,26 @@ fn text_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 /// it goes into an `Authorization` header as is.
 fn take_token(obj: &Map<String, Value>, status: u16) -> Result<Secret, Error> {
     let protocol = |why: &str| Error::new(Status::Protocol, format!("HTTP {status} answer {why}"));
-    let token = match text_field(obj, "Token") {
-        Some(t) => t,
-        None => return Err(protocol("has no Token")),
+    let Some(token) = text_field(obj, "Token") else {
+        return Err(protocol("has no Token"));
     };
+    check_token(token).map_err(|why| protocol(&format!("has a Token that {why}")))?;
+    Ok(Secret::new(token))
+}
+
+/// A token must be non-empty visible ASCII: it goes into an `Authorization`
+/// header as is. The error says why without quoting the token.
+pub fn check_token(token: &str) -> Result<(), String> {
     if token.is_empty() {
-        return Err(protocol("has an empty Token"));
+        return Err("is empty".into());
     }
     if let Some(pos) = token.bytes().position(|b| !b.is_ascii_graphic()) {
-        return Err(protocol(&format!(
-            "has a Token with a character that is not visible ASCII (at offset {pos}), \
+        return Err(format!(
+            "has a character that is not visible ASCII (at offset {pos}), \
              which is not safe in an Authorization header"
-        )));
+        ));
     }
-    Ok(Secret::new(token))
+    Ok(())
 }
 
 #[cfg(test)]

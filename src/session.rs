@@ -13,14 +13,18 @@
 //! (`Awaiting`), and every secret is wiped when it is dropped.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{Error, Status};
 use crate::protocol::{
-    check_header_value, classify, Answer, Endpoint, Factor, StepRequest, TOKEN_LIFETIME_SECS,
+    check_header_value, check_token, classify, Answer, Endpoint, Factor, StepRequest,
+    TOKEN_LIFETIME_SECS,
 };
+use crate::proxy::{self, ProxySetting, ProxyUrl};
 use crate::secret::Secret;
-use crate::transport::{Transport, Trust, DEFAULT_TIMEOUT};
+use crate::token_cache::{self, unix_now, Entry};
+use crate::transport::{Canceller, Settings, Transport, Trust, DEFAULT_TIMEOUT};
 
 /// Where a login stands after a successful call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,7 @@ enum Stage {
         credentials: Credentials,
     },
     LoggedIn {
+        username: String,
         token: Secret,
         expires_at: i64,
     },
@@ -78,6 +83,7 @@ enum Stage {
 pub struct Session {
     endpoint: Endpoint,
     app_key: Secret,
+    proxy: ProxySetting,
     transport: Transport,
     stage: Stage,
     /// The server's `Reason` with the last 202 (e.g. "Invalid pin").
@@ -101,7 +107,8 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("token_url", &self.endpoint.token_url)
             .field("stage", &stage)
-            .field("timeout", &self.transport.timeout())
+            .field("timeout", &self.transport.settings().timeout)
+            .field("proxy", &self.transport.settings().proxy)
             .finish_non_exhaustive()
     }
 }
@@ -115,10 +122,17 @@ impl Session {
             return Err(Error::argument("the application key is empty"));
         }
         check_header_value("application key", app_key)?;
+        let proxy = ProxySetting::FromEnvironment;
+        let settings = Settings {
+            timeout: DEFAULT_TIMEOUT,
+            trust: Trust::System,
+            proxy: choose_proxy(&proxy, &endpoint),
+        };
         Ok(Session {
             endpoint,
             app_key: Secret::new(app_key),
-            transport: Transport::new(DEFAULT_TIMEOUT, Trust::System),
+            proxy,
+            transport: Transport::new(settings, Arc::default()),
             stage: Stage::Idle,
             reason: String::new(),
         })
@@ -129,19 +143,48 @@ impl Session {
         if timeout.is_zero() {
             return Err(Error::argument("the timeout must be at least 1 ms"));
         }
-        self.transport.set_timeout(timeout);
+        let settings = Settings {
+            timeout,
+            ..self.transport.settings().clone()
+        };
+        self.transport.reconfigure(settings);
         Ok(())
     }
 
     pub fn timeout(&self) -> Duration {
-        self.transport.timeout()
+        self.transport.settings().timeout
     }
 
     /// Trusts exactly the certificates of this PEM file for `https`.
     pub fn set_ca_file(&mut self, pem_path: &Path) -> Result<(), Error> {
-        let trust = Trust::from_ca_file(pem_path)?;
-        self.transport.set_trust(trust);
+        let settings = Settings {
+            trust: Trust::from_ca_file(pem_path)?,
+            ..self.transport.settings().clone()
+        };
+        self.transport.reconfigure(settings);
         Ok(())
+    }
+
+    /// Uses this HTTP proxy (`http://[user:password@]host:port`; https goes
+    /// through it with CONNECT), or none with `None`. The default follows
+    /// `https_proxy` / `HTTPS_PROXY` and `NO_PROXY` as curl does. A loopback
+    /// server is never reached through a proxy.
+    pub fn set_proxy(&mut self, proxy_url: Option<&str>) -> Result<(), Error> {
+        self.proxy = match proxy_url {
+            Some(url) => ProxySetting::Explicit(ProxyUrl::parse(url)?),
+            None => ProxySetting::Off,
+        };
+        let settings = Settings {
+            proxy: choose_proxy(&self.proxy, &self.endpoint),
+            ..self.transport.settings().clone()
+        };
+        self.transport.reconfigure(settings);
+        Ok(())
+    }
+
+    /// The handle another thread uses to interrupt an exchange in flight.
+    pub fn canceller(&self) -> Arc<Canceller> {
+        self.transport.canceller()
     }
 
     /// Starts (or restarts) a login with the user name and password.
@@ -161,7 +204,7 @@ impl Session {
             interim: None,
             factor: None,
         };
-        let answer = self.exchange(&request);
+        let answer = exchange(&mut self.transport, &self.endpoint, &request);
         self.advance(answer, credentials)
     }
 
@@ -199,13 +242,17 @@ impl Session {
                 interim,
                 credentials,
                 ..
-            } => self.exchange(&StepRequest {
-                app_key: &self.app_key,
-                username: &credentials.username,
-                password: &credentials.password,
-                interim: Some(interim),
-                factor: Some((factor, &value)),
-            }),
+            } => exchange(
+                &mut self.transport,
+                &self.endpoint,
+                &StepRequest {
+                    app_key: &self.app_key,
+                    username: &credentials.username,
+                    password: &credentials.password,
+                    interim: Some(interim),
+                    factor: Some((factor, &value)),
+                },
+            ),
             _ => unreachable!("checked above"),
         };
         match answer {
@@ -222,13 +269,6 @@ impl Session {
         }
     }
 
-    fn exchange(&self, request: &StepRequest) -> Result<Answer, Error> {
-        let reply = self
-            .transport
-            .post(&self.endpoint.token_url, &request.headers())?;
-        classify(reply.status, reply.location.as_deref(), &reply.body)
-    }
-
     /// Moves to the stage an answer leads to. The stage is `Idle` on entry.
     fn advance(
         &mut self,
@@ -239,6 +279,7 @@ impl Session {
         match answer? {
             Answer::Succeeded { token } => {
                 self.stage = Stage::LoggedIn {
+                    username: credentials.username.expose().to_owned(),
                     token,
                     expires_at: unix_now() + TOKEN_LIFETIME_SECS,
                 };
@@ -289,11 +330,82 @@ impl Session {
             _ => None,
         }
     }
+
+    /// Stores this session's token in the token cache at `path` (see
+    /// [`token_cache`]). Needs a token.
+    pub fn save_token(&self, path: &Path) -> Result<(), Error> {
+        let Stage::LoggedIn {
+            username,
+            token,
+            expires_at,
+        } = &self.stage
+        else {
+            return Err(Error::state(
+                "there is no token to save: no login has succeeded on this session",
+            ));
+        };
+        token_cache::save(
+            path,
+            Entry {
+                base_url: self.endpoint.base_url.clone(),
+                username: username.clone(),
+                token: token.clone(),
+                expires_at: *expires_at,
+            },
+        )
+    }
+
+    /// Takes the token of `username` for this base URL from the token cache
+    /// at `path`, when it stays valid for at least `min_valid_s` seconds.
+    /// `ETNA_ERR_NO_TOKEN` when there is none.
+    pub fn load_token(
+        &mut self,
+        path: &Path,
+        username: &str,
+        min_valid_s: u32,
+    ) -> Result<(), Error> {
+        let entry = token_cache::load(path, &self.endpoint.base_url, username, min_valid_s)?;
+        let Some(entry) = entry else {
+            return Err(Error::new(
+                Status::NoToken,
+                format!("no token in the cache valid for at least {min_valid_s} more seconds for this user and base URL"),
+            ));
+        };
+        check_token(entry.token.expose()).map_err(|why| {
+            Error::new(
+                Status::Io,
+                format!(
+                    "token cache {}: refused: the cached token {why}",
+                    crate::error::quote(&path.display().to_string())
+                ),
+            )
+        })?;
+        self.reason.clear();
+        self.stage = Stage::LoggedIn {
+            username: entry.username,
+            token: entry.token,
+            expires_at: entry.expires_at,
+        };
+        Ok(())
+    }
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// Removes the cached token of `username` at `base_url` from the token cache
+/// at `path` (a logout). Not an error when there was none.
+pub fn forget_token(path: &Path, base_url: &str, username: &str) -> Result<(), Error> {
+    token_cache::forget(path, base_url, username)
+}
+
+/// One step on the wire: send, then classify the answer.
+fn exchange(
+    transport: &mut Transport,
+    endpoint: &Endpoint,
+    request: &StepRequest,
+) -> Result<Answer, Error> {
+    let reply = transport.post(&endpoint.token_url, &request.headers())?;
+    classify(reply.status, reply.location.as_deref(), &reply.body)
+}
+
+fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {
+    proxy::choose(setting, &endpoint.host, |name| std::env::var(name).ok())
 }

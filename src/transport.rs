@@ -28,14 +28,15 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::time::{Duration as UreqDuration, Instant as UreqInstant};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, TcpConnector,
-    Transport as UreqTransport, TransportAdapter,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    TcpConnector, Transport as UreqTransport, TransportAdapter,
 };
 use ureq::Agent;
 use zeroize::Zeroizing;
 
 use crate::error::{quote, Error, Status};
 use crate::protocol::{Header, MAX_BODY_BYTES};
+use crate::proxy::ProxyUrl;
 
 /// The default deadline of one exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -174,49 +175,128 @@ pub struct Reply {
     pub body: Zeroizing<Vec<u8>>,
 }
 
+/// How a session's exchanges are made.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The deadline of one exchange.
+    pub timeout: Duration,
+    pub trust: Trust,
+    /// The HTTP proxy for this session's target (already decided: `None` for
+    /// loopback targets).
+    pub proxy: Option<ProxyUrl>,
+}
+
+/// Lets another thread interrupt the exchange in flight (`etna_cancel`).
+///
+/// Cancelling shuts the agent's sockets down, which wakes a read or write
+/// blocked on them at once: no polling, no CPU while waiting.
+#[derive(Debug, Default)]
+pub struct Canceller {
+    state: Mutex<InFlight>,
+}
+
+#[derive(Debug, Default)]
+struct InFlight {
+    /// The agent of the exchange in flight, if any.
+    agent: Option<Agent>,
+    cancelled: bool,
+}
+
+impl Canceller {
+    /// Interrupts the exchange in flight; `false` when there was none.
+    pub fn cancel(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.agent.take() {
+            Some(agent) => {
+                state.cancelled = true;
+                agent.shutdown();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start(&self, agent: &Agent) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *state = InFlight {
+            agent: Some(agent.clone()),
+            cancelled: false,
+        };
+    }
+
+    /// Ends the exchange; whether it was cancelled.
+    fn finish(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.agent = None;
+        std::mem::take(&mut state.cancelled)
+    }
+}
+
 /// A session's HTTP client: one keep-alive connection, reused across the
 /// steps of a login.
 pub struct Transport {
     agent: Agent,
-    timeout: Duration,
-    trust: Trust,
+    settings: Settings,
+    canceller: Arc<Canceller>,
     /// New connections made so far, to tell a reused one from a fresh one.
     connects: Arc<AtomicU64>,
 }
 
 impl Transport {
-    pub fn new(timeout: Duration, trust: Trust) -> Transport {
+    pub fn new(settings: Settings, canceller: Arc<Canceller>) -> Transport {
         let connects = Arc::new(AtomicU64::new(0));
         Transport {
-            agent: build_agent(timeout, trust.clone(), connects.clone()),
-            timeout,
-            trust,
+            agent: build_agent(&settings, connects.clone()),
+            settings,
+            canceller,
             connects,
         }
     }
 
-    pub fn timeout(&self) -> Duration {
-        self.timeout
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
-    /// Changes the deadline (drops the kept-alive connection).
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        *self = Transport::new(timeout, self.trust.clone());
+    pub fn canceller(&self) -> Arc<Canceller> {
+        self.canceller.clone()
     }
 
-    /// Changes what `https` trusts (drops the kept-alive connection).
-    pub fn set_trust(&mut self, trust: Trust) {
-        *self = Transport::new(self.timeout, trust);
+    /// Changes how exchanges are made (drops the kept-alive connection).
+    pub fn reconfigure(&mut self, settings: Settings) {
+        *self = Transport::new(settings, self.canceller.clone());
     }
 
     /// Sends `POST url` with the given headers and an empty body, and reads
     /// the answer (at most [`MAX_BODY_BYTES`] of body), all within the
     /// deadline.
-    pub fn post(&self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
-        let started = std::time::Instant::now();
-        let deadline_passed = || started.elapsed() >= self.timeout;
+    pub fn post(&mut self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
+        self.canceller.start(&self.agent);
+        let result = self.exchange(url, headers);
+        if self.canceller.finish() {
+            // The agent is shut down for good: the next exchange needs a new one.
+            self.reconfigure(self.settings.clone());
+            if result.is_err() {
+                return Err(Error::new(
+                    Status::Cancelled,
+                    "cancelled by etna_cancel; the connection was dropped",
+                ));
+            }
+        }
+        result
+    }
+
+    fn exchange(&self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
+        let timeout = self.settings.timeout;
+        let deadline = std::time::Instant::now() + timeout;
+        let deadline_passed = || std::time::Instant::now() >= deadline;
         let send = || {
-            let mut request = self.agent.post(url);
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            let mut request = self
+                .agent
+                .post(url)
+                .config()
+                .timeout_global(Some(remaining.max(Duration::from_millis(1))))
+                .build();
             for (name, value) in headers {
                 // header_raw keeps the documented casing (Et-App-Key, ...).
                 request = request.header_raw(name, value.as_bytes());
@@ -226,14 +306,15 @@ impl Transport {
         let connects_before = self.connects.load(Ordering::Relaxed);
         let mut sent = send();
         // A kept-alive connection the server closed while idle fails before
-        // any answer arrives; like curl, try once more on a fresh connection.
-        // Never when the connection was new: that failure is the server's.
+        // any answer arrives; like curl, try once more on a fresh connection,
+        // within the same deadline. Never when the connection was new: that
+        // failure is the server's.
         if let Err(e) = &sent {
             if self.connects.load(Ordering::Relaxed) == connects_before && is_dead_connection(e) {
                 sent = send();
             }
         }
-        let mut response = sent.map_err(|e| describe(e, deadline_passed(), self.timeout))?;
+        let mut response = sent.map_err(|e| describe(e, deadline_passed(), timeout))?;
         let status = response.status().as_u16();
         let location = response
             .headers()
@@ -244,7 +325,7 @@ impl Transport {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map_err(|e| describe(e, deadline_passed(), self.timeout))?;
+            .map_err(|e| describe(e, deadline_passed(), timeout))?;
         Ok(Reply {
             status,
             location,
@@ -261,24 +342,36 @@ fn is_dead_connection(error: &ureq::Error) -> bool {
         if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
 }
 
-fn build_agent(timeout: Duration, trust: Trust, connects: Arc<AtomicU64>) -> Agent {
+fn build_agent(settings: &Settings, connects: Arc<AtomicU64>) -> Agent {
+    // A proxy URL was checked when it was set; one ureq still refuses would
+    // fail every exchange, so it is dropped rather than half-applied.
+    let proxy = settings
+        .proxy
+        .as_ref()
+        .and_then(|p| ureq::Proxy::new(p.as_str()).ok());
     let config = Config::builder()
         .http_status_as_error(false)
         // Redirects are answered as protocol errors: credentials must not go
-        // to another host. No proxy in this version: the proxy variables of
-        // the environment are ignored.
+        // to another host. The proxy was chosen by the session (see proxy.rs);
+        // ureq's own reading of the environment is not used.
         .max_redirects(0)
-        .proxy(None)
+        .proxy(proxy)
         .user_agent(concat!("etna-auth/", env!("CARGO_PKG_VERSION")))
         .accept("application/json")
-        .timeout_global(Some(timeout))
+        .timeout_global(Some(settings.timeout))
         .max_response_header_size(MAX_HEADER_BYTES)
         .input_buffer_size(INPUT_BUFFER)
         .output_buffer_size(OUTPUT_BUFFER)
         .max_idle_connections(1)
         .max_idle_connections_per_host(1)
         .build();
-    let connector = ().chain(TcpConnector::default()).chain(TlsConnector { trust, connects });
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(TlsConnector {
+                trust: settings.trust.clone(),
+                connects,
+            });
     Agent::with_parts(config, connector, DirectResolver)
 }
 
@@ -316,6 +409,10 @@ fn describe(error: ureq::Error, deadline_passed: bool, timeout: Duration) -> Err
         _ if deadline_passed => timed_out(),
         ureq::Error::HostNotFound => network("the server's host name could not be resolved".into()),
         ureq::Error::ConnectionFailed => network("could not connect to the server".into()),
+        ureq::Error::ConnectProxyFailed(why) => {
+            network(format!("the proxy refused the connection: {}", quote(&why)))
+        }
+        ureq::Error::InvalidProxyUrl => Error::argument("the proxy URL is not valid"),
         ureq::Error::BodyStalled => network("the server stopped sending the answer".into()),
         ureq::Error::Rustls(tls) => tls_error(&tls),
         ureq::Error::Tls(what) => Error::new(Status::Tls, format!("TLS failure: {what}")),

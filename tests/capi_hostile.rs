@@ -118,7 +118,11 @@ fn not_json_missing_token_unknown_step() {
     let cases: [(u16, &str, &str); 6] = [
         (200, "<html>hi</html>", "not JSON"),
         (200, r#"{"State":"Succeeded"}"#, "no Token"),
-        (200, r#"{"State":"Succeeded","Token":""}"#, "empty Token"),
+        (
+            200,
+            r#"{"State":"Succeeded","Token":""}"#,
+            "Token that is empty",
+        ),
         (
             200,
             r#"{"State":"Succeeded","Token":"a\r\nSet-Cookie: x"}"#,

@@ -27,7 +27,8 @@ fn pki(names: &[&str]) -> Pki {
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
-    let leaf_params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let leaf_params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
     Pki {
         ca_pem: ca.pem(),
@@ -98,7 +99,10 @@ fn trusted_by_ca_file_with_one_connection_per_login() {
     let (port, connections) = tls_server(
         &pki,
         vec![
-            http(202, r#"{"State":"Expecting","Step":"VerificationCode","Token":"i"}"#),
+            http(
+                202,
+                r#"{"State":"Expecting","Step":"VerificationCode","Token":"i"}"#,
+            ),
             http(200, OK),
         ],
     );
@@ -120,7 +124,11 @@ fn an_unknown_ca_is_refused() {
     // Default trust (the OS store) does not know the test CA.
     let s = S::new(&format!("https://localhost:{port}/api"), "k");
     assert_eq!(s.begin("u", "p"), ETNA_ERR_TLS);
-    assert!(last_error().contains("etna_set_ca_file"), "{}", last_error());
+    assert!(
+        last_error().contains("etna_set_ca_file"),
+        "{}",
+        last_error()
+    );
     // Nor does another CA.
     let other = pki_ca_file("other-ca.pem");
     assert_eq!(s.ca_file(&other), ETNA_OK);
@@ -165,9 +173,16 @@ fn a_plain_http_server_on_an_https_url_is_a_tls_error() {
 fn ca_file_errors() {
     let s = S::new("https://localhost:1/api", "k");
     assert_eq!(s.ca_file("/nonexistent/ca.pem"), ETNA_ERR_IO);
-    assert!(last_error().contains("/nonexistent/ca.pem"), "{}", last_error());
+    assert!(
+        last_error().contains("/nonexistent/ca.pem"),
+        "{}",
+        last_error()
+    );
     assert_eq!(s.ca_file(&write_temp("empty.pem", "")), ETNA_ERR_ARGUMENT);
-    assert_eq!(s.ca_file(&write_temp("junk.pem", "hello, not a certificate\n")), ETNA_ERR_ARGUMENT);
+    assert_eq!(
+        s.ca_file(&write_temp("junk.pem", "hello, not a certificate\n")),
+        ETNA_ERR_ARGUMENT
+    );
     let dir = std::env::temp_dir();
     assert_eq!(s.ca_file(dir.to_str().unwrap()), ETNA_ERR_IO, "a directory");
 }

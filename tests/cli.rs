@@ -34,7 +34,13 @@ fn demo_walks_through_the_three_logins() {
     let out = cli(&["demo"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    for needle in ["ETNA_NEED_PIN", "ETNA_NEED_CODE", "\"Invalid verification code\"", "ETNA_OK", "1 connections"] {
+    for needle in [
+        "ETNA_NEED_PIN",
+        "ETNA_NEED_CODE",
+        "\"Invalid verification code\"",
+        "ETNA_OK",
+        "1 connections",
+    ] {
         assert!(stdout.contains(needle), "{needle} in\n{stdout}");
     }
 }
@@ -43,14 +49,25 @@ fn demo_walks_through_the_three_logins() {
 fn login_prints_the_token_or_the_header() {
     let sbx = Sbx::start(None);
     let (url, key) = (sbx.url(), sbx.key());
-    let env = [("ETNA_BASE_URL", url.as_str()), ("ETNA_APP_KEY", key.as_str()), ("ETNA_PASSWORD", "alice-pass")];
+    let env = [
+        ("ETNA_BASE_URL", url.as_str()),
+        ("ETNA_APP_KEY", key.as_str()),
+        ("ETNA_PASSWORD", "alice-pass"),
+    ];
     let out = cli(&["login", "--username", "alice"], &env);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout);
-    assert!(token.ends_with('\n') && token.trim().len() > 10 && !token.trim().contains(' '), "{token:?}");
+    assert!(
+        token.ends_with('\n') && token.trim().len() > 10 && !token.trim().contains(' '),
+        "{token:?}"
+    );
     assert!(out.stderr.is_empty());
     let out = cli(&["login", "--username=alice", "--header"], &env);
-    assert!(text(&out.stdout).starts_with("Authorization: Bearer "), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("Authorization: Bearer "),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -58,23 +75,67 @@ fn login_failures_have_exit_codes_and_keep_secrets() {
     let sbx = Sbx::start(None);
     let (url, key) = (sbx.url(), sbx.key());
     let out = cli(
-        &["login", "--base-url", &url, "--app-key", &key, "--username", "alice"],
+        &[
+            "login",
+            "--base-url",
+            &url,
+            "--app-key",
+            &key,
+            "--username",
+            "alice",
+        ],
         &[("ETNA_PASSWORD", "wrong-Secret-9")],
     );
     assert_eq!(out.status.code(), Some(4));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("Invalid credentials") && !stderr.contains("wrong-Secret-9"), "{stderr}");
+    assert!(
+        stderr.contains("Invalid credentials") && !stderr.contains("wrong-Secret-9"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty());
 
-    let out = cli(&["login", "--base-url", &url, "--app-key", "nope", "--username", "alice"], &[("ETNA_PASSWORD", "x")]);
+    let out = cli(
+        &[
+            "login",
+            "--base-url",
+            &url,
+            "--app-key",
+            "nope",
+            "--username",
+            "alice",
+        ],
+        &[("ETNA_PASSWORD", "x")],
+    );
     assert_eq!(out.status.code(), Some(3));
 
     // Asked for a PIN with no terminal to ask on.
-    let out = cli(&["login", "--base-url", &url, "--app-key", &key, "--username", "bob"], &[("ETNA_PASSWORD", "bob-pass")]);
+    let out = cli(
+        &[
+            "login",
+            "--base-url",
+            &url,
+            "--app-key",
+            &key,
+            "--username",
+            "bob",
+        ],
+        &[("ETNA_PASSWORD", "bob-pass")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("terminal"));
 
-    let out = cli(&["login", "--base-url", "http://example.com/api", "--app-key", "k", "--username", "u"], &[("ETNA_PASSWORD", "p")]);
+    let out = cli(
+        &[
+            "login",
+            "--base-url",
+            "http://example.com/api",
+            "--app-key",
+            "k",
+            "--username",
+            "u",
+        ],
+        &[("ETNA_PASSWORD", "p")],
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -83,7 +144,14 @@ fn usage_errors_exit_64() {
     assert_eq!(cli(&[], &[]).status.code(), Some(64));
     assert_eq!(cli(&["fly"], &[]).status.code(), Some(64));
     assert_eq!(cli(&["login", "--bogus"], &[]).status.code(), Some(64));
-    let out = cli(&["login"], &[("ETNA_BASE_URL", ""), ("ETNA_APP_KEY", ""), ("ETNA_USERNAME", "")]);
+    let out = cli(
+        &["login"],
+        &[
+            ("ETNA_BASE_URL", ""),
+            ("ETNA_APP_KEY", ""),
+            ("ETNA_USERNAME", ""),
+        ],
+    );
     assert_eq!(out.status.code(), Some(64));
     assert!(cli(&["--help"], &[]).status.success());
 }
@@ -96,9 +164,20 @@ fn a_machine_without_a_trust_store_gets_a_tls_error_naming_etna_set_ca_file() {
     std::fs::write(&empty_file, "").unwrap();
     // Something listens, so that the TLS stage is reached.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("https://127.0.0.1:{}/api", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://127.0.0.1:{}/api",
+        listener.local_addr().unwrap().port()
+    );
     let out = cli(
-        &["login", "--base-url", &url, "--app-key", "k", "--username", "u"],
+        &[
+            "login",
+            "--base-url",
+            &url,
+            "--app-key",
+            "k",
+            "--username",
+            "u",
+        ],
         &[
             ("ETNA_PASSWORD", "p"),
             ("SSL_CERT_FILE", empty_file.to_str().unwrap()),
@@ -107,5 +186,8 @@ fn a_machine_without_a_trust_store_gets_a_tls_error_naming_etna_set_ca_file() {
     );
     assert_eq!(out.status.code(), Some(11), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("trust store") && stderr.contains("etna_set_ca_file"), "{stderr}");
+    assert!(
+        stderr.contains("trust store") && stderr.contains("etna_set_ca_file"),
+        "{stderr}"
+    );
 }

@@ -6,12 +6,13 @@ pub mod boundary;
 
 use std::ffi::{c_char, c_int, CStr};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use self::boundary::{arg_ref, arg_str, last_error_ptr, quiet_call, status_call, value_call, Done};
 use crate::error::{Error, Status};
-use crate::session::{Session, Step};
+use crate::session::{forget_token, Session, Step};
+use crate::transport::Canceller;
 
 /// Success.
 pub const ETNA_OK: c_int = 0;
@@ -42,6 +43,10 @@ pub const ETNA_ERR_SERVER: c_int = -9;
 pub const ETNA_ERR_IO: c_int = -10;
 /// A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store.
 pub const ETNA_ERR_TLS: c_int = -11;
+/// etna_load_token(): no cached token valid long enough (none, expired, or no cache file).
+pub const ETNA_ERR_NO_TOKEN: c_int = -12;
+/// The call was interrupted by etna_cancel() from another thread.
+pub const ETNA_ERR_CANCELLED: c_int = -13;
 /// An internal error (a bug in etna-auth, caught before it could cross into C).
 pub const ETNA_ERR_INTERNAL: c_int = -99;
 
@@ -52,6 +57,8 @@ pub const ETNA_ERR_INTERNAL: c_int = -99;
 /// with other calls on the same session (as in SQLite and libcurl).
 pub struct EtnaSession {
     session: Mutex<Session>,
+    /// Outside the lock: etna_cancel() must not wait for the call it interrupts.
+    canceller: Arc<Canceller>,
 }
 
 impl EtnaSession {
@@ -80,8 +87,8 @@ fn step_done(session: &Session, step: Step) -> Done {
 ///
 /// The default timeout is 30000 ms, and https trusts the operating system's
 /// trust store (loaded once per process through rustls-native-certs, which
-/// honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL). No proxy is used:
-/// the proxy environment variables are ignored.
+/// honours SSL_CERT_FILE and SSL_CERT_DIR like OpenSSL). The proxy follows
+/// https_proxy / HTTPS_PROXY and NO_PROXY (see etna_set_proxy()).
 ///
 /// Returns a new session owned by the caller (release it with etna_free()),
 /// or NULL with a message in etna_last_error() when an argument is NULL,
@@ -99,6 +106,7 @@ pub unsafe extern "C" fn etna_new(
         let app_key = arg_str(app_key, "app_key")?;
         let session = Session::new(base_url, app_key)?;
         Ok(Box::into_raw(Box::new(EtnaSession {
+            canceller: session.canceller(),
             session: Mutex::new(session),
         })))
     })
@@ -244,6 +252,140 @@ pub unsafe extern "C" fn etna_get_token(
         }
         // Tokens are at most 64 KiB (the body cap), so this always fits.
         Ok(Done::code(c_int::try_from(n).unwrap_or(c_int::MAX)))
+    })
+}
+
+/// Uses the HTTP proxy at `proxy_url` ("http://host:port", optionally
+/// "http://user:password@host:port"); https goes through it with CONNECT, so
+/// the proxy sees only the TLS stream. NULL turns the proxy off.
+///
+/// By default a session follows the environment as curl does: https_proxy
+/// (or HTTPS_PROXY), unless the host matches NO_PROXY (comma-separated
+/// names matching the host and its subdomains, IP addresses, or "*"). An
+/// environment value that is not an http:// proxy is ignored. A loopback
+/// server (127.0.0.0/8, ::1, localhost) is never reached through a proxy.
+///
+/// Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
+/// whose scheme is not http. The string is copied.
+///
+/// # Safety
+/// `session` is NULL or a live session; `proxy_url` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn etna_set_proxy(
+    session: *mut EtnaSession,
+    proxy_url: *const c_char,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        let proxy_url = if proxy_url.is_null() {
+            None
+        } else {
+            Some(arg_str(proxy_url, "proxy_url")?)
+        };
+        session.lock().set_proxy(proxy_url)?;
+        Ok(Done::code(ETNA_OK))
+    })
+}
+
+/// Interrupts the call in flight on this session (etna_begin_auth(),
+/// etna_supply_pin(), etna_supply_code()) from any thread: that call returns
+/// ETNA_ERR_CANCELLED at once, its connection is dropped, and the session
+/// keeps the step it had, as after a network error. The only call that does
+/// not wait for the session's lock.
+///
+/// A connection being established (TCP connect) is interrupted when it
+/// completes or times out; a blocked send or receive, including the TLS
+/// handshake, at once.
+///
+/// Returns ETNA_OK, also when nothing is in flight (then it does nothing).
+///
+/// # Safety
+/// `session` is NULL or a live session (not being freed).
+#[no_mangle]
+pub unsafe extern "C" fn etna_cancel(session: *mut EtnaSession) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        session.canceller.cancel();
+        Ok(Done::code(ETNA_OK))
+    })
+}
+
+/// Saves this session's token in the token cache file at `path`: base URL,
+/// user name, token and expiry, as JSON. Entries are keyed by base URL
+/// (without trailing slash) and user name; other entries are kept, and
+/// expired ones dropped.
+///
+/// The file is created with mode 0600 and replaced atomically (a temporary
+/// file in the same directory, fsync, rename); writers lock `<path>.lock`
+/// with flock, so concurrent saves from threads or processes lose nothing.
+///
+/// Returns ETNA_OK; ETNA_ERR_STATE without a token; ETNA_ERR_IO for a file
+/// error, or a file that is corrupt, not an etna-auth token cache, or
+/// readable or writable by others (then the file is left untouched).
+///
+/// # Safety
+/// `session` is NULL or a live session; `path` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn etna_save_token(
+    session: *const EtnaSession,
+    path: *const c_char,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        let path = arg_str(path, "path")?;
+        session.lock().save_token(Path::new(path))?;
+        Ok(Done::code(ETNA_OK))
+    })
+}
+
+/// Loads the cached token of `username` for this session's base URL from the
+/// token cache file at `path`, if it stays valid for at least `min_valid_s`
+/// more seconds. Then the session holds it as after a login
+/// (etna_get_token(), etna_token_expires_at()); a login in progress ends.
+///
+/// Returns ETNA_OK; ETNA_ERR_NO_TOKEN when there is no such entry, it
+/// expires too soon, or the file does not exist; ETNA_ERR_IO when the file
+/// cannot be read, is corrupt or not an etna-auth token cache, or is
+/// readable or writable by others (the message says why).
+///
+/// # Safety
+/// `session` is NULL or a live session; the strings are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn etna_load_token(
+    session: *mut EtnaSession,
+    path: *const c_char,
+    username: *const c_char,
+    min_valid_s: u32,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        let path = arg_str(path, "path")?;
+        let username = arg_str(username, "username")?;
+        session
+            .lock()
+            .load_token(Path::new(path), username, min_valid_s)?;
+        Ok(Done::code(ETNA_OK))
+    })
+}
+
+/// Removes the cached token of `username` at `base_url` from the token cache
+/// file at `path` (a logout). Returns ETNA_OK, also when there was no such
+/// entry or no file; ETNA_ERR_IO as for etna_save_token().
+///
+/// # Safety
+/// The strings are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn etna_forget_token(
+    path: *const c_char,
+    base_url: *const c_char,
+    username: *const c_char,
+) -> c_int {
+    status_call(|| {
+        let path = arg_str(path, "path")?;
+        let base_url = arg_str(base_url, "base_url")?;
+        let username = arg_str(username, "username")?;
+        forget_token(Path::new(path), base_url, username)?;
+        Ok(Done::code(ETNA_OK))
     })
 }
 
