@@ -57,7 +57,9 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
 
-[ -f bindings/python/run_tests.sh ] && run_suite python bash bindings/python/run_tests.sh
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
+run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
+[ -f bindings/python/run_tests.sh ] && run_suite pytest-python bash bindings/python/run_tests.sh
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
 
 # The total over every runner's own count.
@@ -67,11 +69,13 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
-if [ -f "$logs/python.log" ]; then
-    p=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' "$logs/python.log" | tail -1)
-    f=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' "$logs/python.log" | tail -1)
+for log in "$logs"/pytest-*.log; do
+    [ -f "$log" ] || continue
+    summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | cut -d' ' -f1)
+    f=$(grep -oE '[0-9]+ failed' <<<"$summary" | cut -d' ' -f1)
     add "${p:-0}" "${f:-0}"
-fi
+done
 rm -rf "$logs"
 
 step "summary"

@@ -2,6 +2,7 @@
 //! watch a demo of the protocol against it.
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,7 +15,9 @@ etna-auth: log in to the ETNA Trader / AutoShares API (POST /token)
 
 USAGE:
   etna-auth login [--base-url URL] [--app-key KEY] [--username NAME]
-                  [--timeout-ms MS] [--ca-file PEM] [--header]
+                  [--timeout-ms MS] [--ca-file PEM] [--proxy URL | --no-proxy]
+                  [--cache FILE [--min-valid SECONDS]] [--header | --json]
+  etna-auth logout --cache FILE [--base-url URL] [--username NAME]
   etna-auth sandbox [--config FILE.json] [--port PORT]
   etna-auth demo
   etna-auth --help | --version
@@ -25,23 +28,32 @@ login   Logs in and prints the token on stdout (with --header, the line
         password from ETNA_PASSWORD or a prompt on the terminal (not echoed).
         A security PIN or verification code is prompted for when the server
         asks (not echoed). Prompts and errors go to the terminal / stderr, so
-        TOKEN=$(etna-auth login ...) works.
+        TOKEN=$(etna-auth login ...) works. --json prints
+        {"token": ..., "expires_at": <unix seconds>}. --cache FILE reuses a
+        cached token valid for --min-valid more seconds (default 300) without
+        any prompt, and saves a new one after a login (mode 0600). The proxy
+        follows https_proxy / NO_PROXY unless --proxy or --no-proxy is given.
+        Ctrl-C cancels at once (exit code 130; the cache is never left half
+        written).
+logout  Removes the user's token for the base URL from the cache file.
 sandbox Runs the emulator of the token endpoint on 127.0.0.1 in the
         foreground and prints its URL and app key (Ctrl-C stops it).
 demo    Starts the sandbox and walks through a single-factor login, a PIN
         login and a code login with one wrong code. Needs no input.
 
-EXIT CODES (login):
+EXIT CODES (login, logout):
   0 logged in      1 bad argument   2 call order   3 app key refused
   4 credentials    5 login refused  6 network      7 timeout
   8 protocol       9 server error  10 file error  11 TLS
- 64 usage error   99 internal error
+ 12 no token      13 cancelled     64 usage error 99 internal error
+130 interrupted (Ctrl-C)
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("login") => login(&args[1..]),
+        Some("logout") => logout(&args[1..]),
         Some("sandbox") => sandbox(&args[1..]),
         Some("demo") => demo(),
         Some("--version" | "-V") => {
@@ -60,6 +72,10 @@ fn main() -> ExitCode {
             eprintln!("etna-auth: {why}\n\n{USAGE}");
             ExitCode::from(64)
         }
+        Err(Failure::Interrupted) => {
+            eprintln!("etna-auth: interrupted");
+            ExitCode::from(130)
+        }
         Err(Failure::Etna(e)) => {
             eprintln!("etna-auth: {e}");
             ExitCode::from(exit_code(e.status()))
@@ -70,6 +86,8 @@ fn main() -> ExitCode {
 enum Failure {
     Usage(String),
     Etna(Error),
+    /// Ctrl-C: exit code 130, like a shell.
+    Interrupted,
 }
 
 impl From<Error> for Failure {
@@ -81,7 +99,7 @@ impl From<Error> for Failure {
 /// The documented exit code of a status: its absolute value, 99 for internal.
 fn exit_code(status: Status) -> u8 {
     match status.code() {
-        code @ -11..=-1 => (-code) as u8,
+        code @ -13..=-1 => (-code) as u8,
         0..=2 => 0,
         _ => 99,
     }
@@ -150,8 +168,17 @@ impl Flags {
 fn login(args: &[String]) -> Result<(), Failure> {
     let flags = Flags::parse(
         args,
-        &["--base-url", "--app-key", "--username", "--timeout-ms", "--ca-file"],
-        &["--header"],
+        &[
+            "--base-url",
+            "--app-key",
+            "--username",
+            "--timeout-ms",
+            "--ca-file",
+            "--proxy",
+            "--cache",
+            "--min-valid",
+        ],
+        &["--header", "--json", "--no-proxy"],
     )?;
     let base_url = flags.required("--base-url", "ETNA_BASE_URL")?;
     let app_key = Zeroizing::new(flags.required("--app-key", "ETNA_APP_KEY")?);
@@ -164,33 +191,109 @@ fn login(args: &[String]) -> Result<(), Failure> {
         session.set_timeout(Duration::from_millis(ms))?;
     }
     if let Some(path) = flags.get("--ca-file") {
-        session.set_ca_file(std::path::Path::new(path))?;
+        session.set_ca_file(Path::new(path))?;
     }
+    if let Some(proxy) = flags.get("--proxy") {
+        session.set_proxy(Some(proxy))?;
+    } else if flags.has("--no-proxy") {
+        session.set_proxy(None)?;
+    }
+    let min_valid: u32 = match flags.get("--min-valid") {
+        Some(s) => s
+            .parse()
+            .map_err(|_| Failure::Usage(format!("--min-valid takes seconds, not {s:?}")))?,
+        None => 300,
+    };
+    let cache = flags.get("--cache").map(Path::new);
+
+    interrupt::install(session.canceller());
+    let cached = match cache {
+        Some(path) => match session.load_token(path, &username, min_valid) {
+            Ok(()) => true,
+            Err(e) if e.status() == Status::NoToken => false,
+            Err(e) => return Err(e.into()),
+        },
+        None => false,
+    };
+    if !cached {
+        log_in(&mut session, &username)?;
+    }
+    print_token(&session, &flags)?;
+    if let (Some(path), false) = (cache, cached) {
+        interrupt::while_in(interrupt::Phase::Saving, || session.save_token(path))?;
+    }
+    interrupt::exit_if_interrupted();
+    Ok(())
+}
+
+/// The password, then every factor the server asks for, on the terminal.
+fn log_in(session: &mut Session, username: &str) -> Result<(), Failure> {
     let password = match std::env::var("ETNA_PASSWORD") {
         Ok(p) => Zeroizing::new(p),
         Err(_) => prompt_hidden(&format!("Password for {username}: "))?,
     };
-    let mut step = session.begin_auth(&username, &password)?;
+    let mut step = on_network(|| session.begin_auth(username, &password))?;
     drop(password);
     loop {
         step = match step {
-            Step::Done => break,
+            Step::Done => return Ok(()),
             Step::NeedPin => {
                 let pin = prompt_hidden(&with_reason(session.reason(), "Security PIN: "))?;
-                session.supply_pin(&pin)?
+                on_network(|| session.supply_pin(&pin))?
             }
             Step::NeedCode => {
                 let code = prompt_hidden(&with_reason(
                     session.reason(),
                     "Verification code (sent by email or SMS): ",
                 ))?;
-                session.supply_code(&code)?
+                on_network(|| session.supply_code(&code))?
             }
         };
     }
+}
+
+/// Runs one exchange: Ctrl-C cancels it, and after a second a progress line
+/// shows on the terminal.
+fn on_network<T>(call: impl FnOnce() -> Result<T, Error>) -> Result<T, Failure> {
+    let result = interrupt::while_in(interrupt::Phase::Network, || with_progress(call));
+    match result {
+        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => Err(Failure::Interrupted),
+        other => other.map_err(Failure::from),
+    }
+}
+
+/// Shows "waiting for the server..." on a terminal's stderr when `call`
+/// takes longer than a second, and clears it afterwards.
+fn with_progress<T>(call: impl FnOnce() -> T) -> T {
+    // SAFETY: isatty only inspects the descriptor.
+    if unsafe { libc::isatty(2) } != 1 {
+        return call();
+    }
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            if wait.recv_timeout(Duration::from_secs(1)).is_err() {
+                eprint!("etna-auth: waiting for the server...");
+                let _ = wait.recv();
+                eprint!("\r\x1b[K");
+            }
+        });
+        let result = call();
+        drop(done);
+        result
+    })
+}
+
+fn print_token(session: &Session, flags: &Flags) -> Result<(), Failure> {
     let token = session.token().unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    let written = if flags.has("--header") {
+    let written = if flags.has("--json") {
+        let json = serde_json::json!({
+            "token": token,
+            "expires_at": session.expires_at().unwrap_or(0),
+        });
+        writeln!(out, "{json}")
+    } else if flags.has("--header") {
         writeln!(out, "Authorization: Bearer {token}")
     } else {
         writeln!(out, "{token}")
@@ -198,6 +301,17 @@ fn login(args: &[String]) -> Result<(), Failure> {
     written
         .and_then(|_| out.flush())
         .map_err(|e| Error::new(Status::Io, format!("cannot write the token to stdout: {e}")))?;
+    Ok(())
+}
+
+fn logout(args: &[String]) -> Result<(), Failure> {
+    let flags = Flags::parse(args, &["--base-url", "--username", "--cache"], &[])?;
+    let base_url = flags.required("--base-url", "ETNA_BASE_URL")?;
+    let username = flags.required("--username", "ETNA_USERNAME")?;
+    let cache = flags
+        .get("--cache")
+        .ok_or_else(|| Failure::Usage("logout needs --cache FILE".into()))?;
+    etna_auth::session::forget_token(Path::new(cache), &base_url, &username)?;
     Ok(())
 }
 
@@ -237,12 +351,15 @@ fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, Failure> {
         let mut quiet = saved;
         quiet.c_lflag &= !libc::ECHO;
         quiet.c_lflag |= libc::ECHONL;
+        interrupt::remember_terminal(fd, saved);
         unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
     }
     let mut line = Zeroizing::new(String::new());
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    let read = interrupt::while_in(interrupt::Phase::Prompt, || {
+        std::io::BufReader::new(&tty).read_line(&mut line)
+    });
     if have_termios {
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+        interrupt::restore_terminal();
     }
     read.map_err(no_tty)?;
     while line.ends_with('\n') || line.ends_with('\r') {
@@ -344,5 +461,101 @@ fn show_token(session: &Session) {
             "   logged in: a {}-character token (not shown), valid until Unix time {expires} (24 h)",
             token.len()
         );
+    }
+}
+
+/// Ctrl-C: SIGINT is taken by one thread (sigwait), which, depending on what
+/// the program is doing, cancels the exchange in flight (the main thread then
+/// exits 130), lets a cache save finish (so the file is never half written),
+/// or restores the terminal's echo and exits 130 at once.
+mod interrupt {
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use etna_auth::transport::Canceller;
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[repr(u8)]
+    pub enum Phase {
+        Other = 0,
+        Prompt = 1,
+        Network = 2,
+        Saving = 3,
+    }
+
+    static PHASE: AtomicU8 = AtomicU8::new(Phase::Other as u8);
+    static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+    static CANCELLER: Mutex<Option<Arc<Canceller>>> = Mutex::new(None);
+    static TERMINAL: Mutex<Option<(i32, libc::termios)>> = Mutex::new(None);
+
+    /// Blocks SIGINT in this thread (and so in every thread started later)
+    /// and starts the thread that waits for it.
+    pub fn install(canceller: Arc<Canceller>) {
+        *CANCELLER.lock().unwrap_or_else(|e| e.into_inner()) = Some(canceller);
+        // SAFETY: plain libc signal-mask calls on a local, initialized set.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGINT);
+            if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return;
+            }
+            std::thread::spawn(move || loop {
+                let mut signal = 0;
+                if libc::sigwait(&set, &mut signal) == 0 && signal == libc::SIGINT {
+                    on_interrupt();
+                }
+            });
+        }
+    }
+
+    fn on_interrupt() {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        match PHASE.load(Ordering::SeqCst) {
+            p if p == Phase::Network as u8 => {
+                if let Some(c) = CANCELLER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                    c.cancel();
+                }
+            }
+            // The main thread exits when the save is done.
+            p if p == Phase::Saving as u8 => {}
+            _ => {
+                restore_terminal();
+                eprintln!("\netna-auth: interrupted");
+                std::process::exit(130);
+            }
+        }
+    }
+
+    /// Runs `f` in a phase (Ctrl-C acts according to it).
+    pub fn while_in<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
+        PHASE.store(phase as u8, Ordering::SeqCst);
+        let result = f();
+        PHASE.store(Phase::Other as u8, Ordering::SeqCst);
+        result
+    }
+
+    pub fn interrupted() -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+
+    /// After a cache save that Ctrl-C interrupted.
+    pub fn exit_if_interrupted() {
+        if interrupted() {
+            eprintln!("etna-auth: interrupted");
+            std::process::exit(130);
+        }
+    }
+
+    /// The terminal settings to put back if Ctrl-C comes during a prompt.
+    pub fn remember_terminal(fd: i32, saved: libc::termios) {
+        *TERMINAL.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, saved));
+    }
+
+    pub fn restore_terminal() {
+        if let Some((fd, saved)) = TERMINAL.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            // SAFETY: restores settings read from the same descriptor.
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+        }
     }
 }
