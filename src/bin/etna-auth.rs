@@ -10,8 +10,7 @@ use etna_auth::sandbox::{Sandbox, SandboxConfig};
 use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;
 
-const USAGE: &str = "\
-etna-auth: log in to the ETNA Trader / AutoShares API (POST /token)
+const USAGE: &str = r#"etna-auth: log in to the ETNA Trader / AutoShares API (POST /token)
 
 USAGE:
   etna-auth login [--base-url URL] [--app-key KEY] [--username NAME]
@@ -47,7 +46,7 @@ EXIT CODES (login, logout):
   8 protocol       9 server error  10 file error  11 TLS
  12 no token      13 cancelled     64 usage error 99 internal error
 130 interrupted (Ctrl-C)
-";
+"#;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,7 +63,9 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             Ok(())
         }
-        _ => Err(Failure::Usage("expected a command: login, sandbox or demo".into())),
+        _ => Err(Failure::Usage(
+            "expected a command: login, sandbox or demo".into(),
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -257,7 +258,9 @@ fn log_in(session: &mut Session, username: &str) -> Result<(), Failure> {
 fn on_network<T>(call: impl FnOnce() -> Result<T, Error>) -> Result<T, Failure> {
     let result = interrupt::while_in(interrupt::Phase::Network, || with_progress(call));
     match result {
-        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => Err(Failure::Interrupted),
+        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
+            Err(Failure::Interrupted)
+        }
         other => other.map_err(Failure::from),
     }
 }
