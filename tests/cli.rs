@@ -39,7 +39,7 @@ fn demo_walks_through_the_three_logins() {
         "ETNA_NEED_CODE",
         "\"Invalid verification code\"",
         "ETNA_OK",
-        "1 connections",
+        "6 requests over 3 connections",
     ] {
         assert!(stdout.contains(needle), "{needle} in\n{stdout}");
     }
