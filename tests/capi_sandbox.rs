@@ -234,7 +234,7 @@ fn etna_new_refuses_bad_base_urls() {
         assert!(last_error().contains("base_url"));
         assert!(etna_new(c("https://h/api").as_ptr(), std::ptr::null()).is_null());
         assert!(etna_new(c("https://h/api").as_ptr(), c("").as_ptr()).is_null());
-        assert!(etna_new(b"https://h/\xff\0".as_ptr().cast(), c("k").as_ptr()).is_null());
+        assert!(etna_new(c"https://h/\xff".as_ptr(), c("k").as_ptr()).is_null());
         for url in [
             "",
             "http://example.com/api",
@@ -312,7 +312,7 @@ fn last_error_is_per_thread_and_left_alone_by_the_static_functions() {
     let s = sbx.session();
     assert_eq!(s.begin("alice", "nope"), ETNA_ERR_CREDENTIALS);
     let mine = last_error();
-    let other = std::thread::spawn(|| last_error()).join().unwrap();
+    let other = std::thread::spawn(last_error).join().unwrap();
     assert_eq!(other, "");
     unsafe {
         etna_status_str(ETNA_OK);
