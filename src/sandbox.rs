@@ -944,15 +944,14 @@ mod tests {
         line["content-length:".len()..].trim().parse().unwrap()
     }
 
+    fn connect(sandbox: &Sandbox) -> TcpStream {
+        TcpStream::connect(sandbox.address).unwrap()
+    }
+
     #[test]
     fn keep_alive_non_ascii_and_411_over_a_socket() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-        let address = sandbox
-            .url()
-            .trim_start_matches("http://")
-            .trim_end_matches("/api")
-            .to_owned();
-        let mut stream = TcpStream::connect(&address).unwrap();
+        let mut stream = connect(&sandbox);
         let login = "POST /api/token HTTP/1.1\r\nHost: x\r\nEt-App-Key: sandbox-app-key\r\nUsername: jürgen\r\nPassword: pässwörd-ß\r\nContent-Length: 0\r\n\r\n";
         let reply = roundtrip(&mut stream, login.as_bytes());
         assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
@@ -965,12 +964,7 @@ mod tests {
     #[test]
     fn stop_is_prompt_with_an_idle_client() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-        let address = sandbox
-            .url()
-            .trim_start_matches("http://")
-            .trim_end_matches("/api")
-            .to_owned();
-        let _idle = TcpStream::connect(&address).unwrap();
+        let _idle = connect(&sandbox);
         std::thread::sleep(Duration::from_millis(50));
         let started = std::time::Instant::now();
         sandbox.stop();
@@ -984,12 +978,7 @@ mod tests {
     #[test]
     fn garbage_gets_400_and_a_close() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-        let address = sandbox
-            .url()
-            .trim_start_matches("http://")
-            .trim_end_matches("/api")
-            .to_owned();
-        let mut stream = TcpStream::connect(&address).unwrap();
+        let mut stream = connect(&sandbox);
         stream.write_all(b"\x01\x02 garbage\r\n\r\n").unwrap();
         let mut reply = String::new();
         stream.read_to_string(&mut reply).unwrap();
