@@ -1,0 +1,74 @@
+"""etna-auth: log in to the ETNA Trader / AutoShares brokerage API.
+
+A thin binding over the etna-auth native library (``ctypes``); all the
+protocol lives in the library. Quick start::
+
+    import etna_auth
+
+    with etna_auth.Session("https://pub-api-et-demo-prod.etnasoft.us/api", APP_KEY) as s:
+        token = s.login("alice", password, code=lambda reason: input(f"{reason}: "))
+        requests.get(url, headers=s.authorization_header)
+
+Offline tests use the embedded emulator::
+
+    with etna_auth.Sandbox() as sb, etna_auth.Session(sb.url, sb.app_key) as s:
+        s.login("bob", "bob-pass", pin="1234")
+"""
+
+from ._errors import (
+    AppKeyError,
+    CancelledError,
+    CredentialsError,
+    EtnaError,
+    EtnaIOError,
+    InternalError,
+    InvalidArgumentError,
+    NetworkError,
+    NoTokenError,
+    ProtocolError,
+    RejectedError,
+    ServerError,
+    StateError,
+    Status,
+    TimeoutError,
+    TlsError,
+)
+from ._ffi import LibraryNotFoundError, load_library
+from ._sandbox import Sandbox
+from ._session import Factor, Session, Step, forget_token
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AppKeyError",
+    "CancelledError",
+    "CredentialsError",
+    "EtnaError",
+    "EtnaIOError",
+    "Factor",
+    "InternalError",
+    "InvalidArgumentError",
+    "LibraryNotFoundError",
+    "NetworkError",
+    "NoTokenError",
+    "ProtocolError",
+    "RejectedError",
+    "Sandbox",
+    "ServerError",
+    "Session",
+    "StateError",
+    "Status",
+    "Step",
+    "TimeoutError",
+    "TlsError",
+    "forget_token",
+    "library_version",
+    "load_library",
+]
+
+
+def library_version() -> str:
+    """The native library's version (``etna_version()``), loading it if needed."""
+    from . import _ffi
+
+    return _ffi.lib().etna_version().decode("utf-8")

@@ -1,0 +1,119 @@
+"""One base class for objects that own a native pointer, and string
+conversion for arguments.
+
+:class:`Handle` gives ``close()``, the context-manager protocol and
+``__del__``, and frees the pointer exactly once. Native calls borrow the
+pointer through :meth:`Handle._borrow`, so that ``close()`` from one thread
+never frees a pointer another thread is using: it interrupts the calls in
+flight (``_interrupt``) and waits for them to return before freeing.
+"""
+
+import os
+import threading
+from contextlib import contextmanager
+from typing import Any, Generic, Iterator, Optional, TypeVar, Union
+
+from ._errors import InvalidArgumentError, StateError
+
+P = TypeVar("P")
+
+
+class Handle(Generic[P]):
+    """Owns one native pointer ``P``; subclasses say how to free it."""
+
+    _ptr: Optional[P] = None  # class default: __del__ works if __init__ failed
+    _kind = "object"
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0
+        self._ptr = None
+
+    def _delete(self, ptr: P) -> None:
+        """Free the native pointer (called exactly once)."""
+        raise NotImplementedError
+
+    def _interrupt(self, ptr: P) -> None:
+        """Make calls in flight on ``ptr`` return soon (close() from another thread)."""
+
+    @contextmanager
+    def _borrow(self) -> Iterator[P]:
+        cond = self._cond
+        with cond:
+            ptr = self._ptr
+            if ptr is None:
+                raise StateError(f"the {self._kind} is closed")
+            self._busy += 1
+        try:
+            yield ptr
+        finally:
+            with cond:
+                self._busy -= 1
+                if self._busy == 0:
+                    cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._ptr is None
+
+    def close(self) -> None:
+        """Free the native object. Later calls raise :class:`StateError`;
+        closing again does nothing. Calls in flight on other threads are
+        interrupted first and waited for."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:  # __init__ never ran
+            return
+        with cond:
+            ptr = self._ptr
+            if ptr is None:
+                return
+            self._ptr = None
+            while self._busy:
+                self._interrupt(ptr)
+                cond.wait(0.05)
+        self._delete(ptr)
+
+    def __enter__(self: Any) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing sensible to do
+            pass
+
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def to_c(value: object, name: str) -> bytes:
+    """``value`` as NUL-terminated UTF-8 for a ``const char *`` argument.
+
+    Raises ``TypeError`` for anything but ``str``, and
+    :class:`InvalidArgumentError` (a ``ValueError``) for a NUL character
+    (C would silently cut the string there) or a lone surrogate. The
+    messages never quote the value: it may be a secret.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise InvalidArgumentError(f"{name} contains a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            f"{name} cannot be encoded as UTF-8 (lone surrogate at index {exc.start})"
+        ) from None
+
+
+def path_to_c(value: object, name: str) -> bytes:
+    """A ``str`` or ``os.PathLike`` path as UTF-8 for the library."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or os.PathLike, not {type(value).__name__}")
+    return to_c(value, name)

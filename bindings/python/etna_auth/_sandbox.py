@@ -1,0 +1,83 @@
+"""``Sandbox``: the library's embedded emulator of the token endpoint."""
+
+import ctypes
+import json
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from . import _ffi
+from ._errors import Status, error_for, last_error
+from ._handle import Handle
+from ._session import Session
+
+__all__ = ["Sandbox"]
+
+
+class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
+    """An emulator of the ETNA token endpoint on 127.0.0.1, for offline tests.
+
+    ``config`` is ``None`` for the default accounts, or a dict in the
+    sandbox's JSON config format (every key optional, unknown keys an
+    error)::
+
+        {"app_key": "...", "port": 0, "max_attempts": 3,
+         "accounts": [{"username": "...", "password": "...",
+                       "pin": "1234", "code": "123456"}]}
+
+    Default: app key ``"sandbox-app-key"``, max_attempts 3, and the accounts
+    alice / alice-pass (single factor), bob / bob-pass (PIN 1234), carol /
+    carol-pass (code 123456), dave / dave-pass (PIN 4321, then code 654321),
+    jürgen / pässwörd-ß (single factor).
+
+    Give :attr:`url` and :attr:`app_key` to :class:`Session`. Stop it with
+    :meth:`close` (or use it as a context manager).
+    """
+
+    _kind = "sandbox"
+
+    def __init__(self, config: Optional[Mapping] = None) -> None:  # type: ignore[type-arg]
+        super().__init__()
+        if config is not None and not isinstance(config, Mapping):
+            raise TypeError(f"config must be a dict or None, not {type(config).__name__}")
+        config_c = None if config is None else json.dumps(dict(config)).encode("utf-8")
+        self._lib = lib = _ffi.lib()
+        ptr = lib.etna_sandbox_start(config_c)
+        if not ptr:
+            raise error_for(Status.ERR_ARGUMENT, "cannot start the sandbox: " + last_error())
+        self._ptr = ptr
+        self._url: str = lib.etna_sandbox_url(ptr).decode("utf-8")
+        self._app_key: str = lib.etna_sandbox_app_key(ptr).decode("utf-8")
+
+    def _delete(self, ptr: Any) -> None:
+        self._lib.etna_sandbox_stop(ptr)
+
+    @property
+    def url(self) -> str:
+        """The base URL to give :class:`Session`, e.g. ``"http://127.0.0.1:40123/api"``."""
+        return self._url
+
+    @property
+    def app_key(self) -> str:
+        """The application key the sandbox accepts."""
+        return self._app_key
+
+    @property
+    def request_count(self) -> int:
+        """Requests answered so far."""
+        with self._borrow() as ptr:
+            return int(self._lib.etna_sandbox_request_count(ptr))
+
+    @property
+    def connection_count(self) -> int:
+        """TCP connections accepted so far."""
+        with self._borrow() as ptr:
+            return int(self._lib.etna_sandbox_connection_count(ptr))
+
+    def session(self, *, timeout: float = 30.0) -> Session:
+        """A new :class:`Session` for this sandbox."""
+        return Session(self._url, self._app_key, timeout=timeout)
+
+    def __repr__(self) -> str:
+        state = "stopped" if self.closed else self._url
+        return f"<etna_auth.Sandbox {state}>"
+

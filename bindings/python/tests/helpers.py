@@ -1,0 +1,187 @@
+"""Helpers for the tests: small hostile HTTP servers on 127.0.0.1 and a test PKI.
+
+The servers are plain sockets (no HTTP library) so that they can answer
+anything: garbage, redirects, resets, silence.
+"""
+
+import json
+import socket
+import ssl
+import struct
+import threading
+from pathlib import Path
+from typing import Callable, List, Optional
+
+# A test CA and a leaf certificate for "localhost" signed by it (P-256, valid
+# 2020-2120), made once with the `cryptography` package for these tests.
+CA_PEM = '''\
+-----BEGIN CERTIFICATE-----
+MIIBizCCATKgAwIBAgIUfNAq4l+U+ExmfVPN4I5fbHa9XVkwCgYIKoZIzj0EAwIw
+IzEhMB8GA1UEAwwYZXRuYS1hdXRoIHB5dGhvbiB0ZXN0IENBMCAXDTIwMDEwMTAw
+MDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAjMSEwHwYDVQQDDBhldG5hLWF1dGggcHl0
+aG9uIHRlc3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARHmGhqQu7SUM84
+FapOC8rVEldjt4Sf71yOG4Q1oWGd4pvvdBADUxNVXt1y24dp/seWdYzQxsyLKOPq
+QXDTy3KJo0IwQDAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAdBgNV
+HQ4EFgQU+7F5Nkw5MSQDmC5nR3HfxSWrP1EwCgYIKoZIzj0EAwIDRwAwRAIgECfU
+AdXZGtnalfAkLK25qhL/1ay3tayRR3FQRQi/8gICIAyH/F642S1h08di3heo5O07
+Ib2Je2xDpHsST6IgO9c2
+-----END CERTIFICATE-----
+'''
+
+LEAF_PEM = '''\
+-----BEGIN CERTIFICATE-----
+MIIBmDCCAT2gAwIBAgIUYIUgrk5i721tegrNrnYkH6JzfxQwCgYIKoZIzj0EAwIw
+IzEhMB8GA1UEAwwYZXRuYS1hdXRoIHB5dGhvbiB0ZXN0IENBMCAXDTIwMDEwMTAw
+MDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTAT
+BgcqhkjOPQIBBggqhkjOPQMBBwNCAAQUr9SQ0uAMZeK7SPn8hTAjfJzfIrBYv55x
+5QYIA0VSSSyXZBK6a8JqyZCkxmTxYelGflaG9dMOeAhK2FlEnv70o1wwWjAUBgNV
+HREEDTALgglsb2NhbGhvc3QwDAYDVR0TAQH/BAIwADATBgNVHSUEDDAKBggrBgEF
+BQcDATAfBgNVHSMEGDAWgBT7sXk2TDkxJAOYLmdHcd/FJas/UTAKBggqhkjOPQQD
+AgNJADBGAiEAnAv4oRWTwpI9G1TsHJoyyYCgNqM5EhfNCtk8TeslIE8CIQCnXYQn
+y9sRk9chN3hyee4w3wNkgYGRop/ezK5QPEJ6Nw==
+-----END CERTIFICATE-----
+'''
+
+LEAF_KEY = '''\
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgB2UygTDb1lXkOXS2
+7qMJUOxSDNh5ezIcKEp7RmdwfxShRANCAAQUr9SQ0uAMZeK7SPn8hTAjfJzfIrBY
+v55x5QYIA0VSSSyXZBK6a8JqyZCkxmTxYelGflaG9dMOeAhK2FlEnv70
+-----END PRIVATE KEY-----
+'''
+
+Handler = Callable[[int, bytes, socket.socket], bool]
+
+
+def http(status: int, body: "bytes | str | dict", *, reason: str = "X", headers: "tuple[str, ...]" = ()) -> bytes:
+    """A complete HTTP/1.1 answer with Content-Length, kept alive."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    head = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}", "Content-Type: application/json"]
+    head += list(headers)
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+def answer(*responses: bytes) -> Handler:
+    """Answer the n-th request with responses[n] (the last one repeats)."""
+
+    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
+        conn.sendall(responses[min(n, len(responses) - 1)])
+        return True
+
+    return handler
+
+
+def reset(conn: socket.socket) -> None:
+    """Close with a TCP RST (SO_LINGER 0)."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+class Server:
+    """Accepts on 127.0.0.1, reads request heads and calls ``handler(n, head,
+    conn)`` for the n-th request (0-based, over all connections); the handler
+    writes what it likes and returns whether to keep the connection."""
+
+    def __init__(self, handler: Handler, *, tls: Optional[ssl.SSLContext] = None) -> None:
+        self.handler = handler
+        self.tls = tls
+        self.heads: List[bytes] = []
+        self.connections = 0
+        self.stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._conns: List[socket.socket] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, scheme: str = "http", host: str = "127.0.0.1") -> str:
+        return f"{scheme}://{host}:{self.port}/api"
+
+    @property
+    def requests(self) -> int:
+        with self._lock:
+            return len(self.heads)
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            buf = b""
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                with self._lock:
+                    n = len(self.heads)
+                    self.heads.append(head)
+                if not self.handler(n, head, conn):
+                    return
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stopped.set()
+        self._sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def header(head: bytes, name: str) -> Optional[bytes]:
+    """The value of header ``name`` in a request head (raw bytes), or None."""
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name.lower().encode():
+            return value.strip()
+    return None
+
+
+def tls_server_context(tmp: Path) -> ssl.SSLContext:
+    cert, key = tmp / "leaf.pem", tmp / "leaf.key"
+    cert.write_text(LEAF_PEM)
+    key.write_text(LEAF_KEY)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
