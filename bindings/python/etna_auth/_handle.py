@@ -105,9 +105,10 @@ def to_c(value: object, name: str) -> bytes:
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidArgumentError(
-            f"{name} cannot be encoded as UTF-8 (lone surrogate at index {exc.start})"
-        ) from None
+        index = exc.start
+    # Raised outside the except block: the UnicodeEncodeError (which holds
+    # the whole value) must not stay reachable as __context__.
+    raise InvalidArgumentError(f"{name} cannot be encoded as UTF-8 (lone surrogate at index {index})")
 
 
 def path_to_c(value: object, name: str) -> bytes:

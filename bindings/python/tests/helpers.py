@@ -85,9 +85,16 @@ class Server:
     conn)`` for the n-th request (0-based, over all connections); the handler
     writes what it likes and returns whether to keep the connection."""
 
-    def __init__(self, handler: Handler, *, tls: Optional[ssl.SSLContext] = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        tls: Optional[ssl.SSLContext] = None,
+        on_connect: Optional[Callable[[socket.socket], bool]] = None,
+    ) -> None:
         self.handler = handler
         self.tls = tls
+        self.on_connect = on_connect
         self.heads: List[bytes] = []
         self.connections = 0
         self.stopped = threading.Event()
@@ -120,6 +127,8 @@ class Server:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
+            if self.on_connect is not None and not self.on_connect(conn):
+                return
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
             buf = b""
