@@ -10,7 +10,8 @@ Where the library is looked for (see :func:`candidate_paths`):
 1. a path given to :func:`load_library`, else the ``ETNA_AUTH_LIB``
    environment variable; when one of these is given it is the only
    candidate (a wrong value is an error, never a reason to load some other
-   copy of the library);
+   copy of the library). A bare file name such as ``libetna_auth.so`` is
+   left to the system's library search;
 2. the library bundled inside this package directory;
 3. ``<repository>/target/release/``, found relative to this source file
    (``bindings/python/etna_auth`` -> ``../../../target/release``), for a
@@ -128,7 +129,12 @@ class Library:
     def __init__(self, cdll: ctypes.CDLL, path: Path) -> None:
         self.path = path
         for name, (restype, argtypes) in _PROTOTYPES.items():
-            func = getattr(cdll, name)  # AttributeError when missing
+            try:
+                func = getattr(cdll, name)
+            except AttributeError:
+                raise OSError(
+                    f"not an etna-auth library of this version (missing symbol {name})"
+                ) from None
             func.restype = restype
             func.argtypes = argtypes
             setattr(self, name, func)
@@ -145,13 +151,7 @@ _lib: Optional[Library] = None
 
 
 def _open(path: Path) -> Library:
-    cdll = ctypes.CDLL(str(path))
-    try:
-        return Library(cdll, path)
-    except AttributeError as exc:
-        raise OSError(
-            f"not an etna-auth library of this version (missing symbol {exc.args[0]})"
-        ) from None
+    return Library(ctypes.CDLL(str(path)), path)
 
 
 def load_library(path: Optional[PathArg] = None) -> Library:
@@ -176,7 +176,10 @@ def load_library(path: Optional[PathArg] = None) -> Library:
             return _lib
         tried = []
         for origin, candidate in candidates:
-            if not candidate.is_file():
+            # A bare file name given explicitly ("libetna_auth.so") is left
+            # to the system's library search (LD_LIBRARY_PATH, ldconfig...).
+            bare = len(candidate.parts) == 1 and origin in (ENV_VAR, "explicit path")
+            if not bare and not candidate.is_file():
                 tried.append(f"  {candidate} ({origin}): not found")
                 continue
             try:
