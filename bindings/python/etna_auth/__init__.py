@@ -71,4 +71,4 @@ def library_version() -> str:
     """The native library's version (``etna_version()``), loading it if needed."""
     from . import _ffi
 
-    return _ffi.lib().etna_version().decode("utf-8")
+    return _ffi.text(_ffi.lib().etna_version())

@@ -55,7 +55,7 @@ class Status(enum.IntEnum):
 
     def describe(self) -> str:
         """The library's static description (``etna_status_str``)."""
-        return _ffi.lib().etna_status_str(int(self)).decode("utf-8", "replace")
+        return _ffi.text(_ffi.lib().etna_status_str(int(self)))
 
 
 class EtnaError(Exception):
@@ -207,13 +207,13 @@ def error_for(status: int, message: str = "") -> EtnaError:
     """The exception for an error ``status`` (with the library's
     description of the status when ``message`` is empty)."""
     if not message:
-        message = _ffi.lib().etna_status_str(status).decode("utf-8", "replace")
+        message = _ffi.text(_ffi.lib().etna_status_str(status))
     return _CLASS_FOR_STATUS.get(status, EtnaError)(message, status)
 
 
 def last_error() -> str:
     """This thread's ``etna_last_error()``, decoded."""
-    return _ffi.lib().etna_last_error().decode("utf-8", "replace")
+    return _ffi.text(_ffi.lib().etna_last_error())
 
 
 def raise_last(status: int) -> NoReturn:

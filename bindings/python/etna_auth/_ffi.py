@@ -197,6 +197,11 @@ def load_library(path: Optional[PathArg] = None) -> Library:
         )
 
 
+def text(value: Optional[bytes]) -> str:
+    """A ``const char *`` result as ``str`` (UTF-8; ``""`` for NULL)."""
+    return "" if value is None else value.decode("utf-8", "replace")
+
+
 def lib() -> Library:
     """The loaded library, loading it on first use."""
     loaded = _lib

@@ -45,8 +45,8 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
         if not ptr:
             raise error_for(Status.ERR_ARGUMENT, "cannot start the sandbox: " + last_error())
         self._ptr = ptr
-        self._url: str = lib.etna_sandbox_url(ptr).decode("utf-8")
-        self._app_key: str = lib.etna_sandbox_app_key(ptr).decode("utf-8")
+        self._url = _ffi.text(lib.etna_sandbox_url(ptr))
+        self._app_key = _ffi.text(lib.etna_sandbox_app_key(ptr))
 
     def _delete(self, ptr: Any) -> None:
         self._lib.etna_sandbox_stop(ptr)
