@@ -223,7 +223,7 @@ def test_tls_untrusted_certificate(serve, tmp_path):
     other = tmp_path / "leaf-as-ca.pem"
     other.write_text(LEAF_PEM)  # a certificate, but not the issuer
     with etna_auth.Session(server.url("https", "localhost"), "k", timeout=5, ca_file=other) as s:
-        with pytest.raises(etna_auth.TlsError):
+        with pytest.raises(etna_auth.TlsError, match="certificate"):
             s.login("u", "p")
     assert server.requests == 0
 
@@ -234,7 +234,7 @@ def test_tls_host_name_mismatch(serve, tmp_path):
     ca.write_text(CA_PEM)
     # The certificate is for "localhost", not for 127.0.0.1.
     with etna_auth.Session(server.url("https", "127.0.0.1"), "k", timeout=5, ca_file=ca) as s:
-        with pytest.raises(etna_auth.TlsError):
+        with pytest.raises(etna_auth.TlsError, match="127.0.0.1"):
             s.login("u", "p")
     assert server.requests == 0
 
