@@ -1,0 +1,18 @@
+namespace EtnaAuth
+{
+    /// <summary>Facts about the native library.</summary>
+    public static class EtnaLibrary
+    {
+        /// <summary>The native library's version, e.g. "0.1.0".</summary>
+        public static string Version
+        {
+            get { return Utf8.Decode(NativeMethods.etna_version()); }
+        }
+
+        /// <summary>The library's description of a status code, starting with its C name (e.g. "ETNA_ERR_TIMEOUT: ...").</summary>
+        public static string Describe(EtnaStatus status)
+        {
+            return NativeMethods.StatusString((int)status);
+        }
+    }
+}

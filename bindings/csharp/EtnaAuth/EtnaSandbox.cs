@@ -1,0 +1,95 @@
+using System;
+using System.Globalization;
+
+namespace EtnaAuth
+{
+    /// <summary>
+    /// The library's emulator of the ETNA token endpoint, on 127.0.0.1 in background threads: for
+    /// tests and demos that must not reach the real service.
+    /// </summary>
+    /// <remarks>
+    /// Default accounts (config null), app key "sandbox-app-key", 3 attempts per factor:
+    /// alice / alice-pass (single factor), bob / bob-pass (PIN 1234), carol / carol-pass
+    /// (code 123456), dave / dave-pass (PIN 4321, then code 654321), jürgen / pässwörd-ß
+    /// (single factor, non-ASCII).
+    /// </remarks>
+    public sealed class EtnaSandbox : IDisposable
+    {
+        private readonly EtnaSandboxHandle handle;
+        private readonly string url;
+        private readonly string appKey;
+
+        /// <summary>
+        /// Starts a sandbox. <paramref name="configJson"/> is null for the default accounts, or a JSON
+        /// object whose keys are all optional (unknown keys are an error):
+        /// <c>{"app_key": "...", "port": 0, "max_attempts": 3, "accounts": [{"username": "...",
+        /// "password": "...", "pin": "1234", "code": "123456"}]}</c>.
+        /// </summary>
+        /// <exception cref="EtnaArgumentException">A bad config, or a port that cannot be bound (the message says which).</exception>
+        public EtnaSandbox(string configJson = null)
+        {
+            byte[] config = Utf8.Encode(configJson, "configJson");
+            EtnaSandboxHandle h = NativeMethods.etna_sandbox_start(config);
+            if (h == null || h.IsInvalid)
+            {
+                string message = NativeMethods.LastError();
+                if (h != null)
+                    h.Dispose();
+                throw new EtnaArgumentException(message);
+            }
+            handle = h;
+            // Owned by the sandbox: copied now, while it surely runs.
+            url = Utf8.Decode(NativeMethods.etna_sandbox_url(h));
+            appKey = Utf8.Decode(NativeMethods.etna_sandbox_app_key(h));
+        }
+
+        /// <summary>The base URL to give to <see cref="EtnaSession"/>, e.g. "http://127.0.0.1:40123/api".</summary>
+        public string Url
+        {
+            get { Live(); return url; }
+        }
+
+        /// <summary>The application key the sandbox accepts.</summary>
+        public string AppKey
+        {
+            get { Live(); return appKey; }
+        }
+
+        /// <summary>How many requests the sandbox has answered so far.</summary>
+        public long RequestCount
+        {
+            get { return (long)NativeMethods.etna_sandbox_request_count(Live()); }
+        }
+
+        /// <summary>How many TCP connections the sandbox has accepted so far.</summary>
+        public long ConnectionCount
+        {
+            get { return (long)NativeMethods.etna_sandbox_connection_count(Live()); }
+        }
+
+        /// <summary>A new session against this sandbox, with its URL and app key.</summary>
+        public EtnaSession NewSession()
+        {
+            return new EtnaSession(Url, AppKey);
+        }
+
+        /// <summary>Stops the sandbox (closes its listener and connections). Calling it again does nothing.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        /// <summary>The URL and whether it runs.</summary>
+        public override string ToString()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "EtnaSandbox({0}, {1})", url, handle.IsClosed ? "stopped" : "running");
+        }
+
+        private EtnaSandboxHandle Live()
+        {
+            if (handle.IsClosed)
+                throw new ObjectDisposedException(GetType().Name);
+            return handle;
+        }
+    }
+}

@@ -1,0 +1,408 @@
+using System;
+using System.Globalization;
+using System.Text;
+
+namespace EtnaAuth
+{
+    /// <summary>
+    /// A login session with one ETNA Trader / AutoShares server (one base URL, one application key).
+    /// </summary>
+    /// <remarks>
+    /// <para>Either call <see cref="Login"/>, or drive the steps yourself: <see cref="BeginAuth"/>,
+    /// then <see cref="SupplyPin"/> / <see cref="SupplyCode"/> while the step asks for them, then
+    /// read <see cref="Token"/> or <see cref="AuthorizationHeader"/>.</para>
+    /// <para>Failures throw an <see cref="EtnaException"/> subclass; null arguments throw
+    /// <see cref="ArgumentNullException"/> before anything reaches the native library, and a disposed
+    /// session throws <see cref="ObjectDisposedException"/>.</para>
+    /// <para>Thread safety: every member may be called from any thread; the native library
+    /// serializes the calls on one session. <see cref="Cancel"/> and <see cref="Dispose"/> interrupt
+    /// a call in flight on another thread. A session that is never disposed is released by the
+    /// garbage collector.</para>
+    /// </remarks>
+    public sealed class EtnaSession : IDisposable
+    {
+        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(30000);
+
+        private readonly EtnaSessionHandle handle;
+        private readonly string baseUrl;
+        private readonly object timeoutLock = new object();
+        private TimeSpan timeout = DefaultTimeout;
+        private volatile string reason = string.Empty;
+
+        /// <summary>
+        /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
+        /// <c>"https://pub-api-et-demo-prod.etnasoft.us/api"</c> (requests go to <c>baseUrl + "/token"</c>).
+        /// No network is used.
+        /// </summary>
+        /// <param name="baseUrl">https, or plain http to a loopback host only; no user info, query or fragment.</param>
+        /// <param name="appKey">The company's application key (the <c>Et-App-Key</c> header).</param>
+        /// <exception cref="ArgumentNullException">An argument is null.</exception>
+        /// <exception cref="EtnaArgumentException">The library refused an argument (empty, not a usable URL, ...).</exception>
+        public EtnaSession(string baseUrl, string appKey)
+        {
+            byte[] url = Utf8.EncodeRequired(baseUrl, "baseUrl");
+            byte[] key = Utf8.EncodeRequired(appKey, "appKey");
+            EtnaSessionHandle h = NativeMethods.etna_new(url, key);
+            if (h == null || h.IsInvalid)
+            {
+                string message = NativeMethods.LastError();
+                if (h != null)
+                    h.Dispose();
+                throw new EtnaArgumentException(message);
+            }
+            handle = h;
+            this.baseUrl = baseUrl;
+        }
+
+        /// <summary>The API base URL given to the constructor.</summary>
+        public string BaseUrl
+        {
+            get { return baseUrl; }
+        }
+
+        /// <summary>Whether <see cref="Dispose"/> has been called (or the session released).</summary>
+        public bool IsDisposed
+        {
+            get { return handle.IsClosed; }
+        }
+
+        /// <summary>
+        /// The deadline of each exchange with the server (connect, TLS, sending and the whole answer
+        /// together). Default 30 seconds; it must be positive and at most <see cref="uint.MaxValue"/>
+        /// milliseconds (a fraction of a millisecond is rounded up).
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">Zero, negative or too large.</exception>
+        public TimeSpan Timeout
+        {
+            get
+            {
+                Live();
+                lock (timeoutLock)
+                    return timeout;
+            }
+            set
+            {
+                double ms = Math.Ceiling(value.TotalMilliseconds);
+                if (ms <= 0 || ms > uint.MaxValue)
+                    throw new ArgumentOutOfRangeException("value", "The timeout must be positive and at most uint.MaxValue milliseconds.");
+                lock (timeoutLock)
+                {
+                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Live(), (uint)ms));
+                    timeout = value;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Trusts exactly the certificates in the PEM file at <paramref name="pemPath"/> for https,
+        /// instead of the operating system's trust store (like curl's CAINFO). The file is read now.
+        /// </summary>
+        /// <exception cref="EtnaIOException">The file cannot be read.</exception>
+        /// <exception cref="EtnaArgumentException">The file holds no certificate.</exception>
+        public void SetCaFile(string pemPath)
+        {
+            byte[] path = Utf8.EncodeRequired(pemPath, "pemPath");
+            Ensure.Success(NativeMethods.etna_set_ca_file(Live(), path));
+        }
+
+        /// <summary>
+        /// Uses the HTTP proxy at <paramref name="proxyUrl"/> (<c>"http://[user:password@]host:port"</c>;
+        /// https goes through it with CONNECT); null turns the proxy off. By default the session
+        /// follows https_proxy / HTTPS_PROXY and NO_PROXY; loopback servers never use a proxy.
+        /// </summary>
+        /// <exception cref="EtnaArgumentException">Not an http:// URL.</exception>
+        public void SetProxy(string proxyUrl)
+        {
+            byte[] url = Utf8.Encode(proxyUrl, "proxyUrl");
+            try
+            {
+                Ensure.Success(NativeMethods.etna_set_proxy(Live(), url));
+            }
+            finally
+            {
+                Utf8.Wipe(url); // it may hold the proxy's password
+            }
+        }
+
+        /// <summary>
+        /// Starts (or restarts) a login with the user's name and password, sent as UTF-8. A previous
+        /// login's token is dropped.
+        /// </summary>
+        /// <returns><see cref="AuthStep.Done"/>, or the factor the server asks for (its words in <see cref="Reason"/>).</returns>
+        /// <exception cref="ArgumentNullException">An argument is null.</exception>
+        /// <exception cref="EtnaException">A subclass per failure, e.g. <see cref="EtnaCredentialsException"/>.</exception>
+        public AuthStep BeginAuth(string username, string password)
+        {
+            string why;
+            return RunBegin(username, password, out why);
+        }
+
+        private AuthStep RunBegin(string username, string password, out string why)
+        {
+            byte[] user = Utf8.EncodeRequired(username, "username");
+            byte[] pass = Utf8.EncodeRequired(password, "password");
+            try
+            {
+                return Step(NativeMethods.etna_begin_auth(Live(), user, pass), out why);
+            }
+            finally
+            {
+                Utf8.Wipe(pass);
+            }
+        }
+
+        /// <summary>
+        /// Sends the security PIN, after <see cref="AuthStep.NeedPin"/>. Returns
+        /// <see cref="AuthStep.NeedPin"/> again when it was wrong and the server allows another try
+        /// (<see cref="Reason"/> then says e.g. "Invalid pin").
+        /// </summary>
+        /// <exception cref="EtnaStateException">No PIN was asked for.</exception>
+        /// <exception cref="EtnaRejectedException">Refused for good (too many wrong PINs).</exception>
+        public AuthStep SupplyPin(string pin)
+        {
+            string why;
+            return RunPin(pin, out why);
+        }
+
+        private AuthStep RunPin(string pin, out string why)
+        {
+            byte[] bytes = Utf8.EncodeRequired(pin, "pin");
+            try
+            {
+                return Step(NativeMethods.etna_supply_pin(Live(), bytes), out why);
+            }
+            finally
+            {
+                Utf8.Wipe(bytes);
+            }
+        }
+
+        /// <summary>
+        /// Sends the verification code (email or SMS), after <see cref="AuthStep.NeedCode"/>. Returns
+        /// <see cref="AuthStep.NeedCode"/> again when it was wrong and the server allows another try
+        /// (<see cref="Reason"/> then says e.g. "Invalid verification code").
+        /// </summary>
+        /// <exception cref="EtnaStateException">No code was asked for.</exception>
+        /// <exception cref="EtnaRejectedException">Refused for good (too many wrong codes).</exception>
+        public AuthStep SupplyCode(string code)
+        {
+            string why;
+            return RunCode(code, out why);
+        }
+
+        private AuthStep RunCode(string code, out string why)
+        {
+            byte[] bytes = Utf8.EncodeRequired(code, "code");
+            try
+            {
+                return Step(NativeMethods.etna_supply_code(Live(), bytes), out why);
+            }
+            finally
+            {
+                Utf8.Wipe(bytes);
+            }
+        }
+
+        /// <summary>
+        /// Logs in: <see cref="BeginAuth"/>, then each second factor the server asks for, and returns
+        /// the token. <paramref name="pin"/> / <paramref name="code"/> are called with the server's
+        /// Reason (e.g. "Expecting confirmation code", or "Invalid pin" after a wrong one) each time
+        /// that factor is asked for, and return its value. The server's attempt limit ends a login
+        /// whose callback keeps answering wrong (<see cref="EtnaRejectedException"/>); a callback may
+        /// also throw to give up.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null.</exception>
+        /// <exception cref="ArgumentException">The server asks for a factor whose callback is null, or
+        /// a callback returned null (<see cref="ArgumentException.ParamName"/> is "pin" or "code").</exception>
+        /// <exception cref="EtnaException">A subclass per failure.</exception>
+        public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
+        {
+            if (username == null)
+                throw new ArgumentNullException("username");
+            if (password == null)
+                throw new ArgumentNullException("password");
+            // The Reason travels with each step (not through the Reason property), so that
+            // logins on one session from several threads each see their own.
+            string why;
+            AuthStep step = RunBegin(username, password, out why);
+            while (step != AuthStep.Done)
+            {
+                if (step == AuthStep.NeedPin)
+                    step = RunPin(Ask(pin, why, "pin", "a security PIN"), out why);
+                else
+                    step = RunCode(Ask(code, why, "code", "a verification code"), out why);
+            }
+            return Token;
+        }
+
+        private static string Ask(Func<string, string> callback, string why, string name, string what)
+        {
+            if (callback == null)
+                throw new ArgumentException("The server asks for " + what + ", and no " + name + " callback was given.", name);
+            string value = callback(why);
+            if (value == null)
+                throw new ArgumentException("The " + name + " callback returned null.", name);
+            return value;
+        }
+
+        /// <summary>
+        /// The server's Reason that came with the last <see cref="AuthStep.NeedPin"/> /
+        /// <see cref="AuthStep.NeedCode"/> (e.g. "Invalid pin"); empty after any other outcome.
+        /// </summary>
+        public string Reason
+        {
+            get { return reason; }
+        }
+
+        /// <summary>The session token, after a successful login.</summary>
+        /// <exception cref="EtnaStateException">There is no token (no successful login yet).</exception>
+        public string Token
+        {
+            get
+            {
+                EtnaSessionHandle h = Live();
+                int n = Ensure.Success(NativeMethods.etna_get_token(h, null, UIntPtr.Zero));
+                while (true)
+                {
+                    var buf = new byte[n + 1];
+                    try
+                    {
+                        int m = Ensure.Success(NativeMethods.etna_get_token(h, buf, new UIntPtr((uint)buf.Length)));
+                        if (m <= n) // written (another thread may have logged in again meanwhile)
+                            return Encoding.UTF8.GetString(buf, 0, m);
+                        n = m; // a longer token appeared between the calls: ask again
+                    }
+                    finally
+                    {
+                        Utf8.Wipe(buf);
+                    }
+                }
+            }
+        }
+
+        /// <summary>The value of the <c>Authorization</c> header for later API calls: <c>"Bearer " + Token</c>.</summary>
+        /// <exception cref="EtnaStateException">There is no token.</exception>
+        public string AuthorizationHeader
+        {
+            get { return "Bearer " + Token; }
+        }
+
+        /// <summary>When the token expires: the login time plus the documented 24 hours.</summary>
+        /// <exception cref="EtnaStateException">There is no token.</exception>
+        public DateTimeOffset ExpiresAt
+        {
+            get
+            {
+                long seconds = NativeMethods.etna_token_expires_at(Live());
+                if (seconds == 0)
+                {
+                    string message = NativeMethods.LastError();
+                    throw new EtnaStateException(string.IsNullOrEmpty(message) ? "no token: the session has not logged in" : message);
+                }
+                return DateTimeOffset.FromUnixTimeSeconds(seconds);
+            }
+        }
+
+        /// <summary>
+        /// Interrupts the call in flight on this session from another thread: that call throws
+        /// <see cref="EtnaCancelledException"/> and the session keeps its step. Does nothing when no
+        /// call is in flight.
+        /// </summary>
+        public void Cancel()
+        {
+            Ensure.Success(NativeMethods.etna_cancel(Live()));
+        }
+
+        /// <summary>
+        /// Saves this session's token in the token cache file at <paramref name="path"/> (JSON, mode
+        /// 0600, keyed by base URL and user name, replaced atomically).
+        /// </summary>
+        /// <exception cref="EtnaStateException">There is no token.</exception>
+        /// <exception cref="EtnaIOException">A file error, or a cache file that is corrupt or open to others.</exception>
+        public void SaveToken(string path)
+        {
+            byte[] p = Utf8.EncodeRequired(path, "path");
+            Ensure.Success(NativeMethods.etna_save_token(Live(), p));
+        }
+
+        /// <summary>
+        /// Loads <paramref name="username"/>'s cached token for this base URL from the token cache file
+        /// at <paramref name="path"/>, if it stays valid for at least <paramref name="minValidity"/>;
+        /// then the session holds it as after a login. Returns false when there is no such token.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException"><paramref name="minValidity"/> is negative or over uint.MaxValue seconds.</exception>
+        /// <exception cref="EtnaIOException">The file cannot be read, is corrupt, or is open to others.</exception>
+        public bool LoadToken(string path, string username, TimeSpan minValidity)
+        {
+            byte[] p = Utf8.EncodeRequired(path, "path");
+            byte[] user = Utf8.EncodeRequired(username, "username");
+            double s = Math.Ceiling(minValidity.TotalSeconds);
+            if (s < 0 || s > uint.MaxValue)
+                throw new ArgumentOutOfRangeException("minValidity");
+            int status = NativeMethods.etna_load_token(Live(), p, user, (uint)s);
+            if (status == (int)EtnaStatus.NoToken)
+                return false;
+            Ensure.Success(status);
+            return true;
+        }
+
+        /// <summary>
+        /// Removes <paramref name="username"/>'s cached token for <paramref name="baseUrl"/> from the
+        /// token cache file at <paramref name="path"/> (a logout); nothing to remove is fine.
+        /// </summary>
+        /// <exception cref="EtnaIOException">A file error.</exception>
+        public static void ForgetToken(string path, string baseUrl, string username)
+        {
+            byte[] p = Utf8.EncodeRequired(path, "path");
+            byte[] url = Utf8.EncodeRequired(baseUrl, "baseUrl");
+            byte[] user = Utf8.EncodeRequired(username, "username");
+            Ensure.Success(NativeMethods.etna_forget_token(p, url, user));
+        }
+
+        /// <summary>
+        /// Releases the native session and wipes the credentials and token it held. A call in
+        /// flight on another thread is cancelled first; the release itself waits for it to return.
+        /// Calling it again does nothing.
+        /// </summary>
+        public void Dispose()
+        {
+            if (handle.IsClosed)
+                return;
+            try
+            {
+                NativeMethods.etna_cancel(handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                // disposed by another thread meanwhile
+            }
+            handle.Dispose();
+        }
+
+        /// <summary>The base URL and whether the session is open; never a secret.</summary>
+        public override string ToString()
+        {
+            return string.Format(CultureInfo.InvariantCulture, "EtnaSession({0}, {1})", baseUrl, handle.IsClosed ? "disposed" : "open");
+        }
+
+        private EtnaSessionHandle Live()
+        {
+            if (handle.IsClosed)
+                throw new ObjectDisposedException(GetType().Name);
+            return handle;
+        }
+
+        private AuthStep Step(int status, out string why)
+        {
+            if (status < 0)
+                reason = string.Empty;
+            Ensure.Success(status);
+            // After ETNA_NEED_* this thread's last error is the server's Reason.
+            why = status > 0 ? NativeMethods.LastError() : string.Empty;
+            reason = why;
+            if (status > (int)AuthStep.NeedCode)
+                throw Ensure.ErrorFor((int)EtnaStatus.Internal, "unknown step status " + status.ToString(CultureInfo.InvariantCulture));
+            return (AuthStep)status;
+        }
+    }
+}
