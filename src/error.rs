@@ -118,12 +118,15 @@ pub struct Error {
 
 impl Error {
     /// An error with a message. The message must not contain secrets; quote
-    /// anything from the server with [`quote`].
+    /// anything from the server with [`quote`]. Control characters that got
+    /// in anyway (say, in a parser's message about a file) are escaped, so
+    /// that every message is one line.
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error {
-            status,
-            message: message.into(),
+        let mut message = message.into();
+        if message.chars().any(breaks_line) {
+            message = escape_controls(&message);
         }
+        Error { status, message }
     }
 
     pub fn argument(message: impl Into<String>) -> Error {
@@ -173,18 +176,36 @@ pub fn quote(text: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Other C0/C1 controls and the Unicode line/paragraph separators
-            // would break the one-line promise or a terminal.
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
-            c => out.push(c),
+            // C0/C1 controls and the Unicode line/paragraph separators.
+            c => push_escaped(&mut out, c),
         }
     }
     out.push('"');
+    out
+}
+
+/// Characters that would break the one-line promise or a terminal.
+fn breaks_line(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// Writes one character of a quote, escaped when it is not plain text.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if breaks_line(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
+    }
+}
+
+/// The text with its control characters escaped (quotes left as they are).
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
     out
 }
 
@@ -234,5 +255,14 @@ mod tests {
         assert!(q.ends_with("...\""));
         assert!(!quote("a\u{2028}b\u{85}").contains('\u{2028}'));
         assert_eq!(quote_bytes(b"\xffok"), "\"\u{fffd}ok\"");
+    }
+
+    #[test]
+    fn every_message_is_one_line() {
+        // Found by fuzzing the token cache: serde's "unknown field" message
+        // quotes a key with its raw CR LF.
+        let e = Error::new(Status::Io, "unknown field `\r\nentries`\u{0}\u{2028}");
+        assert_eq!(e.message(), "unknown field `\\r\\nentries`\\u{0}\\u{2028}");
+        assert_eq!(Error::argument("plain").message(), "plain");
     }
 }
