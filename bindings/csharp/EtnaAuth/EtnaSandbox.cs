@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Threading;
 
 namespace EtnaAuth
 {
@@ -18,6 +19,7 @@ namespace EtnaAuth
         private readonly EtnaSandboxHandle handle;
         private readonly string url;
         private readonly string appKey;
+        private int disposed;
 
         /// <summary>
         /// Starts a sandbox. <paramref name="configJson"/> is null for the default accounts, or a JSON
@@ -76,18 +78,26 @@ namespace EtnaAuth
         /// <summary>Stops the sandbox (closes its listener and connections). Calling it again does nothing.</summary>
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref disposed, 1) != 0)
+                return;
             handle.Dispose();
         }
 
         /// <summary>The URL and whether it runs.</summary>
         public override string ToString()
         {
-            return string.Format(CultureInfo.InvariantCulture, "EtnaSandbox({0}, {1})", url, handle.IsClosed ? "stopped" : "running");
+            return string.Format(CultureInfo.InvariantCulture, "EtnaSandbox({0}, {1})", url, IsDisposed ? "stopped" : "running");
+        }
+
+        /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+        public bool IsDisposed
+        {
+            get { return Volatile.Read(ref disposed) != 0 || handle.IsClosed; }
         }
 
         private EtnaSandboxHandle Live()
         {
-            if (handle.IsClosed)
+            if (IsDisposed)
                 throw new ObjectDisposedException(GetType().Name);
             return handle;
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Text;
+using System.Threading;
 
 namespace EtnaAuth
 {
@@ -28,6 +29,7 @@ namespace EtnaAuth
         private readonly object timeoutLock = new object();
         private TimeSpan timeout = DefaultTimeout;
         private volatile string reason = string.Empty;
+        private int disposed; // 1 once Dispose has begun (the handle may outlive it while a call is in flight)
 
         /// <summary>
         /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
@@ -63,7 +65,7 @@ namespace EtnaAuth
         /// <summary>Whether <see cref="Dispose"/> has been called (or the session released).</summary>
         public bool IsDisposed
         {
-            get { return handle.IsClosed; }
+            get { return Volatile.Read(ref disposed) != 0 || handle.IsClosed; }
         }
 
         /// <summary>
@@ -366,7 +368,7 @@ namespace EtnaAuth
         /// </summary>
         public void Dispose()
         {
-            if (handle.IsClosed)
+            if (Interlocked.Exchange(ref disposed, 1) != 0)
                 return;
             try
             {
@@ -382,12 +384,12 @@ namespace EtnaAuth
         /// <summary>The base URL and whether the session is open; never a secret.</summary>
         public override string ToString()
         {
-            return string.Format(CultureInfo.InvariantCulture, "EtnaSession({0}, {1})", baseUrl, handle.IsClosed ? "disposed" : "open");
+            return string.Format(CultureInfo.InvariantCulture, "EtnaSession({0}, {1})", baseUrl, IsDisposed ? "disposed" : "open");
         }
 
         private EtnaSessionHandle Live()
         {
-            if (handle.IsClosed)
+            if (IsDisposed)
                 throw new ObjectDisposedException(GetType().Name);
             return handle;
         }

@@ -1,0 +1,444 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+
+namespace EtnaAuth.Tests
+{
+    /// <summary>Shared fixtures: one default sandbox for the run.</summary>
+    public static class Fixtures
+    {
+        private static readonly Lazy<EtnaSandbox> shared = new Lazy<EtnaSandbox>(() => new EtnaSandbox());
+
+        /// <summary>The default sandbox (accounts alice, bob, carol, dave, jürgen), never disposed.</summary>
+        public static EtnaSandbox Sandbox
+        {
+            get { return shared.Value; }
+        }
+
+        public static EtnaSession Session()
+        {
+            var s = new EtnaSession(Sandbox.Url, Sandbox.AppKey);
+            s.Timeout = TimeSpan.FromSeconds(10);
+            return s;
+        }
+
+        /// <summary>A 1FA-or-more login against a hostile server, with fixed factors.</summary>
+        public static string LoginAgainst(HostileServer server, string pin = null, string code = null, int timeoutMs = 5000, string password = "p")
+        {
+            using (var s = new EtnaSession(server.Url(), "the-key"))
+            {
+                s.Timeout = TimeSpan.FromMilliseconds(timeoutMs);
+                return s.Login("u", password, pin == null ? (Func<string, string>)null : r => pin, code == null ? (Func<string, string>)null : r => code);
+            }
+        }
+
+        public static void AssertToken(string token)
+        {
+            Assert.True(!string.IsNullOrEmpty(token), "a token");
+            Assert.True(token.All(c => c > ' ' && c < 0x7f), "a visible-ASCII token");
+        }
+    }
+
+    public static class FlowTests
+    {
+        [Test]
+        public static void SingleFactorLogin()
+        {
+            using (var s = Fixtures.Session())
+            {
+                DateTimeOffset before = DateTimeOffset.UtcNow;
+                string token = s.Login("alice", "alice-pass");
+                Fixtures.AssertToken(token);
+                Assert.Equal(token, s.Token, "Token");
+                Assert.Equal("Bearer " + token, s.AuthorizationHeader, "AuthorizationHeader");
+                double hours = (s.ExpiresAt - before).TotalHours;
+                Assert.True(hours > 23.9 && hours < 24.1, "ExpiresAt = login time + 24 h, got +" + hours + " h");
+                Assert.Equal("", s.Reason, "Reason after Done");
+            }
+        }
+
+        [Test]
+        public static void SingleFactorStepByStep()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.Done, s.BeginAuth("alice", "alice-pass"));
+                Fixtures.AssertToken(s.Token);
+            }
+        }
+
+        [Test]
+        public static void PinStepByStep()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("bob", "bob-pass"));
+                Assert.True(s.Reason.Length > 0, "the server's Reason with NeedPin");
+                Assert.Throws<EtnaStateException>(() => s.Token);
+                Assert.Throws<EtnaStateException>(() => s.SupplyCode("123456"));
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("bob", "bob-pass")); // the STATE error changed nothing, restart works
+                Assert.Equal(AuthStep.Done, s.SupplyPin("1234"));
+                Fixtures.AssertToken(s.Token);
+            }
+        }
+
+        [Test]
+        public static void CodeStepByStep()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.NeedCode, s.BeginAuth("carol", "carol-pass"));
+                Assert.Equal("Expecting confirmation code", s.Reason, "Reason");
+                Assert.Throws<EtnaStateException>(() => s.SupplyPin("1234"));
+                Assert.Equal(AuthStep.Done, s.SupplyCode("123456"));
+                Fixtures.AssertToken(s.Token);
+            }
+        }
+
+        [Test]
+        public static void PinLoginCallsThePinCallbackOnce()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var reasons = new List<string>();
+                string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return "1234"; },
+                    code: r => { throw new AssertionException("no code was asked for"); });
+                Fixtures.AssertToken(token);
+                Assert.Equal(1, reasons.Count, "pin callback calls");
+                Assert.True(reasons[0].Length > 0, "the callback got the server's Reason");
+            }
+        }
+
+        [Test]
+        public static void CodeLoginCallsTheCodeCallbackOnce()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var reasons = new List<string>();
+                string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return "123456"; });
+                Fixtures.AssertToken(token);
+                Assert.Equal("Expecting confirmation code", string.Join("|", reasons), "code callback calls");
+            }
+        }
+
+        [Test]
+        public static void PinThenCode()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var calls = new List<string>();
+                string token = s.Login("dave", "dave-pass",
+                    pin: r => { calls.Add("pin"); return "4321"; },
+                    code: r => { calls.Add("code"); return "654321"; });
+                Fixtures.AssertToken(token);
+                Assert.Equal("pin,code", string.Join(",", calls), "factor order");
+            }
+        }
+
+        [Test]
+        public static void PinThenCodeStepByStep()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("dave", "dave-pass"));
+                Assert.Equal(AuthStep.NeedCode, s.SupplyPin("4321"));
+                Assert.Equal(AuthStep.Done, s.SupplyCode("654321"));
+                Fixtures.AssertToken(s.Token);
+            }
+        }
+
+        [Test]
+        public static void WrongPinIsAskedAgainWithTheServersReason()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var reasons = new List<string>();
+                string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return reasons.Count == 1 ? "0000" : "1234"; });
+                Fixtures.AssertToken(token);
+                Assert.Equal(2, reasons.Count, "pin callback calls");
+                Assert.Equal("Invalid pin", reasons[1], "Reason after a wrong PIN");
+            }
+        }
+
+        [Test]
+        public static void WrongCodeIsAskedAgainWithTheServersReason()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var reasons = new List<string>();
+                string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return reasons.Count < 3 ? "000000" : "123456"; });
+                Fixtures.AssertToken(token);
+                Assert.Equal(3, reasons.Count, "code callback calls");
+                Assert.Equal("Invalid verification code", reasons[1], "Reason after a wrong code");
+                Assert.Equal("Invalid verification code", reasons[2], "Reason after a second wrong code");
+            }
+        }
+
+        [Test]
+        public static void WrongPinStepByStep()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("dave", "dave-pass"));
+                Assert.Equal(AuthStep.NeedPin, s.SupplyPin("1111"));
+                Assert.Equal("Invalid pin", s.Reason, "Reason");
+                Assert.Equal(AuthStep.NeedCode, s.SupplyPin("4321"));
+                Assert.Equal(AuthStep.NeedCode, s.SupplyCode("111111"));
+                Assert.Equal("Invalid verification code", s.Reason, "Reason");
+                Assert.Equal(AuthStep.Done, s.SupplyCode("654321"));
+            }
+        }
+
+        [Test]
+        public static void PinLockoutAfterMaxAttempts()
+        {
+            using (var s = Fixtures.Session())
+            {
+                int calls = 0;
+                var e = Assert.Throws<EtnaRejectedException>(() => s.Login("bob", "bob-pass", pin: r => { calls++; return "9999"; }));
+                Assert.Equal(EtnaStatus.Rejected, e.Status, "Status");
+                Assert.Equal(3, calls, "wrong PINs before the lockout (max_attempts 3)");
+                // The login is over.
+                Assert.Throws<EtnaStateException>(() => s.SupplyPin("1234"));
+                Assert.Throws<EtnaStateException>(() => s.Token);
+            }
+        }
+
+        [Test]
+        public static void CodeLockoutWithAConfiguredMaxAttempts()
+        {
+            using (var sandbox = new EtnaSandbox("{\"max_attempts\": 2, \"accounts\": [{\"username\": \"erin\", \"password\": \"erin-pass\", \"code\": \"777777\"}]}"))
+            using (var s = sandbox.NewSession())
+            {
+                Assert.Equal(AuthStep.NeedCode, s.BeginAuth("erin", "erin-pass"));
+                Assert.Equal(AuthStep.NeedCode, s.SupplyCode("1"));
+                Assert.Equal("Invalid verification code", s.Reason, "Reason");
+                Assert.Throws<EtnaRejectedException>(() => s.SupplyCode("2"));
+                Assert.Throws<EtnaStateException>(() => s.SupplyCode("777777"));
+                // A new login starts afresh.
+                Assert.Equal("777777".Length, 6);
+                Fixtures.AssertToken(s.Login("erin", "erin-pass", code: r => "777777"));
+            }
+        }
+
+        [Test]
+        public static void NonAsciiDefaultAccountRoundTrips()
+        {
+            using (var s = Fixtures.Session())
+                Fixtures.AssertToken(s.Login("jürgen", "pässwörd-ß"));
+            using (var s = Fixtures.Session())
+            {
+                // The same letters in another normalization are other bytes: refused.
+                string decomposed = "ju\u0308rgen";
+                Assert.Throws<EtnaCredentialsException>(() => s.Login(decomposed, "pässwörd-ß"));
+            }
+        }
+
+        [Test]
+        public static void NonAsciiConfiguredAccountWithAPin()
+        {
+            const string user = "Zoë-東京-\U0001F511";
+            const string pass = "pä$$ wörd-ß-€";
+            string config = "{\"accounts\": [{\"username\": \"" + user + "\", \"password\": \"" + pass + "\", \"pin\": \"2468\"}]}";
+            using (var sandbox = new EtnaSandbox(config))
+            using (var s = sandbox.NewSession())
+            {
+                Fixtures.AssertToken(s.Login(user, pass, pin: r => "2468"));
+                Assert.Throws<EtnaCredentialsException>(() => s.Login(user, "pa$$ word-ss-€"));
+            }
+        }
+
+        [Test]
+        public static void NonAsciiCredentialsAreSentAsUtf8Bytes()
+        {
+            using (var server = new HostileServer(HostileServer.Answer(HostileServer.Ok)))
+            using (var s = new EtnaSession(server.Url(), "k"))
+            {
+                s.Login("jürgen", "pässwörd-ß");
+                byte[] head = server.Heads[0];
+                Assert.True(HostileServer.Header(head, "Username").SequenceEqual(Encoding.UTF8.GetBytes("jürgen")), "Username as UTF-8");
+                Assert.True(HostileServer.Header(head, "Password").SequenceEqual(Encoding.UTF8.GetBytes("pässwörd-ß")), "Password as UTF-8");
+            }
+        }
+
+        [Test]
+        public static void SecondStepsSendTheInterimTokenAndTheFactor()
+        {
+            using (var server = new HostileServer(HostileServer.Answer(HostileServer.NeedPin, HostileServer.NeedCode, HostileServer.Ok)))
+            {
+                Assert.Equal("tok-abc", Fixtures.LoginAgainst(server, pin: "1234", code: "999"));
+                byte[][] heads = server.Heads;
+                Assert.Equal(3, heads.Length, "requests");
+                Assert.Equal("the-key", HostileServer.HeaderText(heads[0], "Et-App-Key"), "Et-App-Key");
+                Assert.Equal(null, HostileServer.HeaderText(heads[0], "Authorization"), "no Authorization at first");
+                Assert.Equal("0", HostileServer.HeaderText(heads[0], "Content-Length"), "Content-Length");
+                Assert.Equal("Bearer interim-1", HostileServer.HeaderText(heads[1], "Authorization"), "interim token");
+                Assert.Equal("1234", HostileServer.HeaderText(heads[1], "PinCode"), "PinCode");
+                Assert.Equal("999", HostileServer.HeaderText(heads[2], "VerificationCode"), "VerificationCode");
+                Assert.Equal(null, HostileServer.HeaderText(heads[2], "PinCode"), "no PinCode on the code step");
+                Assert.Equal(1, server.Connections, "one keep-alive connection");
+            }
+        }
+
+        [Test]
+        public static void A2faLoginUsesOneConnection()
+        {
+            using (var sandbox = new EtnaSandbox())
+            using (var s = sandbox.NewSession())
+            {
+                s.Login("dave", "dave-pass", pin: r => "4321", code: r => "654321");
+                Assert.Equal(3L, sandbox.RequestCount, "requests");
+                Assert.Equal(1L, sandbox.ConnectionCount, "connections");
+            }
+        }
+
+        [Test]
+        public static void ConfiguredAppKeyAndAccounts()
+        {
+            using (var sandbox = new EtnaSandbox("{\"app_key\": \"my-key\", \"accounts\": [{\"username\": \"u\", \"password\": \"p\"}]}"))
+            {
+                Assert.Equal("my-key", sandbox.AppKey, "AppKey");
+                Assert.True(sandbox.Url.StartsWith("http://127.0.0.1:", StringComparison.Ordinal) && sandbox.Url.EndsWith("/api", StringComparison.Ordinal), "Url " + sandbox.Url);
+                using (var s = new EtnaSession(sandbox.Url, "my-key"))
+                    Fixtures.AssertToken(s.Login("u", "p"));
+                using (var s = new EtnaSession(sandbox.Url + "/", "my-key"))
+                    Fixtures.AssertToken(s.Login("u", "p")); // trailing slash
+                using (var s = sandbox.NewSession())
+                    Assert.Throws<EtnaCredentialsException>(() => s.Login("alice", "alice-pass"));
+            }
+        }
+
+        [Test]
+        public static void BeginAuthRestartsAndDropsTheOldToken()
+        {
+            using (var s = Fixtures.Session())
+            {
+                string first = s.Login("alice", "alice-pass");
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("bob", "bob-pass"));
+                Assert.Throws<EtnaStateException>(() => s.Token);
+                Assert.Throws<EtnaStateException>(() => s.ExpiresAt);
+                Assert.Equal(AuthStep.Done, s.SupplyPin("1234"));
+                Assert.True(s.Token != first, "a new token");
+            }
+        }
+
+        [Test]
+        public static void EachLoginGetsItsOwnToken()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var tokens = new HashSet<string>();
+                for (int i = 0; i < 5; i++)
+                    tokens.Add(s.Login("alice", "alice-pass"));
+                Assert.Equal(5, tokens.Count, "distinct tokens");
+            }
+        }
+
+        [Test]
+        public static void MissingCallbackIsAnArgumentExceptionNamingTheFactor()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var e = Assert.Throws<ArgumentException>(() => s.Login("bob", "bob-pass"));
+                Assert.Equal("pin", e.ParamName, "ParamName");
+                e = Assert.Throws<ArgumentException>(() => s.Login("carol", "carol-pass", pin: r => "1234"));
+                Assert.Equal("code", e.ParamName, "ParamName");
+                e = Assert.Throws<ArgumentException>(() => s.Login("dave", "dave-pass", pin: r => "4321"));
+                Assert.Equal("code", e.ParamName, "ParamName after the PIN");
+                // The step stands: the caller may go on by hand.
+                Assert.Equal(AuthStep.Done, s.SupplyCode("654321"));
+            }
+        }
+
+        [Test]
+        public static void CallbackReturningNullIsAnArgumentException()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var e = Assert.Throws<ArgumentException>(() => s.Login("bob", "bob-pass", pin: r => null));
+                Assert.Equal("pin", e.ParamName, "ParamName");
+            }
+        }
+
+        [Test]
+        public static void CallbackExceptionsPropagate()
+        {
+            using (var s = Fixtures.Session())
+            {
+                var e = Assert.Throws<OperationCanceledException>(() => s.Login("carol", "carol-pass", code: r => { throw new OperationCanceledException("user gave up"); }));
+                Assert.Equal("user gave up", e.Message, "message");
+                Fixtures.AssertToken(s.Login("alice", "alice-pass"));
+            }
+        }
+
+        [Test]
+        public static void TimeoutProperty()
+        {
+            using (var s = Fixtures.Session())
+            {
+                using (var fresh = new EtnaSession(Fixtures.Sandbox.Url, Fixtures.Sandbox.AppKey))
+                    Assert.Equal(TimeSpan.FromSeconds(30), fresh.Timeout, "default Timeout");
+                s.Timeout = TimeSpan.FromMilliseconds(1500);
+                Assert.Equal(TimeSpan.FromMilliseconds(1500), s.Timeout, "Timeout");
+                s.Timeout = TimeSpan.FromTicks(1); // rounded up to 1 ms, not 0
+                Assert.Throws<ArgumentOutOfRangeException>(() => { s.Timeout = TimeSpan.Zero; });
+                Assert.Throws<ArgumentOutOfRangeException>(() => { s.Timeout = TimeSpan.FromSeconds(-1); });
+                Assert.Throws<ArgumentOutOfRangeException>(() => { s.Timeout = TimeSpan.FromDays(60); });
+                Assert.Equal(TimeSpan.FromTicks(1), s.Timeout, "unchanged by refused values");
+                s.Timeout = TimeSpan.FromSeconds(10);
+                Fixtures.AssertToken(s.Login("alice", "alice-pass"));
+            }
+        }
+
+        [Test]
+        public static void LibraryVersionAndStatusDescriptions()
+        {
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(EtnaLibrary.Version, @"^\d+\.\d+\.\d+"), "a version, got " + EtnaLibrary.Version);
+            var seen = new HashSet<string>();
+            foreach (EtnaStatus st in Enum.GetValues(typeof(EtnaStatus)))
+            {
+                string d = EtnaLibrary.Describe(st);
+                Assert.True(d.StartsWith(EtnaException.StatusName(st), StringComparison.Ordinal), "Describe(" + st + ") starts with its C name: " + d);
+                Assert.True(seen.Add(d), "distinct descriptions");
+            }
+        }
+
+        [Test]
+        public static void TokenCacheRoundTrip()
+        {
+            string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "etna-cs-" + Guid.NewGuid().ToString("N"));
+            System.IO.Directory.CreateDirectory(dir);
+            string path = System.IO.Path.Combine(dir, "tokens.json");
+            try
+            {
+                string token;
+                using (var s = Fixtures.Session())
+                {
+                    Assert.True(!s.LoadToken(path, "alice", TimeSpan.Zero), "no cache file yet: false");
+                    Assert.Throws<EtnaStateException>(() => s.SaveToken(path));
+                    token = s.Login("alice", "alice-pass");
+                    s.SaveToken(path);
+                }
+                Assert.NotContains(System.IO.File.ReadAllText(path), "alice-pass", "the cache file");
+                using (var s = Fixtures.Session())
+                {
+                    Assert.True(s.LoadToken(path, "alice", TimeSpan.FromHours(1)), "loaded");
+                    Assert.Equal(token, s.Token, "cached token");
+                    Assert.True(!s.LoadToken(path, "alice", TimeSpan.FromHours(25)), "not valid for 25 h");
+                    Assert.True(!s.LoadToken(path, "bob", TimeSpan.Zero), "no entry for bob");
+                }
+                EtnaSession.ForgetToken(path, Fixtures.Sandbox.Url, "alice");
+                using (var s = Fixtures.Session())
+                    Assert.True(!s.LoadToken(path, "alice", TimeSpan.Zero), "forgotten");
+                System.IO.File.WriteAllText(path + ".bad", "not json");
+                using (var s = Fixtures.Session())
+                    Assert.Throws<EtnaIOException>(() => s.LoadToken(path + ".bad", "alice", TimeSpan.Zero));
+            }
+            finally
+            {
+                System.IO.Directory.Delete(dir, true);
+            }
+        }
+    }
+}
