@@ -30,8 +30,10 @@ if [ ! -f "$libdir/$lib" ]; then
     (cd "$root" && cargo build --release)
 fi
 
-out="$here/out"
-mkdir -p "$out"
+# A fresh build directory per run: runs in parallel must not rewrite an
+# assembly that another run's mono is executing.
+out=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-csharp.XXXXXX")
+trap 'rm -rf "$out"' EXIT
 echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/')"
 # The library alone, as a user would build it: C# 7, every warning an error, documented.
 mcs -langversion:7 -target:library -warnaserror+ -nowarn:1591 -doc:"$out/EtnaAuth.xml" \
@@ -42,4 +44,4 @@ mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/E
 # DllImport("etna_auth") is found as lib/etna_auth.so through the loader's path.
 export "$libvar=$libdir${!libvar:+:${!libvar}}"
 export ETNA_AUTH_HEADER="$root/include/etna_auth.h"
-exec mono --debug "$out/EtnaAuth.Tests.exe" "$@"
+mono --debug "$out/EtnaAuth.Tests.exe" "$@"
