@@ -36,7 +36,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-csharp.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/')"
 # The library alone, as a user would build it: C# 7, every warning an error, documented.
-mcs -langversion:7 -target:library -warnaserror+ -nowarn:1591 -doc:"$out/EtnaAuth.xml" \
+mcs -langversion:7 -target:library -warnaserror+ -doc:"$out/EtnaAuth.xml" \
     -out:"$out/EtnaAuth.dll" "$here"/EtnaAuth/*.cs
 # The tests compiled with the sources (they look at internals, e.g. the handles' release counts).
 mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/EtnaAuth/*.cs "$here"/tests/*.cs

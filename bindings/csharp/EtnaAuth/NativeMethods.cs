@@ -49,7 +49,7 @@ namespace EtnaAuth
 
         /// <summary>Returns the token length n, or an error; writes token + NUL only when len &gt; n.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int etna_get_token(EtnaSessionHandle session, byte[] buf, UIntPtr len);
+        internal static extern int etna_get_token(EtnaSessionHandle session, [In, Out] byte[] buf, UIntPtr len);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern long etna_token_expires_at(EtnaSessionHandle session);
