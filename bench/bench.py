@@ -509,7 +509,7 @@ def main() -> int:
         size = so_size()
         tg = targets(rows, size)
         md = [f"Machine: {machine()}", "",
-              f"Command: `bash bench/run.sh {n}` ({n} two-factor logins per client run, {args.reps} repetitions, "
+              f"Command: `bash bench/run.sh {n}{'' if args.reps == 5 else f' --reps {args.reps}'}` ({n} two-factor logins per client run, {args.reps} repetitions, "
               f"{time.time() - started:.0f} s)", "", table(rows), "",
               f"libetna_auth.so: {size['bytes']} bytes, stripped {size['stripped_bytes']} bytes "
               f"({size['stripped_bytes'] / 2**20:.2f} MiB)", "", "Targets:", *tg, ""]
