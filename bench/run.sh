@@ -59,6 +59,8 @@ done
 if [ ! -x "$HERE/build/curl_client" ] || [ "$HERE/curl_client.c" -nt "$HERE/build/curl_client" ] || [ "$HERE/bench_common.h" -nt "$HERE/build/curl_client" ]; then
     cc "${CFLAGS[@]}" -o "$HERE/build/curl_client" "$HERE/curl_client.c" -lcurl
 fi
+[ -x "$HERE/build/syscall_cost" ] && [ ! "$HERE/syscall_cost.c" -nt "$HERE/build/syscall_cost" ] \
+    || cc "${CFLAGS[@]}" -o "$HERE/build/syscall_cost" "$HERE/syscall_cost.c"
 
 # 3. Run.
 exec "$PY" "$HERE/bench.py" --logins "$N" "${ARGS[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic costs per login: user-space instructions (callgrind) and system calls (strace).
 
-    python3 bench/profile.py [--variants]      # after bench/run.sh has built bench/build
+    python3 bench/costs.py [--variants]      # after bench/run.sh has built bench/build
 
 CPU time on a shared 2-core VM is noisy; instruction and system-call counts
 are not. For each client this runs it under `valgrind --tool=callgrind` and
@@ -168,6 +168,10 @@ def main() -> int:
             for part, v in g.most_common():
                 if v / total >= 0.005:
                     print(f"| {part} | {v / 1e3:.1f} k | {v / total:.0%} |")
+        sc = bench.BUILD / "syscall_cost"
+        if sc.exists():
+            print("\nbench/syscall_cost (the system calls ureq adds to every request):\n")
+            print(subprocess.run([str(sc)], capture_output=True, text=True).stdout)
         return 0
     finally:
         for x in (front, sb):
