@@ -202,7 +202,10 @@ def normalized(req: tuple) -> tuple:
 
 def run_child(argv: list, timeout: float = 600) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env())
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env())
+    except OSError as e:
+        return {"rc": -1001, "wall": 0.0, "cpu": 0.0, "stderr": f"cannot start {argv[0]}: {e}", "report": None}
     try:
         out, err = proc.stdout.read(), proc.stderr.read()
     finally:
