@@ -129,6 +129,14 @@ impl Error {
         Error { status, message }
     }
 
+    /// The error with every secret it was sent (4 characters or more)
+    /// replaced by `***`, as is or as [`quote`] shows it: a server may echo
+    /// a password or PIN in the text it answers with.
+    pub fn redact(mut self, secrets: &[&str]) -> Error {
+        self.message = redact(&self.message, secrets);
+        self
+    }
+
     pub fn argument(message: impl Into<String>) -> Error {
         Error::new(Status::Argument, message)
     }
@@ -181,6 +189,22 @@ pub fn quote(text: &str) -> String {
         }
     }
     out.push('"');
+    out
+}
+
+/// `text` with every secret (4 characters or more) replaced by `***`, as is
+/// or as [`quote`] shows it.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        let quoted = quote(secret);
+        let escaped = &quoted[1..quoted.len() - 1];
+        for form in [*secret, escaped] {
+            if out.contains(form) {
+                out = out.replace(form, "***");
+            }
+        }
+    }
     out
 }
 
@@ -264,5 +288,20 @@ mod tests {
         let e = Error::new(Status::Io, "unknown field `\r\nentries`\u{0}\u{2028}");
         assert_eq!(e.message(), "unknown field `\\r\\nentries`\\u{0}\\u{2028}");
         assert_eq!(Error::argument("plain").message(), "plain");
+    }
+
+    #[test]
+    fn redaction_of_echoed_secrets() {
+        let e = Error::new(
+            Status::Credentials,
+            format!("Reason {}", quote("bad pw\"1 and 4321")),
+        );
+        let e = e.redact(&["pw\"1", "4321", "", "abc"]);
+        assert_eq!(e.message(), "Reason \"bad *** and ***\"");
+        assert_eq!(
+            redact("abc abcd", &["abc"]),
+            "abc abcd",
+            "short secrets are left"
+        );
     }
 }

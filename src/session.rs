@@ -396,14 +396,32 @@ pub fn forget_token(path: &Path, base_url: &str, username: &str) -> Result<(), E
     token_cache::forget(path, base_url, username)
 }
 
-/// One step on the wire: send, then classify the answer.
+/// One step on the wire: send, then classify the answer. What the server
+/// says is shown without the secrets this step sent (a server may echo them).
 fn exchange(
     transport: &mut Transport,
     endpoint: &Endpoint,
     request: &StepRequest,
 ) -> Result<Answer, Error> {
     let reply = transport.post(&endpoint.token_url, &request.headers())?;
-    classify(reply.status, reply.location.as_deref(), &reply.body)
+    let secrets = request.secrets();
+    match classify(reply.status, reply.location.as_deref(), &reply.body) {
+        Ok(Answer::Expecting {
+            factor,
+            reason,
+            interim,
+        }) => {
+            let mut hidden = secrets;
+            hidden.push(interim.expose());
+            Ok(Answer::Expecting {
+                factor,
+                reason: crate::error::redact(&reason, &hidden),
+                interim,
+            })
+        }
+        Ok(answer) => Ok(answer),
+        Err(e) => Err(e.redact(&secrets)),
+    }
 }
 
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {
