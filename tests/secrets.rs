@@ -660,7 +660,24 @@ impl Screen {
     }
 }
 
+/// Types a line once the CLI has turned the echo off. (It writes its prompt
+/// before it turns the echo off, so a line typed at once would be echoed:
+/// a person is slower than that, this test is not.)
 fn type_line(terminal: &mut std::fs::File, text: &str) {
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(terminal.as_raw_fd(), &mut t) }, 0);
+        if t.c_lflag & libc::ECHO == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the CLI never turned the echo off"
+        );
+        sleep(Duration::from_millis(5));
+    }
     terminal.write_all(format!("{text}\n").as_bytes()).unwrap();
 }
 
