@@ -126,6 +126,16 @@ impl Error {
         if message.chars().any(breaks_line) {
             message = escape_controls(&message);
         }
+        if message.len() > MESSAGE_LIMIT {
+            // A parser's message may quote a whole input (serde quotes an
+            // unknown key in full): keep every message short.
+            let mut cut = MESSAGE_LIMIT - 3;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str("...");
+        }
         Error { status, message }
     }
 
@@ -167,6 +177,10 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The longest message, in bytes (a few quotes of about 200 characters
+/// each fit, escapes included).
+const MESSAGE_LIMIT: usize = 4096;
 
 /// How much of a server's text a message quotes.
 const QUOTE_LIMIT: usize = 200;
@@ -288,6 +302,18 @@ mod tests {
         let e = Error::new(Status::Io, "unknown field `\r\nentries`\u{0}\u{2028}");
         assert_eq!(e.message(), "unknown field `\\r\\nentries`\\u{0}\\u{2028}");
         assert_eq!(Error::argument("plain").message(), "plain");
+    }
+
+    #[test]
+    fn every_message_is_bounded() {
+        // Found by fuzzing the token cache: serde's "unknown field" message
+        // quotes a key of any length.
+        let e = Error::new(
+            Status::Io,
+            format!("unknown field `{}`", "ü".repeat(10_000)),
+        );
+        assert!(e.message().len() <= MESSAGE_LIMIT, "{}", e.message().len());
+        assert!(e.message().ends_with("..."));
     }
 
     #[test]

@@ -108,6 +108,19 @@ if ! skipped miri; then
     fi
 fi
 
+# ---- 3a. the ASan build, on the core fuzzing leaves free --------------------
+asan_env=(CARGO_TARGET_DIR="$root/target/asan"
+    RUSTFLAGS="-Zsanitizer=address -Cdebuginfo=1" RUSTDOCFLAGS="-Zsanitizer=address"
+    ASAN_OPTIONS="detect_leaks=1:detect_odr_violation=0:abort_on_error=0")
+asan_args=(+nightly test --release --target x86_64-unknown-linux-gnu
+    --lib --test capi_sandbox --test capi_hostile --test capi_cache
+    --test capi_cancel_proxy --test capi_tls --test fault_injection
+    --test stress --test secrets --test zeroize_on_free --test cli)
+if ! skipped asan && [ $have_nightly = 1 ]; then
+    step "ASan build (while fuzzing runs)"
+    env "${asan_env[@]}" cargo "${asan_args[@]}" --no-run --quiet 2>&1 | tail -5
+fi
+
 # ---- 1. fuzzing: the results -------------------------------------------------
 if [ -n "$fuzz_pid" ]; then
     step "fuzz: waiting for the targets"
@@ -135,17 +148,9 @@ if ! skipped asan; then
         log=$(mktemp)
         # --target keeps build scripts and proc macros uninstrumented. Leak
         # checking (LeakSanitizer) is on; the odr check is off because the
-        # lib is also built as a cdylib next to the rlib.
-        if CARGO_TARGET_DIR="$root/target/asan" \
-            RUSTFLAGS="-Zsanitizer=address -Cdebuginfo=1" RUSTDOCFLAGS="-Zsanitizer=address" \
-            ASAN_OPTIONS="detect_leaks=1:detect_odr_violation=0:abort_on_error=0" \
-            cargo +nightly test --release --target x86_64-unknown-linux-gnu \
-            --lib --test capi_sandbox --test capi_hostile --test capi_cache \
-            --test capi_cancel_proxy --test capi_tls --test fault_injection \
-            --test stress --test secrets --test zeroize_on_free --test cli \
-            >"$log" 2>&1; then
-            :
-        fi
+        # lib is also built as a cdylib next to the rlib. Run after fuzzing,
+        # so that the tests with deadlines have the machine to themselves.
+        env "${asan_env[@]}" cargo "${asan_args[@]}" >"$log" 2>&1
         # Shown with a prefix, so that run_all.sh's total does not count
         # these tests a second time.
         grep -E '^(test result|error)|Sanitizer|panicked' "$log" | sed 's/^/  [asan] /' 

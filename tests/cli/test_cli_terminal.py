@@ -69,6 +69,16 @@ class Terminal:
     def type(self, text):
         os.write(self.master, text.encode())
 
+    def type_secret(self, text, timeout=10.0):
+        """Type once the CLI has turned echo off for its prompt, as a person
+        who waits for the prompt does: the tty itself echoes typeahead."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.master)[3] & termios.ECHO:
+            assert time.monotonic() < deadline, f"echo never went off; screen: {self.screen!r}"
+            self._drain()
+            time.sleep(0.005)
+        self.type(text)
+
     def finish(self, timeout=10.0):
         deadline = time.monotonic() + timeout
         while True:
@@ -110,11 +120,13 @@ def env_for(sandbox, **extra):
 def test_password_and_code_prompts_are_not_echoed(sandbox):
     term = Terminal(["login", "--username", "carol"], env_for(sandbox))
     term.read_until("Password for carol: ")
-    term.type("carol-pass\n")
+    term.type_secret("carol-pass\n")
     term.read_until("Verification code")
-    term.type("000000\n")
+    term.type_secret("000000\n")
+    # The answer comes after the CLI restored echo, so the next echo-off is
+    # the second prompt's.
     term.read_until("Invalid verification code")
-    term.type("123456\n")
+    term.type_secret("123456\n")
     code, out, screen = term.finish()
     assert code == 0, screen
     token = out.strip()
