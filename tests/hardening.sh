@@ -109,7 +109,9 @@ if ! skipped miri; then
 fi
 
 # ---- 3a. the ASan build, on the core fuzzing leaves free --------------------
+# The release profile's fat LTO is off here: it only slows the ASan build.
 asan_env=(CARGO_TARGET_DIR="$root/target/asan"
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
     RUSTFLAGS="-Zsanitizer=address -Cdebuginfo=1" RUSTDOCFLAGS="-Zsanitizer=address"
     ASAN_OPTIONS="detect_leaks=1:detect_odr_violation=0:abort_on_error=0")
 asan_args=(+nightly test --release --target x86_64-unknown-linux-gnu

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: builds everything and runs every suite on a fresh
 # machine, installing what it needs (valgrind; pytest and Mono through the
-# bindings' scripts). Runs every suite even when one fails, then prints a
-# total and exits non-zero on any failure.
+# bindings' scripts; libcurl and requests through bench/run.sh; cargo-fuzz
+# through tests/hardening.sh). Runs every suite even when one fails, then
+# prints a total and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -61,6 +62,10 @@ python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
 run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
 [ -f bindings/python/run_tests.sh ] && run_suite pytest-python bash bindings/python/run_tests.sh
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
+# Every benchmark client still works (5 logins each; no timing is checked).
+run_suite bench-smoke bash bench/run.sh --smoke
+# Fuzzing, miri, AddressSanitizer, valgrind on a loop of every error.
+run_suite hardening bash tests/hardening.sh
 
 # The total over every runner's own count.
 passed=0; failed=0
@@ -69,6 +74,8 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
 for log in "$logs"/pytest-*.log; do
     [ -f "$log" ] || continue
     summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)
