@@ -268,9 +268,9 @@ int etna_set_proxy(EtnaSession *session, const char *proxy_url);
  * keeps the step it had, as after a network error. The only call that does
  * not wait for the session's lock.
  *
- * A connection being established (TCP connect) is interrupted when it
- * completes or times out; a blocked send or receive, including the TLS
- * handshake, at once.
+ * A TCP connect, a blocked send or receive and the TLS handshake are
+ * interrupted at once; a host name lookup (the system resolver) is not,
+ * and the call returns ETNA_ERR_CANCELLED when the lookup ends.
  *
  * Returns ETNA_OK, also when nothing is in flight (then it does nothing).
  *

@@ -303,3 +303,51 @@ fn proxy_url_rules() {
         ETNA_ERR_ARGUMENT
     );
 }
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so
+/// a connect to it hangs as one to a firewalled host does. `None` when this
+/// machine's kernel does not behave so.
+fn black_hole() -> Option<(TcpListener, Vec<TcpStream>, String)> {
+    use std::os::fd::AsRawFd;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen on our own listening socket, to shrink its queue.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => return Some((listener, held, format!("http://{addr}/api"))),
+        }
+    }
+    None
+}
+
+#[test]
+fn cancel_wakes_a_call_blocked_in_connect() {
+    let Some((_listener, _held, url)) = black_hole() else {
+        panic!("could not make a connect hang (accept queue never filled)");
+    };
+    let s = S::new(&url, "k");
+    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 20_000) }, ETNA_OK);
+    let (rc, latency) = cancel_during(&s, |s| s.begin("u", "p"));
+    assert_eq!(rc, ETNA_ERR_CANCELLED, "{}", last_error());
+    println!("cancellation latency in connect: {latency:?}");
+    assert!(latency < Duration::from_millis(1000), "{latency:?}");
+}
+
+#[test]
+fn a_hanging_connect_ends_at_the_deadline() {
+    let Some((_listener, _held, url)) = black_hole() else {
+        panic!("could not make a connect hang (accept queue never filled)");
+    };
+    let s = S::new(&url, "k");
+    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 400) }, ETNA_OK);
+    let started = Instant::now();
+    assert_eq!(s.begin("u", "p"), ETNA_ERR_TIMEOUT, "{}", last_error());
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(350) && took < Duration::from_millis(1400),
+        "{took:?}"
+    );
+}

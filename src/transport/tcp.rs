@@ -48,7 +48,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
         let stream = connect_any(details)?;
         stream.set_nodelay(true)?;
         let transport = TcpTransport {
-            stream: Arc::new(stream),
+            stream,
             buffers: LazyBuffers::new(
                 details.config.input_buffer_size(),
                 details.config.output_buffer_size(),
@@ -56,8 +56,6 @@ impl<In: Transport> Connector<In> for TcpConnector {
             read_timeout: None,
             write_timeout: None,
         };
-        let handle: Weak<dyn ShutdownHandle> = Arc::downgrade(&transport.stream) as _;
-        (details.register_shutdown)(handle)?;
         Ok(Some(Either::B(transport)))
     }
 }
@@ -65,7 +63,10 @@ impl<In: Transport> Connector<In> for TcpConnector {
 /// Tries each resolved address in turn. Each gets half of the budget left
 /// (the last one all of it), so that one unreachable address cannot use the
 /// whole deadline.
-fn connect_any(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
+///
+/// Each socket is registered with the agent before it connects, so that
+/// etna_cancel also interrupts a connect that a firewall leaves hanging.
+fn connect_any(details: &ConnectionDetails) -> Result<Arc<TcpStream>, ureq::Error> {
     let started = Instant::now();
     let budget = exact(details.timeout.after);
     let timed_out = || ureq::Error::Timeout(details.timeout.reason);
@@ -83,8 +84,11 @@ fn connect_any(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
                 (l / 2).max(MIN_CONNECT_PER_ADDRESS).min(l)
             }
         });
-        match connect_one(*addr, attempt) {
-            Ok(stream) => return Ok(stream),
+        let socket = Arc::new(new_socket(addr)?);
+        let handle: Weak<dyn ShutdownHandle> = Arc::downgrade(&socket) as _;
+        (details.register_shutdown)(handle)?;
+        match connect(&socket, addr, attempt) {
+            Ok(()) => return Ok(socket),
             Err(e) if is_last => {
                 return Err(match e.kind() {
                     io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => timed_out(),
@@ -99,11 +103,102 @@ fn connect_any(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
         .unwrap_or(ureq::Error::HostNotFound))
 }
 
-fn connect_one(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<TcpStream> {
-    match timeout {
-        Some(t) => TcpStream::connect_timeout(&addr, t.max(Duration::from_millis(1))),
-        None => TcpStream::connect(addr),
+/// A TCP socket for `addr`, not yet connected (close-on-exec).
+fn new_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
+    use std::os::fd::FromRawFd;
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: plain system call; the descriptor is owned by the TcpStream.
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
     }
+    // SAFETY: `fd` is a fresh socket that nothing else owns.
+    Ok(unsafe { TcpStream::from_raw_fd(fd) })
+}
+
+/// Connects `socket` within `timeout`: a non-blocking connect, then `poll`.
+/// A shutdown from another thread (etna_cancel) ends the wait at once.
+fn connect(socket: &TcpStream, addr: &SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = socket.as_raw_fd();
+    let (raw, len) = sockaddr(addr);
+    socket.set_nonblocking(true)?;
+    // SAFETY: `raw` is a valid sockaddr of `len` bytes for the call.
+    let started = unsafe { libc::connect(fd, (&raw as *const libc::sockaddr_storage).cast(), len) };
+    if started != 0 {
+        let error = io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EINPROGRESS) {
+            return Err(error);
+        }
+        let begun = Instant::now();
+        loop {
+            let left = timeout.map(|t| t.saturating_sub(begun.elapsed()));
+            if left == Some(Duration::ZERO) {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let millis = left.map_or(-1, |l| l.as_millis().clamp(1, i32::MAX as u128) as i32);
+            let mut pollfd = libc::pollfd {
+                fd,
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            match unsafe { libc::poll(&mut pollfd, 1, millis) } {
+                0 => continue,
+                n if n < 0 => {
+                    let error = io::Error::last_os_error();
+                    if error.kind() != io::ErrorKind::Interrupted {
+                        return Err(error);
+                    }
+                }
+                _ => break,
+            }
+        }
+        if let Some(error) = socket.take_error()? {
+            return Err(error);
+        }
+        // A shutdown while connecting leaves no error but no peer either.
+        socket.peer_addr()?;
+    }
+    socket.set_nonblocking(false)
+}
+
+fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(v4) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: v6.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in6.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
 }
 
 /// A ureq duration as a std one; `None` when it never happens.
@@ -223,7 +318,6 @@ impl Transport for TcpTransport {
     }
 }
 
-#[cfg(unix)]
 fn would_block_now(stream: &TcpStream) -> bool {
     use std::os::fd::AsRawFd;
     let mut byte = 0u8;
@@ -237,14 +331,4 @@ fn would_block_now(stream: &TcpStream) -> bool {
         )
     };
     got < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
-}
-
-#[cfg(not(unix))]
-fn would_block_now(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let mut byte = [0u8];
-    let open = matches!(stream.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
-    stream.set_nonblocking(false).is_ok() && open
 }
