@@ -8,9 +8,12 @@
 //! - [`proxy`]: which proxy a session uses (pure); [`token_cache`]: the token cache file.
 //! - [`capi`]: the `extern "C"` functions behind `include/etna_auth.h`.
 //! - `sandbox` (feature `sandbox`, default): an emulator of the endpoint.
+//! - [`heap`]: the global allocator that wipes every block it frees
+//!   (feature `wipe-heap`, default).
 
 pub mod capi;
 pub mod error;
+pub mod heap;
 pub mod protocol;
 pub mod proxy;
 #[cfg(feature = "sandbox")]

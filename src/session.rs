@@ -208,6 +208,16 @@ impl Session {
         self.advance(answer, credentials)
     }
 
+    /// Ends the login: abandons one in progress and forgets the token, and
+    /// drops the kept-alive connection, whose buffers held the last request
+    /// and answer. Everything secret is wiped; the settings stay.
+    pub fn end_login(&mut self) {
+        self.stage = Stage::Idle;
+        self.reason.clear();
+        let settings = self.transport.settings().clone();
+        self.transport.reconfigure(settings);
+    }
+
     /// Answers the server's request for the security PIN.
     pub fn supply_pin(&mut self, pin: &str) -> Result<Step, Error> {
         self.supply(Factor::Pin, pin)

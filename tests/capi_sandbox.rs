@@ -364,3 +364,30 @@ fn many_threads_many_sessions_and_one_shared_session() {
         }
     });
 }
+
+#[test]
+fn end_login_abandons_a_login_and_forgets_the_token() {
+    let sbx = Sbx::start(None);
+    let s = sbx.session();
+    // In the middle of a two-factor login: the PIN can no longer be sent.
+    assert_eq!(s.begin("dave", "dave-pass"), ETNA_NEED_PIN);
+    assert_eq!(unsafe { etna_end_login(s.0) }, ETNA_OK);
+    assert_eq!(last_error(), "");
+    let requests = sbx.requests();
+    assert_eq!(s.pin("4321"), ETNA_ERR_STATE);
+    assert_eq!(sbx.requests(), requests, "nothing sent");
+    // After a login: the token is gone, and the connection was closed.
+    assert_eq!(s.begin("alice", "alice-pass"), ETNA_OK);
+    let connections = sbx.connections();
+    assert_eq!(unsafe { etna_end_login(s.0) }, ETNA_OK);
+    assert_eq!(s.token(), Err(ETNA_ERR_STATE));
+    assert_eq!(s.expires_at(), 0);
+    // Nothing to end is fine too, and the settings stay.
+    assert_eq!(unsafe { etna_end_login(s.0) }, ETNA_OK);
+    assert_eq!(s.begin("alice", "alice-pass"), ETNA_OK, "{}", last_error());
+    assert_eq!(sbx.connections(), connections + 1, "a fresh connection");
+    assert_eq!(
+        unsafe { etna_end_login(std::ptr::null_mut()) },
+        ETNA_ERR_ARGUMENT
+    );
+}

@@ -1,22 +1,24 @@
-//! The session's copies of secrets are wiped by etna_free (issue 8).
+//! No copy of a secret outlives its use in freed memory (issue 8).
 //!
-//! This test binary has its own global allocator: while the test thread is
-//! inside etna_free (and only then), every block freed on that thread is
-//! scanned for the secrets of the test before it goes back to the system. A
-//! block that still holds one is a copy the session did not wipe. Nothing
-//! reads freed memory: the scan happens inside `dealloc`, before the free.
+//! The library's global allocator (src/heap.rs, feature `wipe-heap`) zeroes
+//! every block before handing it back to the system allocator, and shows it
+//! to a test observer at that moment. While a test's thread is scanning,
+//! every block freed on it is searched for the test's secrets: a block that
+//! still holds one is a copy that would stay readable in freed memory. The
+//! scans cover a session's whole life (every step of a login, and
+//! etna_free), so they catch the transient copies of the HTTP and TLS
+//! stacks as well as the session's own. Nothing reads freed memory: the scan
+//! happens inside `dealloc`, before the free.
 //!
-//! Honest by construction: a positive control frees an unwiped copy under
-//! the same scanner and must be caught, and removing `Zeroizing` from
-//! `src/secret.rs` makes the session tests fail (checked by hand when this
-//! test was written).
+//! Honest by construction: with wiping turned off (a test-only switch) the
+//! same login must leave secrets in freed blocks, and the scanner must find
+//! them; with it on, none.
 //!
 //! The servers are scripted (tests/common's `Hostile`) so that the interim
 //! tokens and the session token are known byte strings.
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -42,8 +44,6 @@ const SECRETS: [(&str, &[u8]); 7] = [
     ("token", TOKEN),
 ];
 
-struct Scanner;
-
 thread_local! {
     static SCANNING: Cell<bool> = const { Cell::new(false) };
 }
@@ -56,48 +56,32 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-unsafe impl GlobalAlloc for Scanner {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        System.alloc(layout)
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        System.alloc_zeroed(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // `try_with`: no scanning during thread teardown.
-        if SCANNING.try_with(Cell::get).unwrap_or(false) {
-            SCANNED.fetch_add(1, Ordering::Relaxed);
-            // SAFETY: the block is still ours until System.dealloc below.
-            let block = std::slice::from_raw_parts(ptr, layout.size());
-            for (i, (_, secret)) in SECRETS.iter().enumerate() {
-                if contains(block, secret) {
-                    FOUND[i].fetch_add(1, Ordering::Relaxed);
-                }
+/// Shown every block the library's allocator frees, before its own wipe.
+fn scan(block: &[u8]) {
+    // `try_with`: no scanning during thread teardown.
+    if SCANNING.try_with(Cell::get).unwrap_or(false) {
+        SCANNED.fetch_add(1, Ordering::Relaxed);
+        for (i, (_, secret)) in SECRETS.iter().enumerate() {
+            if contains(block, secret) {
+                FOUND[i].fetch_add(1, Ordering::Relaxed);
             }
         }
-        System.dealloc(ptr, layout)
     }
-    // realloc: the default goes through alloc + copy + dealloc, so the old
-    // block is scanned as well.
 }
-
-#[global_allocator]
-static GLOBAL: Scanner = Scanner;
 
 /// The tests share the counters: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Runs `free` with the scanner on; returns the secrets found in freed
-/// blocks and how many blocks were scanned.
-fn scan_frees(free: impl FnOnce()) -> (Vec<&'static str>, usize) {
+/// Runs `work` with the scanner on; returns the secrets found in the blocks
+/// freed on this thread and how many blocks were scanned.
+fn scan_frees(work: impl FnOnce()) -> (Vec<&'static str>, usize) {
     SCANNED.store(0, Ordering::SeqCst);
     for f in &FOUND {
         f.store(0, Ordering::SeqCst);
     }
+    etna_auth::heap::set_free_observer(Some(scan));
     SCANNING.with(|s| s.set(true));
-    free();
+    work();
     SCANNING.with(|s| s.set(false));
     let found = SECRETS
         .iter()
@@ -144,61 +128,74 @@ fn two_factor_server() -> Hostile {
     })
 }
 
-#[test]
-fn the_scanner_catches_an_unwiped_copy() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let copy = format!("xx{}yy", text(TOKEN));
-    let (found, scanned) = scan_frees(|| drop(copy));
-    assert!(scanned >= 1);
-    assert_eq!(found, ["token"]);
-    // And a wiped one passes.
-    let wiped = zeroize::Zeroizing::new(text(PASSWORD).to_owned());
-    let (found, _) = scan_frees(|| drop(wiped));
-    assert!(found.is_empty(), "{found:?}");
+/// A two-factor login and etna_free, all under the scanner.
+fn login_and_free(server: &Hostile) -> (Vec<&'static str>, usize) {
+    scan_frees(|| {
+        let s = S::new(&server.base_url, text(APP_KEY));
+        assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
+        assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
+        assert_eq!(s.code(text(CODE)), ETNA_OK, "{}", last_error());
+        assert_eq!(s.token().unwrap().as_bytes(), TOKEN);
+        drop(s);
+    })
 }
 
 #[test]
-fn free_after_a_two_factor_login_wipes_everything() {
+fn without_wiping_a_login_leaves_secrets_in_freed_memory() {
+    // The control: what the allocator's wiping removes. (The session wipes
+    // its own copies; these are the HTTP stack's and the test's.)
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let server = two_factor_server();
-    let s = S::new(&server.base_url, text(APP_KEY));
-    assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
-    assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
-    assert_eq!(s.code(text(CODE)), ETNA_OK, "{}", last_error());
-    assert_eq!(s.token().unwrap().as_bytes(), TOKEN);
-    let (found, scanned) = scan_frees(|| drop(s));
-    println!("etna_free after a login: {scanned} blocks freed");
-    assert!(scanned > 0, "etna_free freed nothing?");
+    etna_auth::heap::test_keep_freed_blocks(true);
+    let (found, scanned) = login_and_free(&server);
+    etna_auth::heap::test_keep_freed_blocks(false);
+    println!("without wiping: {scanned} blocks freed, secrets left in {found:?}");
+    assert!(scanned > 0);
+    assert!(found.contains(&"password"), "{found:?}");
+    assert!(found.contains(&"token"), "{found:?}");
+}
+
+#[test]
+fn a_two_factor_login_and_free_leave_no_secret_in_freed_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let server = two_factor_server();
+    let (found, scanned) = login_and_free(&server);
+    println!("a login and etna_free: {scanned} blocks freed");
     assert!(
-        found.is_empty(),
-        "freed by etna_free without being wiped: {found:?}"
+        scanned > 0,
+        "nothing freed? (is the wipe-heap allocator in use?)"
     );
+    assert!(found.is_empty(), "freed unwiped: {found:?}");
 }
 
 #[test]
 fn free_in_the_middle_of_a_login_wipes_everything() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let server = two_factor_server();
-    let s = S::new(&server.base_url, text(APP_KEY));
-    assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
-    assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
-    // The session holds the password and the second interim token now.
-    let (found, scanned) = scan_frees(|| drop(s));
-    println!("etna_free in a login: {scanned} blocks freed");
+    let (found, scanned) = scan_frees(|| {
+        let s = S::new(&server.base_url, text(APP_KEY));
+        assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
+        assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
+        // The session holds the password and the second interim token now.
+        drop(s);
+    });
     assert!(scanned > 0);
-    assert!(
-        found.is_empty(),
-        "freed by etna_free without being wiped: {found:?}"
-    );
+    assert!(found.is_empty(), "freed unwiped: {found:?}");
 }
 
 #[test]
-fn free_of_a_session_that_never_connected_wipes_the_app_key() {
+fn end_login_wipes_what_the_login_held() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let s = S::new("https://h.example/api", text(APP_KEY));
-    let (found, scanned) = scan_frees(|| drop(s));
+    let server = two_factor_server();
+    let s = S::new(&server.base_url, text(APP_KEY));
+    let (found, scanned) = scan_frees(|| {
+        assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
+        assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
+        assert_eq!(unsafe { etna_end_login(s.0) }, ETNA_OK);
+    });
     assert!(scanned > 0);
-    assert!(found.is_empty(), "{found:?}");
+    assert!(found.is_empty(), "freed unwiped: {found:?}");
+    assert_eq!(s.pin(text(PIN)), ETNA_ERR_STATE);
 }
 
 #[test]
@@ -207,22 +204,24 @@ fn free_after_a_token_cache_load_wipes_the_token() {
     let server = two_factor_server();
     let dir = temp_dir("zeroize-cache");
     let path = c(dir.join("cache.json").to_str().unwrap());
-    {
+    let (found, _) = scan_frees(|| {
+        {
+            let s = S::new(&server.base_url, text(APP_KEY));
+            assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
+            assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
+            assert_eq!(s.code(text(CODE)), ETNA_OK);
+            assert_eq!(unsafe { etna_save_token(s.0, path.as_ptr()) }, ETNA_OK);
+        }
         let s = S::new(&server.base_url, text(APP_KEY));
-        assert_eq!(s.begin("zuser", text(PASSWORD)), ETNA_NEED_PIN);
-        assert_eq!(s.pin(text(PIN)), ETNA_NEED_CODE);
-        assert_eq!(s.code(text(CODE)), ETNA_OK);
-        assert_eq!(unsafe { etna_save_token(s.0, path.as_ptr()) }, ETNA_OK);
-    }
-    let s = S::new(&server.base_url, text(APP_KEY));
-    assert_eq!(
-        unsafe { etna_load_token(s.0, path.as_ptr(), c("zuser").as_ptr(), 60) },
-        ETNA_OK,
-        "{}",
-        last_error()
-    );
-    assert_eq!(s.token().unwrap().as_bytes(), TOKEN);
-    let (found, _) = scan_frees(|| drop(s));
-    assert!(found.is_empty(), "{found:?}");
+        assert_eq!(
+            unsafe { etna_load_token(s.0, path.as_ptr(), c("zuser").as_ptr(), 60) },
+            ETNA_OK,
+            "{}",
+            last_error()
+        );
+        assert_eq!(s.token().unwrap().as_bytes(), TOKEN);
+        drop(s);
+    });
+    assert!(found.is_empty(), "freed unwiped: {found:?}");
     let _ = std::fs::remove_dir_all(dir);
 }

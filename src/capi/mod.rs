@@ -223,6 +223,27 @@ pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *cons
     })
 }
 
+/// Ends the session's login: abandons one in progress and forgets the
+/// token, wiping the credentials, the interim and session tokens, and the
+/// buffers of the kept-alive connection, which is closed. The settings
+/// (timeout, CA file, proxy) stay; the next etna_begin_auth() starts afresh.
+/// For an app that gives up a two-factor login (the user closed the dialog),
+/// or logs out but keeps the session. A cached token is not touched (see
+/// etna_forget_token()).
+///
+/// Returns ETNA_OK, also when there was nothing to end.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn etna_end_login(session: *mut EtnaSession) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        session.lock().end_login();
+        Ok(Done::code(ETNA_OK))
+    })
+}
+
 /// Copies the session token out, after a successful login (else
 /// ETNA_ERR_STATE).
 ///

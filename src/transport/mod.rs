@@ -378,14 +378,13 @@ fn build_agent(settings: &Settings, connects: Arc<AtomicU64>) -> Agent {
         .max_idle_connections(1)
         .max_idle_connections_per_host(1)
         .build();
-    let connector = ()
-        .chain(ConnectProxyConnector::default())
-        .chain(tcp::TcpConnector)
-        .chain(TlsConnector {
-            trust: settings.trust.clone(),
-            connects,
-        })
-        .chain(WipeConnector);
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(tcp::TcpConnector)
+            .chain(TlsConnector {
+                trust: settings.trust.clone(),
+                connects,
+            });
     Agent::with_parts(config, connector, DirectResolver)
 }
 
@@ -578,67 +577,6 @@ fn remaining(details: &ConnectionDetails) -> NextTimeout {
             UreqDuration::Exact(after.saturating_sub(now.saturating_duration_since(start)));
     }
     timeout
-}
-
-/// Wraps every connection so that its buffers are wiped when it is dropped.
-/// They hold the last request in clear (password, PIN or code, interim
-/// token) and the last answer (the token), and a session's kept-alive
-/// connection is dropped by etna_free. (Found by tests/zeroize_on_free.rs.)
-#[derive(Debug)]
-struct WipeConnector;
-
-impl<In: UreqTransport> Connector<In> for WipeConnector {
-    type Out = Wiped<In>;
-
-    fn connect(
-        &self,
-        _details: &ConnectionDetails,
-        chained: Option<In>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        Ok(chained.map(Wiped))
-    }
-}
-
-/// A connection whose buffers are zeroed on drop; otherwise the one it wraps.
-#[derive(Debug)]
-struct Wiped<T: UreqTransport>(T);
-
-impl<T: UreqTransport> UreqTransport for Wiped<T> {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        self.0.buffers()
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.0.transmit_output(amount, timeout)
-    }
-
-    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.0.maybe_await_input(timeout)
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.0.await_input(timeout)
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.0.is_open()
-    }
-
-    fn is_tls(&self) -> bool {
-        self.0.is_tls()
-    }
-}
-
-impl<T: UreqTransport> Drop for Wiped<T> {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        let buffers = self.0.buffers();
-        buffers.output().zeroize();
-        // Once all input is consumed, the free part is the whole buffer.
-        let unread = buffers.input().len();
-        buffers.input_consume(unread);
-        buffers.input_append_buf().zeroize();
-    }
 }
 
 /// TLS over the TCP transport (as ureq's own rustls transport).

@@ -1,0 +1,124 @@
+//! Every heap block the library frees is wiped first.
+//!
+//! The session keeps its own secrets in `Zeroizing` buffers, but the HTTP
+//! and TLS stacks under it make transient copies that they free unwiped: the
+//! header values of each request (password, PIN or code, interim token), the
+//! parsed answer (the token), TLS plaintext buffers. A freed block keeps its
+//! bytes until it is reused, where a core dump, a swap file or a heap bug
+//! elsewhere in the process can read them. With the `wipe-heap` feature (on
+//! by default) the library's global allocator zeroes every block before it
+//! goes back to the system allocator, so no copy outlives its use, whoever
+//! made it.
+//!
+//! The cost is one `memset` of what is freed: a few KiB per login, and the
+//! connection's buffers when a connection closes (BENCHMARKS.md).
+//! A Rust program that links the crate as an rlib gets this allocator as its
+//! global allocator; it can turn the feature off (and keep `Zeroizing` for
+//! the session's own secrets only).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// The system allocator, wiping each block it frees (and each block a
+/// `realloc` leaves behind).
+pub struct WipingAllocator;
+
+// SAFETY: delegates every allocation to `System`; only adds writes to blocks
+// the caller gives up.
+unsafe impl GlobalAlloc for WipingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !TEST_KEEP_FREED.load(Ordering::Relaxed) {
+            wipe(ptr, layout.size());
+        }
+        observe(ptr, layout.size());
+        System.dealloc(ptr, layout)
+    }
+
+    /// Never `System.realloc`: it may move the block and free the old one
+    /// unwiped. Allocate, copy, wipe and free instead.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let new = self.alloc(new_layout);
+        if !new.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            self.dealloc(ptr, layout);
+        }
+        new
+    }
+}
+
+#[cfg(feature = "wipe-heap")]
+#[global_allocator]
+static GLOBAL: WipingAllocator = WipingAllocator;
+
+/// Zeroes `len` bytes at `ptr` in a way the compiler may not drop as a dead
+/// store before `free`.
+///
+/// # Safety
+/// `ptr` is valid for writes of `len` bytes.
+unsafe fn wipe(ptr: *mut u8, len: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(miri)))]
+    libc::explicit_bzero(ptr.cast(), len);
+    #[cfg(not(all(target_os = "linux", target_env = "gnu", not(miri))))]
+    zeroize::Zeroize::zeroize(std::slice::from_raw_parts_mut(ptr, len));
+}
+
+// Test hooks (tests/zeroize_on_free.rs): a function shown each block as it
+// goes back to the system allocator, and a switch that turns wiping off so
+// that the test can show what the wiping removes.
+
+/// The observer as a `fn(&[u8])`, 0 when none.
+static OBSERVER: AtomicUsize = AtomicUsize::new(0);
+static TEST_KEEP_FREED: AtomicBool = AtomicBool::new(false);
+
+/// Sets (or with `None` removes) the free observer. It runs inside the
+/// allocator: it must not allocate or free.
+#[doc(hidden)]
+pub fn set_free_observer(observer: Option<fn(&[u8])>) {
+    OBSERVER.store(observer.map_or(0, |f| f as usize), Ordering::SeqCst);
+}
+
+/// Tests only: `true` frees blocks without wiping them.
+#[doc(hidden)]
+pub fn test_keep_freed_blocks(keep: bool) {
+    TEST_KEEP_FREED.store(keep, Ordering::SeqCst);
+}
+
+unsafe fn observe(ptr: *mut u8, len: usize) {
+    let observer = OBSERVER.load(Ordering::Relaxed);
+    if observer != 0 {
+        // SAFETY: only `set_free_observer` stores here, from a `fn(&[u8])`.
+        let observer: fn(&[u8]) = std::mem::transmute::<usize, fn(&[u8])>(observer);
+        observer(std::slice::from_raw_parts(ptr, len));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realloc_keeps_the_contents() {
+        let mut v: Vec<u8> = Vec::with_capacity(4);
+        v.extend_from_slice(b"abcd");
+        v.extend_from_slice(&[7u8; 1000]);
+        assert_eq!(&v[..4], b"abcd");
+        assert_eq!(v.len(), 1004);
+        assert!(v[4..].iter().all(|&b| b == 7));
+    }
+
+    #[test]
+    fn wipe_zeroes() {
+        let mut block = *b"secret";
+        unsafe { wipe(block.as_mut_ptr(), block.len()) };
+        assert_eq!(block, [0; 6]);
+    }
+}
