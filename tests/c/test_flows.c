@@ -98,6 +98,23 @@ static void pin_then_code(const EtnaSandbox *sbx) {
     etna_free(s);
 }
 
+/* The user gives up half-way: etna_end_login forgets the login, then the
+ * same session logs in again. */
+static void end_login(const EtnaSandbox *sbx) {
+    EtnaSession *s = etna_new(etna_sandbox_url(sbx), etna_sandbox_app_key(sbx));
+    CHECK(etna_begin_auth(s, "dave", "dave-pass") == ETNA_NEED_PIN);
+    CHECK(etna_end_login(s) == ETNA_OK);
+    uint64_t requests = etna_sandbox_request_count(sbx);
+    CHECK(etna_supply_pin(s, "4321") == ETNA_ERR_STATE);
+    CHECK(etna_sandbox_request_count(sbx) == requests);
+    CHECK(etna_begin_auth(s, "alice", "alice-pass") == ETNA_OK);
+    CHECK(etna_end_login(s) == ETNA_OK);
+    CHECK(etna_get_token(s, NULL, 0) == ETNA_ERR_STATE);
+    CHECK(etna_token_expires_at(s) == 0);
+    CHECK(etna_end_login(NULL) == ETNA_ERR_ARGUMENT);
+    etna_free(s);
+}
+
 static void errors(const EtnaSandbox *sbx) {
     CHECK(etna_new(NULL, "k") == NULL);
     CHECK(strlen(etna_last_error()) > 0);
@@ -133,6 +150,7 @@ int main(void) {
     pin_flow(sbx);
     code_flow(sbx);
     pin_then_code(sbx);
+    end_login(sbx);
     errors(sbx);
     etna_sandbox_stop(sbx);
     etna_sandbox_stop(NULL);
