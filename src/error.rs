@@ -211,12 +211,18 @@ pub fn quote(text: &str) -> String {
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = out.replace(secret, "***");
+        }
+        // The form a quote shows, when it differs (escapes, or cut short).
+        let plain = |c: char| c != '"' && c != '\\' && !breaks_line(c);
+        if secret.chars().all(plain) && secret.chars().count() <= QUOTE_LIMIT {
+            continue;
+        }
         let quoted = quote(secret);
         let escaped = &quoted[1..quoted.len() - 1];
-        for form in [*secret, escaped] {
-            if out.contains(form) {
-                out = out.replace(form, "***");
-            }
+        if out.contains(escaped) {
+            out = out.replace(escaped, "***");
         }
     }
     out
