@@ -77,6 +77,7 @@ _PROTOTYPES = {
     "etna_get_token": (c_int, [SessionPtr, c_char_p, c_size_t]),
     "etna_token_expires_at": (c_int64, [SessionPtr]),
     "etna_cancel": (c_int, [SessionPtr]),
+    "etna_end_login": (c_int, [SessionPtr]),
     "etna_save_token": (c_int, [SessionPtr, c_char_p]),
     "etna_load_token": (c_int, [SessionPtr, c_char_p, c_char_p, c_uint32]),
     "etna_forget_token": (c_int, [c_char_p, c_char_p, c_char_p]),

@@ -142,6 +142,15 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         with self._borrow() as ptr:
             self._check(self._lib.etna_cancel(ptr))
 
+    def end_login(self) -> None:
+        """End the login: abandon one in progress (the user gave up on the
+        code) or log out, keeping the session and its settings. The
+        credentials, tokens and the connection's buffers are wiped; a
+        cached token file is not touched (see :func:`forget_token`)."""
+        with self._borrow() as ptr:
+            self._check(self._lib.etna_end_login(ptr))
+        self._reason = ""
+
     # -- the whole login in one call --------------------------------------
 
     def login(

@@ -242,3 +242,30 @@ def test_token_cache_errors(sandbox, tmp_path):
 
 def test_version():
     assert etna_auth.library_version() == etna_auth.__version__
+
+
+def test_end_login_abandons_a_login_and_sends_nothing_more(sandbox, session):
+    assert session.begin_auth("dave", "dave-pass") is etna_auth.Step.NEED_PIN
+    session.end_login()
+    assert session.reason == ""
+    before = sandbox.request_count
+    with pytest.raises(etna_auth.StateError):
+        session.supply_pin("4321")
+    assert sandbox.request_count == before
+
+
+def test_end_login_forgets_the_token_and_the_session_logs_in_again(session):
+    session.login("alice", "alice-pass")
+    session.end_login()
+    with pytest.raises(etna_auth.StateError):
+        session.token
+    assert session.expires_at is None
+    session.end_login()  # nothing to end is fine
+    assert session.login("alice", "alice-pass")
+
+
+def test_end_login_on_a_closed_session_raises(sandbox):
+    s = sandbox.session()
+    s.close()
+    with pytest.raises(etna_auth.StateError, match="closed"):
+        s.end_login()
