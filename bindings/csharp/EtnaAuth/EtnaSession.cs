@@ -316,6 +316,17 @@ namespace EtnaAuth
         }
 
         /// <summary>
+        /// Ends the login: abandons one in progress (the user gave up on the code) or logs out, while
+        /// the session and its settings stay. The credentials, tokens and the connection's buffers are
+        /// wiped in the native library; a token cache file is not touched (see <see cref="ForgetToken"/>).
+        /// </summary>
+        public void EndLogin()
+        {
+            Ensure.Success(NativeMethods.etna_end_login(Live()));
+            reason = string.Empty;
+        }
+
+        /// <summary>
         /// Saves this session's token in the token cache file at <paramref name="path"/> (JSON, mode
         /// 0600, keyed by base URL and user name, replaced atomically).
         /// </summary>

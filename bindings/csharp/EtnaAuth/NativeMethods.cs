@@ -58,6 +58,9 @@ namespace EtnaAuth
         internal static extern int etna_cancel(EtnaSessionHandle session);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_end_login(EtnaSessionHandle session);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_save_token(EtnaSessionHandle session, byte[] path);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

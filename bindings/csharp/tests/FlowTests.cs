@@ -405,6 +405,34 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
+        public static void EndLoginAbandonsALoginAndSendsNothingMore()
+        {
+            using (var s = Fixtures.Session())
+            {
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("dave", "dave-pass"), "dave's first step");
+                s.EndLogin();
+                Assert.Equal("", s.Reason, "reason after EndLogin");
+                long requests = Fixtures.Sandbox.RequestCount;
+                Assert.Throws<EtnaStateException>(() => s.SupplyPin("4321"));
+                Assert.Equal(requests, Fixtures.Sandbox.RequestCount, "sandbox requests");
+            }
+        }
+
+        [Test]
+        public static void EndLoginForgetsTheTokenAndTheSessionLogsInAgain()
+        {
+            using (var s = Fixtures.Session())
+            {
+                s.Login("alice", "alice-pass");
+                s.EndLogin();
+                Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
+                Assert.Throws<EtnaStateException>(() => { var t = s.ExpiresAt; });
+                s.EndLogin();
+                Assert.True(s.Login("alice", "alice-pass").Length > 0, "a new login");
+            }
+        }
+
+        [Test]
         public static void TokenCacheRoundTrip()
         {
             string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "etna-cs-" + Guid.NewGuid().ToString("N"));

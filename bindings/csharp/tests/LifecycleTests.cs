@@ -37,6 +37,7 @@ namespace EtnaAuth.Tests
                 { "BeginAuth", () => s.BeginAuth("alice", "alice-pass") },
                 { "SupplyPin", () => s.SupplyPin("1234") },
                 { "SupplyCode", () => s.SupplyCode("123456") },
+                { "EndLogin", () => s.EndLogin() },
                 { "Login", () => s.Login("alice", "alice-pass") },
                 { "Token", () => { var t = s.Token; } },
                 { "AuthorizationHeader", () => { var t = s.AuthorizationHeader; } },
