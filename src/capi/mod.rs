@@ -112,7 +112,7 @@ pub unsafe extern "C" fn etna_new(
     })
 }
 
-/// Sets the deadline of each exchange with the server (DNS excepted:
+/// Sets the deadline of each exchange with the server (host name lookup,
 /// connect, TLS handshake, sending, and the whole answer together), in
 /// milliseconds. The default is 30000. 0 is ETNA_ERR_ARGUMENT.
 ///
@@ -314,9 +314,9 @@ pub unsafe extern "C" fn etna_set_proxy(
 /// keeps the step it had, as after a network error. The only call that does
 /// not wait for the session's lock.
 ///
-/// A TCP connect, a blocked send or receive and the TLS handshake are
-/// interrupted at once; a host name lookup (the system resolver) is not,
-/// and the call returns ETNA_ERR_CANCELLED when the lookup ends.
+/// A host name lookup, a TCP connect, a blocked send or receive and the TLS
+/// handshake are all interrupted at once (the system resolver, which cannot
+/// be interrupted, finishes on a helper thread and its answer is dropped).
 ///
 /// Returns ETNA_OK, also when nothing is in flight (then it does nothing).
 ///

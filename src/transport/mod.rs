@@ -4,9 +4,10 @@
 //!
 //! Built on ureq with four parts of our own:
 //! - TCP connections that make fewer system calls than ureq's (see tcp.rs);
-//! - a resolver that never starts a thread (ureq's default one starts a thread
-//!   per lookup when a timeout is set, even for an IP address) and sends
-//!   `localhost` to loopback addresses only;
+//! - a resolver that needs no thread for an IP address or `localhost` (ureq's
+//!   default one starts a thread per lookup when a timeout is set, even for an
+//!   IP address), sends `localhost` to loopback addresses only, bounds a DNS
+//!   lookup by the deadline and keeps its answer for a minute;
 //! - a TLS connector that uses one shared rustls `ClientConfig` per trust
 //!   source (the OS store once per process, or a CA file), instead of building
 //!   one per session;
@@ -14,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -25,8 +25,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use ureq::config::Config;
-use ureq::http::Uri;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::time::{Duration as UreqDuration, Instant as UreqInstant};
 use ureq::unversioned::transport::{
     Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
@@ -39,7 +37,10 @@ use crate::error::{quote, Error, Status};
 use crate::protocol::{Header, MAX_BODY_BYTES};
 use crate::proxy::ProxyUrl;
 
+mod resolve;
 mod tcp;
+
+use resolve::{DirectResolver, LookupWaker};
 
 /// The default deadline of one exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -191,8 +192,9 @@ pub struct Settings {
 
 /// Lets another thread interrupt the exchange in flight (`etna_cancel`).
 ///
-/// Cancelling shuts the agent's sockets down, which wakes a read or write
-/// blocked on them at once: no polling, no CPU while waiting.
+/// Cancelling shuts the agent's sockets down, which wakes a connect, read or
+/// write blocked on them at once, and wakes a wait for a host name lookup:
+/// no polling, no CPU while waiting.
 #[derive(Default)]
 pub struct Canceller {
     state: Mutex<InFlight>,
@@ -206,8 +208,8 @@ impl std::fmt::Debug for Canceller {
 
 #[derive(Default)]
 struct InFlight {
-    /// The agent of the exchange in flight, if any.
-    agent: Option<Agent>,
+    /// The agent of the exchange in flight, if any, and its resolver's waker.
+    agent: Option<(Agent, Arc<LookupWaker>)>,
     cancelled: bool,
 }
 
@@ -216,19 +218,20 @@ impl Canceller {
     pub fn cancel(&self) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match state.agent.take() {
-            Some(agent) => {
+            Some((agent, lookup)) => {
                 state.cancelled = true;
                 agent.shutdown();
+                lookup.wake();
                 true
             }
             None => false,
         }
     }
 
-    fn start(&self, agent: &Agent) {
+    fn start(&self, agent: &Agent, lookup: &Arc<LookupWaker>) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         *state = InFlight {
-            agent: Some(agent.clone()),
+            agent: Some((agent.clone(), lookup.clone())),
             cancelled: false,
         };
     }
@@ -245,6 +248,8 @@ impl Canceller {
 /// steps of a login.
 pub struct Transport {
     agent: Agent,
+    /// Wakes the agent's resolver (etna_cancel).
+    lookup: Arc<LookupWaker>,
     settings: Settings,
     canceller: Arc<Canceller>,
     /// New connections made so far, to tell a reused one from a fresh one.
@@ -254,8 +259,10 @@ pub struct Transport {
 impl Transport {
     pub fn new(settings: Settings, canceller: Arc<Canceller>) -> Transport {
         let connects = Arc::new(AtomicU64::new(0));
+        let lookup = Arc::new(LookupWaker::default());
         Transport {
-            agent: build_agent(&settings, connects.clone()),
+            agent: build_agent(&settings, connects.clone(), lookup.clone()),
+            lookup,
             settings,
             canceller,
             connects,
@@ -279,7 +286,7 @@ impl Transport {
     /// the answer (at most [`MAX_BODY_BYTES`] of body), all within the
     /// deadline.
     pub fn post(&mut self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
-        self.canceller.start(&self.agent);
+        self.canceller.start(&self.agent, &self.lookup);
         let result = self.exchange(url, headers);
         if self.canceller.finish() {
             // The agent is shut down for good: the next exchange needs a new one.
@@ -355,7 +362,7 @@ fn is_dead_connection(error: &ureq::Error) -> bool {
         if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
 }
 
-fn build_agent(settings: &Settings, connects: Arc<AtomicU64>) -> Agent {
+fn build_agent(settings: &Settings, connects: Arc<AtomicU64>, lookup: Arc<LookupWaker>) -> Agent {
     // A proxy URL was checked when it was set; one ureq still refuses would
     // fail every exchange, so it is dropped rather than half-applied.
     let proxy = settings
@@ -385,7 +392,7 @@ fn build_agent(settings: &Settings, connects: Arc<AtomicU64>) -> Agent {
                 trust: settings.trust.clone(),
                 connects,
             });
-    Agent::with_parts(config, connector, DirectResolver)
+    Agent::with_parts(config, connector, DirectResolver::new(lookup))
 }
 
 /// Turns a ureq error into our status and a message that names the cause.
@@ -471,45 +478,6 @@ fn tls_error(error: &rustls::Error) -> Error {
         Status::Tls,
         format!("TLS failure: {}{hint}", quote(&error.to_string())),
     )
-}
-
-/// Resolves without starting a thread: an IP address is used as is,
-/// `localhost` means the loopback addresses only (never DNS, which could
-/// point it elsewhere), and any other name goes through the system resolver.
-#[derive(Debug)]
-struct DirectResolver;
-
-impl Resolver for DirectResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        _config: &Config,
-        _timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let authority = uri.authority().ok_or(ureq::Error::HostNotFound)?;
-        let default_port = if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        };
-        let port = authority.port_u16().unwrap_or(default_port);
-        let host = bare_host(authority.host());
-        let mut addrs = self.empty();
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            addrs.push(SocketAddr::new(ip, port));
-        } else if host.eq_ignore_ascii_case("localhost") {
-            addrs.push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
-            addrs.push(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port));
-        } else {
-            for addr in (host, port).to_socket_addrs()?.take(8) {
-                addrs.push(addr);
-            }
-        }
-        if addrs.is_empty() {
-            return Err(ureq::Error::HostNotFound);
-        }
-        Ok(addrs)
-    }
 }
 
 /// A URL host without the brackets of an IPv6 literal.

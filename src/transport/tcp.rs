@@ -202,7 +202,7 @@ fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 }
 
 /// A ureq duration as a std one; `None` when it never happens.
-fn exact(duration: UreqDuration) -> Option<Duration> {
+pub(super) fn exact(duration: UreqDuration) -> Option<Duration> {
     match duration {
         UreqDuration::Exact(d) => Some(d),
         UreqDuration::NotHappening => None,
