@@ -10,8 +10,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
@@ -46,10 +45,54 @@ struct Lookup {
     at: Instant,
 }
 
-/// What the thread waiting for a lookup receives.
+/// How a lookup ended.
+#[derive(Debug)]
 enum Answer {
     Found(io::Result<Vec<SocketAddr>>),
     Cancelled,
+}
+
+/// Where one lookup's answer arrives: from the helper thread, or
+/// [`Answer::Cancelled`] from etna_cancel, whichever comes first. (A mutex
+/// and a condition variable rather than a channel: std's channels add 19 KiB
+/// to the library.)
+#[derive(Debug, Default)]
+struct Slot {
+    answer: Mutex<Option<Answer>>,
+    arrived: Condvar,
+}
+
+impl Slot {
+    fn put(&self, answer: Answer) {
+        let mut slot = self.answer.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(answer);
+            self.arrived.notify_all();
+        }
+    }
+
+    /// The answer, waiting for it at most `limit` (`None`: no limit);
+    /// `None` when none came in time.
+    fn wait(&self, limit: Option<Duration>) -> Option<Answer> {
+        let deadline = limit.map(|limit| Instant::now() + limit);
+        let mut slot = self.answer.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(answer) = slot.take() {
+                return Some(answer);
+            }
+            slot = match deadline {
+                None => self.arrived.wait(slot).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    let woken = self.arrived.wait_timeout(slot, left);
+                    woken.unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
+        }
+    }
 }
 
 /// Lets etna_cancel end the wait for a lookup (the lookup itself runs on
@@ -63,7 +106,7 @@ pub(super) struct LookupWaker {
 #[derive(Debug, Default)]
 struct WakerState {
     woken: bool,
-    waiting: Option<Sender<Answer>>,
+    waiting: Option<Arc<Slot>>,
 }
 
 impl LookupWaker {
@@ -71,17 +114,17 @@ impl LookupWaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.woken = true;
         if let Some(waiting) = state.waiting.take() {
-            let _ = waiting.send(Answer::Cancelled);
+            waiting.put(Answer::Cancelled);
         }
     }
 
     /// Registers a wait; `false` when the waker was already woken.
-    fn register(&self, sender: Sender<Answer>) -> bool {
+    fn register(&self, slot: Arc<Slot>) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.woken {
             return false;
         }
-        state.waiting = Some(sender);
+        state.waiting = Some(slot);
         true
     }
 
@@ -119,24 +162,18 @@ impl DirectResolver {
         {
             return Ok(hit.addrs.clone());
         }
-        let (sender, receiver) = mpsc::channel();
-        if !self.waker.register(sender.clone()) {
+        let slot = Arc::new(Slot::default());
+        if !self.waker.register(slot.clone()) {
             return Err(cancelled());
         }
-        let name = host.to_owned();
-        let system = self.system;
+        let (name, system, helper_slot) = (host.to_owned(), self.system, slot.clone());
         // The thread ends when getaddrinfo does, even after the call gave
         // up on it; its answer is then dropped.
         let spawned = std::thread::Builder::new()
             .name("etna-auth-dns".into())
-            .spawn(move || {
-                let _ = sender.send(Answer::Found(system(&name, port)));
-            });
+            .spawn(move || helper_slot.put(Answer::Found(system(&name, port))));
         let answer = match spawned {
-            Ok(_) => match tcp::exact(timeout.after) {
-                Some(limit) => receiver.recv_timeout(limit).ok(),
-                None => receiver.recv().ok(),
-            },
+            Ok(_) => slot.wait(tcp::exact(timeout.after)),
             Err(e) => Some(Answer::Found(Err(e))),
         };
         self.waker.unregister();
