@@ -8,7 +8,7 @@
 #      counts as neither passed nor failed;
 #   3. the Rust tests under AddressSanitizer (nightly, -Zsanitizer=address,
 #      own target dir target/asan so that the release build is not touched);
-#   4. the C programs (tests/c/*.c) built with -fsanitize=address and run;
+#   4. the C and C++ programs (tests/c/) built with -fsanitize=address and run;
 #   5. tests/c/loop_errors.c (1,000 logins, every status) under valgrind:
 #      0 errors, 0 bytes definitely or indirectly lost.
 #
@@ -45,6 +45,7 @@ apt_install() { # packages...
 
 step "tools"
 command -v cc >/dev/null || apt_install gcc libc6-dev
+command -v c++ >/dev/null || apt_install g++
 command -v valgrind >/dev/null || apt_install valgrind
 have_nightly=1
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -190,6 +191,19 @@ if ! skipped c-asan; then
             ko "c-asan $prog: does not compile"
         fi
     done
+    bin="$cbuild/test_cpp_asan"
+    if c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
+        -fsanitize=address -fno-omit-frame-pointer tests/c/test_cpp.cpp \
+        -L"$lib" -letna_auth -pthread -o "$bin"; then
+        if LD_LIBRARY_PATH="$lib" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
+            "$bin" 2>&1 | tail -3; then
+            ok "c-asan test_cpp"
+        else
+            ko "c-asan test_cpp"
+        fi
+    else
+        ko "c-asan test_cpp: does not compile"
+    fi
 fi
 
 # ---- 5. valgrind: 1,000 logins with every error kind ------------------------

@@ -29,7 +29,8 @@ apt_install() { # packages...
 step "tools"
 command -v valgrind >/dev/null || apt_install valgrind
 command -v cc >/dev/null || apt_install gcc libc6-dev
-cargo --version && cc --version | head -1 && valgrind --version
+command -v c++ >/dev/null || apt_install g++
+cargo --version && cc --version | head -1 && c++ --version | head -1 && valgrind --version
 
 step "build (release) and header freshness"
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
@@ -57,6 +58,13 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
+# The header from C++ (extern "C", RAII handles, threads), under valgrind too.
+run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
+    tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
+run_suite c-tests-cpp-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_cpp"
 
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
 run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
