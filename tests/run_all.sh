@@ -65,6 +65,12 @@ run_suite c-tests-cpp-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_cpp"
+# A host name lookup bounded by the deadline and interrupted by etna_cancel,
+# with a preloaded getaddrinfo that takes 3 s for *.slow-dns.test.
+run_suite dns-shim-compile cc -shared -fPIC -Wall -Wextra -Werror tests/c/slow_dns.c -ldl -o "$cbuild/slow_dns.so"
+run_suite dns-compile cc "${cflags[@]}" tests/c/test_dns.c -L"$root/target/release" -letna_auth -lpthread -o "$cbuild/test_dns"
+run_suite c-tests-dns env LD_PRELOAD="$cbuild/slow_dns.so" LD_LIBRARY_PATH="$root/target/release" \
+    "$cbuild/test_dns"
 
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
 run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
