@@ -177,33 +177,24 @@ fi
 # ---- 4. C programs with -fsanitize=address ----------------------------------
 if ! skipped c-asan; then
     step "C programs with -fsanitize=address"
-    for prog in test_flows loop_errors; do
-        bin="$cbuild/${prog}_asan"
-        if cc "${cflags[@]}" -fsanitize=address -fno-omit-frame-pointer "tests/c/$prog.c" \
-            -L"$lib" -letna_auth -lpthread -o "$bin"; then
-            if LD_LIBRARY_PATH="$lib" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
-                "$bin" 2>&1 | tail -3; then
-                ok "c-asan $prog"
-            else
-                ko "c-asan $prog"
-            fi
-        else
-            ko "c-asan $prog: does not compile"
-        fi
-    done
-    bin="$cbuild/test_cpp_asan"
-    if c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
-        -fsanitize=address -fno-omit-frame-pointer tests/c/test_cpp.cpp \
-        -L"$lib" -letna_auth -pthread -o "$bin"; then
-        if LD_LIBRARY_PATH="$lib" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
+    asan=(-fsanitize=address -fno-omit-frame-pointer -L"$lib" -letna_auth -pthread)
+    asan_run() { # name, compiler command (without -o)...
+        local name=$1 bin="$cbuild/${1}_asan"
+        shift
+        if ! "$@" "${asan[@]}" -o "$bin"; then
+            ko "c-asan $name: does not compile"
+        elif LD_LIBRARY_PATH="$lib" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
             "$bin" 2>&1 | tail -3; then
-            ok "c-asan test_cpp"
+            ok "c-asan $name"
         else
-            ko "c-asan test_cpp"
+            ko "c-asan $name"
         fi
-    else
-        ko "c-asan test_cpp: does not compile"
-    fi
+    }
+    for prog in test_flows loop_errors; do
+        asan_run "$prog" cc "${cflags[@]}" "tests/c/$prog.c"
+    done
+    asan_run test_cpp c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
+        tests/c/test_cpp.cpp
 fi
 
 # ---- 5. valgrind: 1,000 logins with every error kind ------------------------

@@ -25,23 +25,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "etna_auth.h"
 
-static int passed = 0;
-static int failed = 0;
 /* How many times each status was seen: index status + 100. */
 static int seen[120];
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, \
-                    __LINE__, #cond, etna_last_error());                   \
-        }                                                                  \
-    } while (0)
 
 /* Checks the status and that the last error is one line, then counts it. */
 static void expect(int rc, int want, const char *what) {
@@ -333,6 +321,6 @@ int main(int argc, char **argv) {
             printf(" %d x%d", k - 100, seen[k]);
         }
     }
-    printf("\n%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    printf("\n");
+    return report();
 }

@@ -15,21 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "etna_auth.h"
 
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, \
-                    __LINE__, #cond, etna_last_error());                   \
-        }                                                                  \
-    } while (0)
 
 static const char *const SLOW_URL = "https://login.slow-dns.test/api";
 
@@ -90,6 +78,5 @@ static void cancel_interrupts_a_lookup(void) {
 int main(void) {
     lookup_ends_at_the_deadline();
     cancel_interrupts_a_lookup();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return report();
 }

@@ -12,21 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "etna_auth.h"
 
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "FAIL %s:%d: %s (last error: %s)\n", __FILE__, \
-                    __LINE__, #cond, etna_last_error());                   \
-        }                                                                  \
-    } while (0)
 
 /* Copies the token out the documented way: ask for the length, allocate. */
 static char *get_token(const EtnaSession *s) {
@@ -155,6 +143,5 @@ int main(void) {
     etna_sandbox_stop(sbx);
     etna_sandbox_stop(NULL);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return report();
 }
