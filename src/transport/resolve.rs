@@ -37,7 +37,7 @@ pub(super) struct DirectResolver {
     system: SystemLookup,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Lookup {
     host: String,
     port: u16,
