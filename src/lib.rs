@@ -11,9 +11,7 @@
 //! - [`heap`]: the global allocator that wipes every block it frees
 //!   (feature `wipe-heap`, default).
 
-pub mod capi;
 pub mod error;
-pub mod heap;
 pub mod protocol;
 pub mod proxy;
 #[cfg(feature = "sandbox")]

@@ -97,7 +97,7 @@ impl Endpoint {
         };
         if authority.as_str().contains('@') {
             return Err(bad(
-                "it has user info ('user@'); credentials go in etna_begin_auth",
+                "it has user info ('user@'); the user name and password are given when a login begins",
             ));
         }
         if uri.query().is_some() {
@@ -363,7 +363,7 @@ fn failed(status: u16, obj: &Map<String, Value>, step: Option<&str>) -> Error {
     } else {
         Error::new(
             Status::Rejected,
-            format!("the server ended the login (HTTP {status}{words}); start again with etna_begin_auth"),
+            format!("the server ended the login (HTTP {status}{words}); begin a new login"),
         )
     }
 }

@@ -212,10 +212,86 @@ impl Session {
     /// drops the kept-alive connection, whose buffers held the last request
     /// and answer. Everything secret is wiped; the settings stay.
     pub fn end_login(&mut self) {
+        self.transport.canceller().clear();
         self.stage = Stage::Idle;
         self.reason.clear();
         let settings = self.transport.settings().clone();
         self.transport.reconfigure(settings);
+    }
+
+    /// Logs in from start to end: sends the user name and password, then asks
+    /// `ask` for each second factor the server wants, with the step
+    /// ([`Step::NeedPin`] or [`Step::NeedCode`]) and the server's Reason
+    /// ("Invalid pin" after a wrong one, or empty). `ask` returns the factor,
+    /// or `None` to give up. It is called again when the server lets the user
+    /// retry a wrong factor. Returns the token.
+    ///
+    /// Whenever the login does not succeed (an error, `None` from `ask`, or a
+    /// panic in `ask`, which goes on unwinding), the login is ended first as
+    /// by [`Session::end_login`]: the credentials are wiped and nothing more
+    /// is sent. Giving up is [`Status::Cancelled`]. The factors that `ask`
+    /// returns are wiped once sent.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), etna_auth::Error> {
+    /// use etna_auth::{Session, Step};
+    ///
+    /// let mut session = Session::new("https://pub-api-et-demo-prod.etnasoft.us/api", "my-app-key")?;
+    /// let token = session.login("alice", "alice-pass", |step, reason| {
+    ///     let what = if step == Step::NeedPin { "PIN" } else { "code" };
+    ///     eprintln!("{reason} Enter the {what}:");
+    ///     let mut line = String::new();
+    ///     std::io::stdin().read_line(&mut line).ok()?;
+    ///     Some(line.trim().to_owned())
+    /// })?;
+    /// println!("Authorization: Bearer {token}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn login<F>(&mut self, username: &str, password: &str, mut ask: F) -> Result<&str, Error>
+    where
+        F: FnMut(Step, &str) -> Option<String>,
+    {
+        let mut step = self.begin_auth(username, password);
+        loop {
+            let asked = match step {
+                Ok(Step::Done) => break,
+                Ok(asked) => asked,
+                Err(e) => {
+                    self.end_login();
+                    return Err(e);
+                }
+            };
+            let reason = self.reason.clone();
+            let answer =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ask(asked, &reason)));
+            let factor = match answer {
+                Ok(Some(factor)) => zeroize::Zeroizing::new(factor),
+                Ok(None) => {
+                    self.end_login();
+                    return Err(Error::new(
+                        Status::Cancelled,
+                        format!(
+                            "the login was abandoned: no {} was given",
+                            if asked == Step::NeedPin {
+                                Factor::Pin.noun()
+                            } else {
+                                Factor::Code.noun()
+                            }
+                        ),
+                    ));
+                }
+                Err(panic) => {
+                    self.end_login();
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            step = match asked {
+                Step::NeedPin => self.supply_pin(&factor),
+                _ => self.supply_code(&factor),
+            };
+        }
+        Ok(self.token().unwrap_or_default())
     }
 
     /// Answers the server's request for the security PIN.
@@ -235,7 +311,7 @@ impl Session {
         } = &self.stage
         else {
             return Err(Error::state(format!(
-                "no login is waiting for a {}; call etna_begin_auth first",
+                "no login is waiting for a {}; begin a login first",
                 factor.noun()
             )));
         };
@@ -341,28 +417,28 @@ impl Session {
         }
     }
 
-    /// Stores this session's token in the token cache at `path` (see
-    /// [`token_cache`]). Needs a token.
-    pub fn save_token(&self, path: &Path) -> Result<(), Error> {
-        let Stage::LoggedIn {
-            username,
-            token,
-            expires_at,
-        } = &self.stage
-        else {
-            return Err(Error::state(
-                "there is no token to save: no login has succeeded on this session",
-            ));
-        };
-        token_cache::save(
-            path,
-            Entry {
+    /// The token with what the token cache keeps with it (base URL, user
+    /// name, expiry), after a successful login or [`Session::load_token`].
+    pub fn token_entry(&self) -> Option<Entry> {
+        match &self.stage {
+            Stage::LoggedIn {
+                username,
+                token,
+                expires_at,
+            } => Some(Entry {
                 base_url: self.endpoint.base_url.clone(),
                 username: username.clone(),
                 token: token.clone(),
                 expires_at: *expires_at,
-            },
-        )
+            }),
+            _ => None,
+        }
+    }
+
+    /// Stores this session's token in the token cache at `path` (see
+    /// [`token_cache`]). Needs a token.
+    pub fn save_token(&self, path: &Path) -> Result<(), Error> {
+        save_entry(path, self.token_entry())
     }
 
     /// Takes the token of `username` for this base URL from the token cache
@@ -397,6 +473,17 @@ impl Session {
             expires_at: entry.expires_at,
         };
         Ok(())
+    }
+}
+
+/// Stores a token entry (from [`Session::token_entry`]) in the token cache
+/// at `path`; a state error for `None` (no login has succeeded).
+pub fn save_entry(path: &Path, entry: Option<Entry>) -> Result<(), Error> {
+    match entry {
+        Some(entry) => token_cache::save(path, entry),
+        None => Err(Error::state(
+            "there is no token to save: no login has succeeded on this session",
+        )),
     }
 }
 

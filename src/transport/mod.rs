@@ -133,8 +133,8 @@ fn system_config() -> Result<Arc<ClientConfig>, Error> {
                 return Err(Error::new(
                     Status::Tls,
                     "no trusted root certificate was found in the operating system's trust store \
-                     (install ca-certificates, or set SSL_CERT_FILE), or call etna_set_ca_file \
-                     with the CA that signed the server's certificate",
+                     (install ca-certificates, or set SSL_CERT_FILE), or set the session's CA file \
+                     to the CA that signed the server's certificate",
                 ));
             }
             client_config(roots)
@@ -190,11 +190,14 @@ pub struct Settings {
     pub proxy: Option<ProxyUrl>,
 }
 
-/// Lets another thread interrupt the exchange in flight (`etna_cancel`).
+/// Lets another thread interrupt the exchange in flight.
 ///
 /// Cancelling shuts the agent's sockets down, which wakes a connect, read or
 /// write blocked on them at once, and wakes a wait for a host name lookup:
-/// no polling, no CPU while waiting.
+/// no polling, no CPU while waiting. A cancel with no exchange in flight is
+/// kept for the next one, which then ends at once without sending anything;
+/// each cancel is used once. Starting an exchange and cancelling take the same
+/// lock, so a cancel that lands while a call is starting is never lost.
 #[derive(Default)]
 pub struct Canceller {
     state: Mutex<InFlight>,
@@ -210,30 +213,42 @@ impl std::fmt::Debug for Canceller {
 struct InFlight {
     /// The agent of the exchange in flight, if any, and its resolver's waker.
     agent: Option<(Agent, Arc<LookupWaker>)>,
+    /// The exchange in flight was cancelled.
     cancelled: bool,
+    /// A cancel arrived with no exchange in flight: it is for the next one.
+    pending: bool,
 }
 
 impl Canceller {
-    /// Interrupts the exchange in flight; `false` when there was none.
-    pub fn cancel(&self) -> bool {
+    /// Interrupts the exchange in flight, or when there is none, the next
+    /// exchange. Cancels do not add up: one pending cancel stops one exchange.
+    pub fn cancel(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match state.agent.take() {
             Some((agent, lookup)) => {
                 state.cancelled = true;
                 agent.shutdown();
                 lookup.wake();
-                true
             }
-            None => false,
+            None => state.pending = true,
         }
     }
 
-    fn start(&self, agent: &Agent, lookup: &Arc<LookupWaker>) {
+    /// Forgets a pending cancel (a session that ends its login starts afresh).
+    pub fn clear(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).pending = false;
+    }
+
+    /// Registers the exchange about to start; `false` when a pending cancel
+    /// stops it before it sends anything (the cancel is used up).
+    fn start(&self, agent: &Agent, lookup: &Arc<LookupWaker>) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        *state = InFlight {
-            agent: Some((agent.clone(), lookup.clone())),
-            cancelled: false,
-        };
+        if std::mem::take(&mut state.pending) {
+            return false;
+        }
+        state.agent = Some((agent.clone(), lookup.clone()));
+        state.cancelled = false;
+        true
     }
 
     /// Ends the exchange; whether it was cancelled.
@@ -286,7 +301,12 @@ impl Transport {
     /// the answer (at most [`MAX_BODY_BYTES`] of body), all within the
     /// deadline.
     pub fn post(&mut self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
-        self.canceller.start(&self.agent, &self.lookup);
+        if !self.canceller.start(&self.agent, &self.lookup) {
+            return Err(Error::new(
+                Status::Cancelled,
+                "cancelled before the request was sent; nothing was sent",
+            ));
+        }
         let result = self.exchange(url, headers);
         if self.canceller.finish() {
             // The agent is shut down for good: the next exchange needs a new one.
@@ -294,7 +314,7 @@ impl Transport {
             if result.is_err() {
                 return Err(Error::new(
                     Status::Cancelled,
-                    "cancelled by etna_cancel; the connection was dropped",
+                    "cancelled; the connection was dropped",
                 ));
             }
         }
@@ -470,7 +490,7 @@ fn describe(error: ureq::Error, deadline_passed: bool, timeout: Duration) -> Err
 fn tls_error(error: &rustls::Error) -> Error {
     let hint = match error {
         rustls::Error::InvalidCertificate(_) => {
-            " (if the server uses a private CA, give it with etna_set_ca_file)"
+            " (if the server uses a private CA, set the session's CA file to it)"
         }
         _ => "",
     };

@@ -2,24 +2,32 @@
 //! the panic guard, status codes and the thread-local last error (after
 //! rustls-ffi's `ffi_panic_boundary!` and libgit2's `git_error_last`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, Status};
+use etna_auth::error::{Error, Status};
 
 thread_local! {
     /// The message of the last call on this thread; "" after success.
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The status that goes with it.
+    static LAST_STATUS: Cell<c_int> = const { Cell::new(0) };
 }
 
-/// Replaces this thread's last-error message.
-pub fn set_last_error(message: &str) {
+/// Replaces this thread's last status and message.
+pub fn set_last(status: c_int, message: &str) {
     // Messages are built without NUL, but a C string must not end early.
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    // `try_with`: during thread teardown the slot may be gone; then there is
-    // nobody left to read the message.
+    // `try_with`: during thread teardown the slots may be gone; then there is
+    // nobody left to read them.
     let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = c);
+    let _ = LAST_STATUS.try_with(|slot| slot.set(status));
+}
+
+/// This thread's last status (etna_last_status()).
+pub fn last_status() -> c_int {
+    LAST_STATUS.try_with(Cell::get).unwrap_or(0)
 }
 
 /// This thread's last-error message; valid until the next call that sets it.
@@ -40,6 +48,11 @@ pub struct Done {
 }
 
 impl Done {
+    /// ETNA_OK with an empty last error.
+    pub fn ok() -> Done {
+        Done::code(Status::Ok.code())
+    }
+
     pub fn code(code: c_int) -> Done {
         Done {
             code,
@@ -53,15 +66,15 @@ impl Done {
 pub fn status_call(body: impl FnOnce() -> Result<Done, Error>) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(done)) => {
-            set_last_error(&done.note);
+            set_last(done.code, &done.note);
             done.code
         }
         Ok(Err(error)) => {
-            set_last_error(error.message());
+            set_last(error.status().code(), error.message());
             error.status().code()
         }
         Err(_) => {
-            set_last_error(PANIC_MESSAGE);
+            set_last(Status::Internal.code(), PANIC_MESSAGE);
             Status::Internal.code()
         }
     }
@@ -72,15 +85,15 @@ pub fn status_call(body: impl FnOnce() -> Result<Done, Error>) -> c_int {
 pub fn value_call<T>(fallback: T, body: impl FnOnce() -> Result<T, Error>) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => {
-            set_last_error("");
+            set_last(Status::Ok.code(), "");
             value
         }
         Ok(Err(error)) => {
-            set_last_error(error.message());
+            set_last(error.status().code(), error.message());
             fallback
         }
         Err(_) => {
-            set_last_error(PANIC_MESSAGE);
+            set_last(Status::Internal.code(), PANIC_MESSAGE);
             fallback
         }
     }

@@ -7,7 +7,6 @@
 //!   put a token in an answer that is not JSON;
 //! - `Debug` of every public type that can hold a secret;
 //! - the CLI's stderr (and what it writes to the terminal) for failed logins.
-#![cfg(feature = "sandbox")]
 
 mod common;
 
@@ -20,11 +19,11 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::*;
-use etna_auth::capi::*;
 use etna_auth::protocol::{classify, Endpoint, StepRequest};
 use etna_auth::sandbox::SandboxConfig;
 use etna_auth::secret::Secret;
 use etna_auth::{Session, Status};
+use etna_auth_capi::*;
 
 const USER: &str = "secuser";
 const PASSWORD: &str = "Pw-Secret-7Hq2xZ";
@@ -458,7 +457,7 @@ fn debug_of_every_public_type() {
 
 /// The CLI run without a terminal: a failed login's stderr.
 fn cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
+    let mut cmd = Command::new(cli_exe());
     cmd.args(args)
         .env_remove("ETNA_PASSWORD")
         .env_remove("https_proxy")
@@ -692,7 +691,7 @@ fn cli_on_a_terminal_with_wrong_factors() {
         use std::os::fd::AsRawFd;
         slave.as_raw_fd()
     };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
+    let mut cmd = Command::new(cli_exe());
     cmd.args(["login"])
         .env("ETNA_BASE_URL", sbx.url())
         .env("ETNA_APP_KEY", APP_KEY)

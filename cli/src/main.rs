@@ -7,6 +7,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
+
+// The C library's wiping allocator (one source file for both): the tool
+// handles passwords, PINs, codes and tokens too.
+#[path = "../../capi/src/heap.rs"]
+#[allow(dead_code)]
+mod heap;
 use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;
 
@@ -446,7 +452,7 @@ fn demo() -> Result<(), Failure> {
 
 fn show(call: &str, session: &Session, result: Result<Step, Error>) -> Result<Step, Failure> {
     let step = result?;
-    let name = step.status().describe().split(':').next().unwrap_or("");
+    let name = step.status().name();
     if session.reason().is_empty() {
         println!("   {call} -> {name}");
     } else {

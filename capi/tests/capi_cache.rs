@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::*;
-use etna_auth::capi::*;
+use etna_auth_capi::*;
 
 fn token_server() -> Hostile {
     Hostile::start(|n, _, stream| {

@@ -9,7 +9,6 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::*;
-use etna_auth::capi::*;
 
 const OK_BODY: &str = r#"{"State":"Succeeded","Token":"tok-123"}"#;
 

@@ -10,7 +10,6 @@
 //! etna_free is the one call that is not in the mix: by contract it must not
 //! race with other calls on the same session (as in SQLite and libcurl); the
 //! header says so on EtnaSession and etna_free.
-#![cfg(feature = "sandbox")]
 
 mod common;
 
@@ -21,7 +20,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
-use etna_auth::capi::*;
+use etna_auth_capi::*;
 
 /// xorshift64*: enough randomness for an interleaving, no crate needed.
 struct XorShift(u64);

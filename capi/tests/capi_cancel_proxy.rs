@@ -11,7 +11,7 @@ use std::thread::{self, sleep};
 use std::time::{Duration, Instant};
 
 use common::*;
-use etna_auth::capi::*;
+use etna_auth_capi::*;
 use tls::*;
 
 const OK_BODY: &str = r#"{"State":"Succeeded","Token":"tok"}"#;
@@ -50,20 +50,90 @@ fn cancel_wakes_a_call_blocked_on_a_silent_server() {
 }
 
 #[test]
-fn cancel_with_nothing_in_flight_does_nothing() {
+fn a_cancel_with_nothing_in_flight_stops_the_next_call_once_before_it_sends() {
     let server = Hostile::start(|_, _, stream| {
         send(stream, &http(200, OK_BODY));
         After::KeepAlive
     });
     let s = S::new(&server.base_url, "k");
     assert_eq!(unsafe { etna_cancel(s.0) }, ETNA_OK);
-    assert_eq!(s.begin("u", "p"), ETNA_OK, "{}", last_error());
+    // Two cancels before a call stop one call: cancels do not add up.
     assert_eq!(unsafe { etna_cancel(s.0) }, ETNA_OK);
+    assert_eq!(s.begin("u", "p"), ETNA_ERR_CANCELLED);
+    assert_eq!(etna_last_status(), ETNA_ERR_CANCELLED);
+    assert!(
+        last_error().contains("nothing was sent"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(server.request_count(), 0, "nothing reached the server");
+    // Used once: the next call runs normally.
+    assert_eq!(s.begin("u", "p"), ETNA_OK, "{}", last_error());
+    assert_eq!(server.request_count(), 1);
+    // A call that fails before the network does not use the cancel.
+    assert_eq!(unsafe { etna_cancel(s.0) }, ETNA_OK);
+    assert_eq!(s.pin("1234"), ETNA_ERR_STATE);
+    assert_eq!(s.begin("u", "p"), ETNA_ERR_CANCELLED);
+    assert_eq!(server.request_count(), 1);
+    // etna_end_login() drops a cancel no call has used.
+    assert_eq!(unsafe { etna_cancel(s.0) }, ETNA_OK);
+    assert_eq!(unsafe { etna_end_login(s.0) }, ETNA_OK);
     assert_eq!(s.begin("u", "p"), ETNA_OK, "{}", last_error());
     assert_eq!(
         unsafe { etna_cancel(std::ptr::null_mut()) },
         ETNA_ERR_ARGUMENT
     );
+}
+
+#[test]
+fn a_cancel_racing_with_the_start_of_a_call_is_never_lost() {
+    // The server never answers: every call that is not cancelled would wait
+    // for its 5-s deadline, so a lost cancel shows as a slow round.
+    let server = never_answers();
+    let s = S::new(&server.base_url, "k");
+    assert_eq!(s.timeout_ms(5000), ETNA_OK);
+    let session = s.0 as usize;
+    for round in 0..200 {
+        let worker = std::thread::spawn(move || {
+            let s = session as *mut EtnaSession;
+            unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
+        });
+        if round % 2 == 0 {
+            std::thread::yield_now();
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(unsafe { etna_cancel(s.0) }, ETNA_OK);
+        assert_eq!(worker.join().unwrap(), ETNA_ERR_CANCELLED, "round {round}");
+        assert!(
+            started.elapsed() < Duration::from_millis(2000),
+            "round {round}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn reading_a_session_does_not_wait_for_an_exchange_in_flight() {
+    // A login that hangs on a silent server, on another thread.
+    let silent = never_answers();
+    let hanging = S::new(&silent.base_url, "k");
+    assert_eq!(hanging.timeout_ms(10_000), ETNA_OK);
+    let session = hanging.0 as usize;
+    let worker = std::thread::spawn(move || {
+        let s = session as *mut EtnaSession;
+        unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert_eq!(hanging.token(), Err(ETNA_ERR_STATE));
+    assert_eq!(hanging.expires_at(), 0);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(unsafe { etna_cancel(hanging.0) }, ETNA_OK);
+    assert_eq!(worker.join().unwrap(), ETNA_ERR_CANCELLED);
 }
 
 #[test]
@@ -218,14 +288,14 @@ fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
 }
 
 #[test]
-#[cfg(feature = "sandbox")] // the CLI binary needs the sandbox feature
+
 fn the_proxy_from_the_environment_and_no_proxy_like_curl() {
     let pki = pki(&["etna.test"]);
     let ca = write_temp("proxy-env-ca.pem", &pki.ca_pem);
     let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
     let proxy = recording_proxy();
     let run = |extra: &[(&str, &str)]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_etna-auth"));
+        let mut cmd = std::process::Command::new(cli_exe());
         cmd.args([
             "login",
             "--base-url",

@@ -12,7 +12,28 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use etna_auth::capi::*;
+pub use etna_auth::Status;
+use etna_auth_capi::*;
+
+// The header's constants, from the one table of codes (the header's own
+// values are checked against it in capi_sandbox.rs).
+pub const ETNA_OK: i32 = Status::Ok.code();
+pub const ETNA_NEED_PIN: i32 = Status::NeedPin.code();
+pub const ETNA_NEED_CODE: i32 = Status::NeedCode.code();
+pub const ETNA_ERR_ARGUMENT: i32 = Status::Argument.code();
+pub const ETNA_ERR_STATE: i32 = Status::State.code();
+pub const ETNA_ERR_APP_KEY: i32 = Status::AppKey.code();
+pub const ETNA_ERR_CREDENTIALS: i32 = Status::Credentials.code();
+pub const ETNA_ERR_REJECTED: i32 = Status::Rejected.code();
+pub const ETNA_ERR_NETWORK: i32 = Status::Network.code();
+pub const ETNA_ERR_TIMEOUT: i32 = Status::Timeout.code();
+pub const ETNA_ERR_PROTOCOL: i32 = Status::Protocol.code();
+pub const ETNA_ERR_SERVER: i32 = Status::Server.code();
+pub const ETNA_ERR_IO: i32 = Status::Io.code();
+pub const ETNA_ERR_TLS: i32 = Status::Tls.code();
+pub const ETNA_ERR_NO_TOKEN: i32 = Status::NoToken.code();
+pub const ETNA_ERR_CANCELLED: i32 = Status::Cancelled.code();
+pub const ETNA_ERR_INTERNAL: i32 = Status::Internal.code();
 
 pub fn c(s: &str) -> CString {
     CString::new(s).expect("no NUL in test strings")
@@ -77,10 +98,8 @@ impl Drop for S {
 }
 
 /// The embedded sandbox, stopped on drop.
-#[cfg(feature = "sandbox")]
 pub struct Sbx(pub *mut EtnaSandbox);
 
-#[cfg(feature = "sandbox")]
 impl Sbx {
     pub fn start(config: Option<&str>) -> Sbx {
         let json = config.map(c);
@@ -112,7 +131,6 @@ impl Sbx {
     }
 }
 
-#[cfg(feature = "sandbox")]
 impl Drop for Sbx {
     fn drop(&mut self) {
         unsafe { etna_sandbox_stop(self.0) }
@@ -262,4 +280,21 @@ pub fn write_temp(name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path.to_str().unwrap().to_owned()
+}
+
+/// The `etna-auth` tool of this build (cli/), beside the test's directory:
+/// `cargo test` builds every workspace member's binaries first.
+pub fn cli_exe() -> std::path::PathBuf {
+    let test_exe = std::env::current_exe().expect("the test knows its path");
+    let dir = test_exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
+    let exe = dir.join(format!("etna-auth{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        exe.exists(),
+        "{} is missing: build the workspace (cargo build) first",
+        exe.display()
+    );
+    exe
 }

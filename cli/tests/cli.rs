@@ -1,13 +1,10 @@
 //! The `etna-auth` binary as scripts use it: output on stdout, messages on
 //! stderr, exit codes per status.
-#![cfg(feature = "sandbox")]
-
-mod common;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
-use common::*;
+use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
 fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
@@ -47,8 +44,8 @@ fn demo_walks_through_the_three_logins() {
 
 #[test]
 fn login_prints_the_token_or_the_header() {
-    let sbx = Sbx::start(None);
-    let (url, key) = (sbx.url(), sbx.key());
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let (url, key) = (sbx.url().to_owned(), sbx.app_key().to_owned());
     let env = [
         ("ETNA_BASE_URL", url.as_str()),
         ("ETNA_APP_KEY", key.as_str()),
@@ -72,8 +69,8 @@ fn login_prints_the_token_or_the_header() {
 
 #[test]
 fn login_failures_have_exit_codes_and_keep_secrets() {
-    let sbx = Sbx::start(None);
-    let (url, key) = (sbx.url(), sbx.key());
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let (url, key) = (sbx.url().to_owned(), sbx.app_key().to_owned());
     let out = cli(
         &[
             "login",
@@ -157,7 +154,7 @@ fn usage_errors_exit_64() {
 }
 
 #[test]
-fn a_machine_without_a_trust_store_gets_a_tls_error_naming_etna_set_ca_file() {
+fn a_machine_without_a_trust_store_gets_a_tls_error_naming_the_ca_file() {
     let empty_dir = std::env::temp_dir().join(format!("etna-empty-certs-{}", std::process::id()));
     std::fs::create_dir_all(&empty_dir).unwrap();
     let empty_file = empty_dir.join("none.pem");
@@ -187,7 +184,7 @@ fn a_machine_without_a_trust_store_gets_a_tls_error_naming_etna_set_ca_file() {
     assert_eq!(out.status.code(), Some(11), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("trust store") && stderr.contains("etna_set_ca_file"),
+        stderr.contains("trust store") && stderr.contains("CA file"),
         "{stderr}"
     );
 }

@@ -12,12 +12,12 @@
 //!
 //! The cost is one `memset` of what is freed: a few KiB per login, and the
 //! connection's buffers when a connection closes (BENCHMARKS.md).
-//! A Rust program that links the crate as an rlib gets this allocator as its
-//! global allocator; it can turn the feature off (and keep `Zeroizing` for
-//! the session's own secrets only).
+//! It is the global allocator of the C library and of the `etna-auth` tool,
+//! never of the Rust crate: a Rust application chooses its own allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(feature = "test-hooks")]
+use std::sync::atomic::Ordering;
 
 /// The system allocator, wiping each block it frees (and each block a
 /// `realloc` leaves behind).
@@ -35,10 +35,15 @@ unsafe impl GlobalAlloc for WipingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if !TEST_KEEP_FREED.load(Ordering::Relaxed) {
-            wipe(ptr, layout.size());
+        #[cfg(feature = "test-hooks")]
+        {
+            if !hooks::TEST_KEEP_FREED.load(Ordering::Relaxed) {
+                wipe(ptr, layout.size());
+            }
+            hooks::observe(ptr, layout.size());
         }
-        observe(ptr, layout.size());
+        #[cfg(not(feature = "test-hooks"))]
+        wipe(ptr, layout.size());
         System.dealloc(ptr, layout)
     }
 
@@ -71,33 +76,36 @@ unsafe fn wipe(ptr: *mut u8, len: usize) {
     zeroize::Zeroize::zeroize(std::slice::from_raw_parts_mut(ptr, len));
 }
 
-// Test hooks (tests/zeroize_on_free.rs): a function shown each block as it
-// goes back to the system allocator, and a switch that turns wiping off so
-// that the test can show what the wiping removes.
+// Test hooks (capi/tests/zeroize_on_free.rs), compiled only into the
+// test-only rlib (feature `test-hooks`), never into the shipped library: a
+// function shown each block as it goes back to the system allocator, and a
+// switch that turns wiping off so that the test can show what wiping removes.
+#[cfg(feature = "test-hooks")]
+pub mod hooks {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// The observer as a `fn(&[u8])`, 0 when none.
-static OBSERVER: AtomicUsize = AtomicUsize::new(0);
-static TEST_KEEP_FREED: AtomicBool = AtomicBool::new(false);
+    /// The observer as a `fn(&[u8])`, 0 when none.
+    static OBSERVER: AtomicUsize = AtomicUsize::new(0);
+    pub(super) static TEST_KEEP_FREED: AtomicBool = AtomicBool::new(false);
 
-/// Sets (or with `None` removes) the free observer. It runs inside the
-/// allocator: it must not allocate or free.
-#[doc(hidden)]
-pub fn set_free_observer(observer: Option<fn(&[u8])>) {
-    OBSERVER.store(observer.map_or(0, |f| f as usize), Ordering::SeqCst);
-}
+    /// Sets (or with `None` removes) the free observer. It runs inside the
+    /// allocator: it must not allocate or free.
+    pub fn set_free_observer(observer: Option<fn(&[u8])>) {
+        OBSERVER.store(observer.map_or(0, |f| f as usize), Ordering::SeqCst);
+    }
 
-/// Tests only: `true` frees blocks without wiping them.
-#[doc(hidden)]
-pub fn test_keep_freed_blocks(keep: bool) {
-    TEST_KEEP_FREED.store(keep, Ordering::SeqCst);
-}
+    /// `true` frees blocks without wiping them.
+    pub fn test_keep_freed_blocks(keep: bool) {
+        TEST_KEEP_FREED.store(keep, Ordering::SeqCst);
+    }
 
-unsafe fn observe(ptr: *mut u8, len: usize) {
-    let observer = OBSERVER.load(Ordering::Relaxed);
-    if observer != 0 {
-        // SAFETY: only `set_free_observer` stores here, from a `fn(&[u8])`.
-        let observer: fn(&[u8]) = std::mem::transmute::<usize, fn(&[u8])>(observer);
-        observer(std::slice::from_raw_parts(ptr, len));
+    pub(super) unsafe fn observe(ptr: *mut u8, len: usize) {
+        let observer = OBSERVER.load(Ordering::Relaxed);
+        if observer != 0 {
+            // SAFETY: only `set_free_observer` stores here, from a `fn(&[u8])`.
+            let observer: fn(&[u8]) = std::mem::transmute::<usize, fn(&[u8])>(observer);
+            observer(std::slice::from_raw_parts(ptr, len));
+        }
     }
 }
 

@@ -15,7 +15,6 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::*;
-use etna_auth::capi::*;
 
 const TIMEOUT_MS: u32 = 1500;
 /// Slack over the deadline for thread scheduling on a loaded CI machine.

@@ -3,8 +3,8 @@
 use std::ffi::{c_char, CString};
 
 use super::boundary::{arg_ref, arg_str, quiet_call, value_call};
-use crate::error::{Error, Status};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use etna_auth::error::{Error, Status};
+use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
 /// A running emulator of the ETNA token endpoint on 127.0.0.1, for tests and
 /// demos that must not reach the real service.

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::*;
-use etna_auth::capi::*;
+use etna_auth_capi::*;
 
 const APP_KEY: &[u8] = b"AppKey-Zq81-secret";
 const PASSWORD: &[u8] = b"Password-Zq81-secret";
@@ -79,7 +79,7 @@ fn scan_frees(work: impl FnOnce()) -> (Vec<&'static str>, usize) {
     for f in &FOUND {
         f.store(0, Ordering::SeqCst);
     }
-    etna_auth::heap::set_free_observer(Some(scan));
+    etna_auth_capi::heap::hooks::set_free_observer(Some(scan));
     SCANNING.with(|s| s.set(true));
     work();
     SCANNING.with(|s| s.set(false));
@@ -146,9 +146,9 @@ fn without_wiping_a_login_leaves_secrets_in_freed_memory() {
     // its own copies; these are the HTTP stack's and the test's.)
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let server = two_factor_server();
-    etna_auth::heap::test_keep_freed_blocks(true);
+    etna_auth_capi::heap::hooks::test_keep_freed_blocks(true);
     let (found, scanned) = login_and_free(&server);
-    etna_auth::heap::test_keep_freed_blocks(false);
+    etna_auth_capi::heap::hooks::test_keep_freed_blocks(false);
     println!("without wiping: {scanned} blocks freed, secrets left in {found:?}");
     assert!(scanned > 0);
     assert!(found.contains(&"password"), "{found:?}");

@@ -1,6 +1,5 @@
 //! The C ABI against the embedded sandbox: every flow, the state rules, the
 //! argument checks, threads, and what a login costs on the wire.
-#![cfg(feature = "sandbox")]
 
 mod common;
 
@@ -8,7 +7,7 @@ use std::ffi::CStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
-use etna_auth::capi::*;
+use etna_auth_capi::*;
 
 fn now() -> i64 {
     SystemTime::now()
