@@ -43,7 +43,7 @@ python=${ETNA_AUTH_PYTHON:-python3}
 dotnet_version=3.1.23
 wheel=dotnetcore2-$dotnet_version-py3-none-manylinux1_x86_64.whl
 wheel_sha256=5f076ddc39da0c685e7de20ecb91ee81185928918ec86fbeb3bffc55dd867ab5
-dotnet_dir=${XDG_CACHE_HOME:-$HOME/.cache}/etna-auth/dotnetcore2-$dotnet_version
+dotnet_dir=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/dotnetcore2-$dotnet_version
 dotnet=${ETNA_AUTH_DOTNET:-}
 if [ -z "$dotnet" ]; then
     if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
@@ -66,6 +66,7 @@ if [ -z "$dotnet" ]; then
         # Renamed into place whole, so that a run in parallel never sees half a runtime.
         mv -T "$tmp/x/dotnetcore2/bin" "$dotnet_dir" 2>/dev/null || true
         rm -rf "$tmp"
+        [ -x "$dotnet" ] || { echo "run_tests.sh: no $dotnet after unpacking the wheel" >&2; exit 1; }
     fi
 fi
 # No ICU on the machine: the invariant culture is all the tests need.
