@@ -1,26 +1,78 @@
 #!/usr/bin/env bash
-# Runs the C# binding's tests on Mono against the real native library:
-# compiles the binding's sources plus the test program with mcs and runs it
-# with mono. Installs Mono (apt) when mcs or mono is missing, and builds the
-# native library when target/release/libetna_auth.so is missing.
-# Prints "N passed, M failed" and exits non-zero on any failure.
+# Runs the C# binding's tests on two runtimes against the real native library:
+# Mono, then CoreCLR (.NET Core 3.1). Compiles the binding's sources plus the
+# test program once with mcs and runs the same assembly on both.
+#
+# Installs what is missing: Mono (apt: mono-mcs, mono-runtime), python3-pip
+# (apt) when pip is missing, and the .NET Core runtime from the dotnetcore2
+# wheel on PyPI (the `dotnet` host and Microsoft.NETCore.App 3.1.23, unpacked
+# once into ${XDG_CACHE_HOME:-~/.cache}/etna-auth/dotnetcore2-3.1.23). Builds
+# the native library when target/release/libetna_auth.so is missing
+# (ETNA_AUTH_LIB_DIR names another directory holding it).
+#
+# Prints each runtime's "RUNTIME: N passed, M failed", checks that the library
+# assembly EtnaAuth.dll and libetna_auth load from the application's directory
+# on both runtimes, then prints the sum as a plain "N passed, M failed" line.
+# Exits non-zero when anything failed on either runtime.
 # Extra arguments filter the tests by name (e.g. `run_tests.sh Flow`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+start=$(date +%s)
+
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "run_tests.sh: $* missing, and installing it needs root (apt-get install $*)" >&2
+        exit 1
+    fi
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
 if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
     echo "run_tests.sh: installing Mono (mono-mcs, mono-runtime)"
-    if [ "$(id -u)" != 0 ]; then
-        echo "run_tests.sh: Mono is missing and installing it needs root (apt-get install mono-mcs mono-runtime)" >&2
-        exit 1
-    fi
-    apt-get update -qq >/dev/null
     # mono-mcs brings the compiler and the reference assemblies it needs by
     # default (mscorlib, System, System.Core, System.Xml); mono-runtime the VM.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mono-mcs mono-runtime >/dev/null
+    apt_install mono-mcs mono-runtime
 fi
+python=${ETNA_AUTH_PYTHON:-python3}
 
+# --- the .NET Core runtime ------------------------------------------------------------
+# No .NET SDK is needed: mcs compiles, `dotnet exec --runtimeconfig` runs the assembly on
+# the shared framework. ETNA_AUTH_DOTNET may name another `dotnet` host instead.
+dotnet_version=3.1.23
+wheel=dotnetcore2-$dotnet_version-py3-none-manylinux1_x86_64.whl
+wheel_sha256=5f076ddc39da0c685e7de20ecb91ee81185928918ec86fbeb3bffc55dd867ab5
+dotnet_dir=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/dotnetcore2-$dotnet_version
+dotnet=${ETNA_AUTH_DOTNET:-}
+if [ -z "$dotnet" ]; then
+    if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+        echo "run_tests.sh: the dotnetcore2 wheel is for Linux x86-64; elsewhere set ETNA_AUTH_DOTNET to a dotnet host with Microsoft.NETCore.App" >&2
+        exit 1
+    fi
+    dotnet=$dotnet_dir/dotnet
+    if [ ! -x "$dotnet" ]; then
+        echo "run_tests.sh: installing the .NET Core $dotnet_version runtime (PyPI wheel dotnetcore2) into $dotnet_dir"
+        if ! "$python" -m pip --version >/dev/null 2>&1; then
+            apt_install python3-pip
+        fi
+        mkdir -p "$(dirname "$dotnet_dir")"
+        tmp=$(mktemp -d "$(dirname "$dotnet_dir")/.dotnetcore2.XXXXXX")
+        "$python" -m pip download -q --no-deps --only-binary=:all: --platform manylinux1_x86_64 \
+            --python-version 3 "dotnetcore2==$dotnet_version" -d "$tmp/wheel"
+        echo "$wheel_sha256  $tmp/wheel/$wheel" | sha256sum -c --quiet -
+        "$python" -m zipfile -e "$tmp/wheel/$wheel" "$tmp/x"
+        chmod +x "$tmp/x/dotnetcore2/bin/dotnet"
+        # Renamed into place whole, so that a run in parallel never sees half a runtime.
+        mv -T "$tmp/x/dotnetcore2/bin" "$dotnet_dir" 2>/dev/null || true
+        rm -rf "$tmp"
+        [ -x "$dotnet" ] || { echo "run_tests.sh: no $dotnet after unpacking the wheel" >&2; exit 1; }
+    fi
+fi
+# No ICU on the machine: the invariant culture is all the tests need.
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+# --- the native library ---------------------------------------------------------------
 case "$(uname -s)" in
     Darwin) lib=libetna_auth.dylib; libvar=DYLD_LIBRARY_PATH ;;
     *) lib=libetna_auth.so; libvar=LD_LIBRARY_PATH ;;
@@ -30,18 +82,70 @@ if [ ! -f "$libdir/$lib" ]; then
     (cd "$root" && cargo build --release)
 fi
 
+# --- compile --------------------------------------------------------------------------
 # A fresh build directory per run: runs in parallel must not rewrite an
-# assembly that another run's mono is executing.
+# assembly that another run's runtime is executing.
 out=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-csharp.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/')"
-# The library alone, as a user would build it: C# 7, every warning an error, documented.
-mcs -langversion:7 -target:library -warnaserror+ -doc:"$out/EtnaAuth.xml" \
-    -out:"$out/EtnaAuth.dll" "$here"/EtnaAuth/*.cs
+echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/'), $("$dotnet" --list-runtimes 2>/dev/null | grep -m1 Microsoft.NETCore.App | cut -d" " -f1-2) ($dotnet)"
+# The library alone, as a user would build it without an SDK: C# 7, every warning an error,
+# documented. Compiled against Mono's 4.5 profile (mscorlib, System, System.Core): it refers
+# to mscorlib 4.0.0.0, which .NET Framework 4.x, Mono and .NET Core 2.0+ / .NET 5+ all
+# resolve. (`dotnet build` of EtnaAuth.csproj makes the netstandard2.0 assembly proper.)
+mkdir "$out/app"
+mcs -langversion:7 -target:library -warnaserror+ -doc:"$out/app/EtnaAuth.xml" \
+    -out:"$out/app/EtnaAuth.dll" "$here"/EtnaAuth/*.cs
+mcs -langversion:7 -warnaserror+ -r:"$out/app/EtnaAuth.dll" -out:"$out/app/LoadCheck.exe" "$here"/tests/loadcheck/LoadCheck.cs
 # The tests compiled with the sources (they look at internals, e.g. the handles' release counts).
 mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/EtnaAuth/*.cs "$here"/tests/*.cs
+# The mcs-built assemblies run on CoreCLR as they are (mscorlib/System/System.Core are
+# facades there); the runtimeconfig names the shared framework, as an SDK build would.
+runtimeconfig() {
+    cat >"$1" <<EOF
+{ "runtimeOptions": { "tfm": "netcoreapp3.1", "rollForward": "LatestMajor",
+    "framework": { "name": "Microsoft.NETCore.App", "version": "$dotnet_version" } } }
+EOF
+}
+runtimeconfig "$out/EtnaAuth.Tests.runtimeconfig.json"
+runtimeconfig "$out/app/LoadCheck.runtimeconfig.json"
 
-# DllImport("etna_auth") is found as lib/etna_auth.so through the loader's path.
-export "$libvar=$libdir${!libvar:+:${!libvar}}"
+# --- run ------------------------------------------------------------------------------
 export ETNA_AUTH_HEADER="$root/include/etna_auth.h"
-mono --debug "$out/EtnaAuth.Tests.exe" "$@"
+export ETNA_AUTH_TLS_SERVER="$here/tests/tls_server.py"
+export ETNA_AUTH_PYTHON="$python"
+status=0
+passed=0
+failed=0
+run_suite() { # NAME COMMAND...: runs the suite, adds its "NAME: N passed, M failed" to the sums
+    local name=$1 log="$out/$1.log" rc=0 t0 line
+    shift
+    t0=$(date +%s)
+    echo "=== $name"
+    # DllImport("etna_auth") finds lib/etna_auth.so through the loader's path.
+    env "$libvar=$libdir${!libvar:+:${!libvar}}" "$@" 2>&1 | tee "$log" || rc=$?
+    line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -1 || true)
+    if [ -z "$line" ]; then
+        echo "$name: no result line (exit code $rc): counted as 1 failure"
+        failed=$((failed + 1))
+        status=1
+        return
+    fi
+    [ "$rc" = 0 ] || status=1
+    set -- $line
+    passed=$((passed + $2))
+    failed=$((failed + $4))
+    echo "$name: done in $(( $(date +%s) - t0 )) s, exit code $rc"
+}
+run_suite mono mono --debug "$out/EtnaAuth.Tests.exe" "$@"
+run_suite coreclr "$dotnet" exec --runtimeconfig "$out/EtnaAuth.Tests.runtimeconfig.json" "$out/EtnaAuth.Tests.exe" "$@"
+
+# The library assembly and the native library next to a program, no loader path: what a
+# user's application gets. A failure fails the run (it is not one of the counted tests).
+cp "$libdir/$lib" "$out/app/"
+echo "=== load from the application's directory"
+env -u "$libvar" mono "$out/app/LoadCheck.exe" || status=1
+env -u "$libvar" "$dotnet" exec --runtimeconfig "$out/app/LoadCheck.runtimeconfig.json" "$out/app/LoadCheck.exe" || status=1
+
+echo "(run_tests.sh: $(( $(date +%s) - start )) s)"
+echo "$passed passed, $failed failed"
+exit $status

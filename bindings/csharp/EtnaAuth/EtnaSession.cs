@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading;
@@ -30,6 +31,10 @@ namespace EtnaAuth
         private TimeSpan timeout = DefaultTimeout;
         private volatile string reason = string.Empty;
         private int disposed; // 1 once Dispose has begun (the handle may outlive it while a call is in flight)
+        private int inFlight; // exchanges with the server begun and not returned (see Exchange and Dispose)
+
+        /// <summary>How long <see cref="Dispose"/> goes on cancelling exchanges that have not returned.</summary>
+        private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
 
         /// <summary>
         /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
@@ -145,7 +150,7 @@ namespace EtnaAuth
             byte[] pass = Utf8.EncodeRequired(password, "password");
             try
             {
-                return Step(NativeMethods.etna_begin_auth(Live(), user, pass), out why);
+                return Step(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)), out why);
             }
             finally
             {
@@ -171,7 +176,7 @@ namespace EtnaAuth
             byte[] bytes = Utf8.EncodeRequired(pin, "pin");
             try
             {
-                return Step(NativeMethods.etna_supply_pin(Live(), bytes), out why);
+                return Step(Exchange(h => NativeMethods.etna_supply_pin(h, bytes)), out why);
             }
             finally
             {
@@ -197,7 +202,7 @@ namespace EtnaAuth
             byte[] bytes = Utf8.EncodeRequired(code, "code");
             try
             {
-                return Step(NativeMethods.etna_supply_code(Live(), bytes), out why);
+                return Step(Exchange(h => NativeMethods.etna_supply_code(h, bytes)), out why);
             }
             finally
             {
@@ -373,21 +378,37 @@ namespace EtnaAuth
         }
 
         /// <summary>
-        /// Releases the native session and wipes the credentials and token it held. A call in
-        /// flight on another thread is cancelled first; the release itself waits for it to return.
+        /// Releases the native session and wipes the credentials and token it held. Logins in
+        /// flight on other threads (<see cref="BeginAuth"/>, <see cref="SupplyPin"/>,
+        /// <see cref="SupplyCode"/>, <see cref="Login"/>) are cancelled first, also those still
+        /// waiting for the session behind another call: they throw
+        /// <see cref="EtnaCancelledException"/>, later calls <see cref="ObjectDisposedException"/>.
+        /// Dispose returns once they have returned (within milliseconds; it stops waiting after
+        /// 5 seconds, when a call is held up behind a token cache file locked by another process),
+        /// and the native session is freed then, or else when the last call using it returns.
         /// Calling it again does nothing.
         /// </summary>
         public void Dispose()
         {
             if (Interlocked.Exchange(ref disposed, 1) != 0)
                 return;
-            try
+            // etna_cancel interrupts only the exchange in flight: an exchange that had passed its
+            // disposed check but not yet begun (still encoding, or waiting for the session's lock
+            // behind another call) would run to its Timeout. So cancel until none is left.
+            var waited = Stopwatch.StartNew();
+            while (true)
             {
-                NativeMethods.etna_cancel(handle);
-            }
-            catch (ObjectDisposedException)
-            {
-                // disposed by another thread meanwhile
+                try
+                {
+                    NativeMethods.etna_cancel(handle);
+                }
+                catch (ObjectDisposedException)
+                {
+                    break; // released meanwhile
+                }
+                if (Volatile.Read(ref inFlight) == 0 || waited.Elapsed >= DisposeWait)
+                    break;
+                Thread.Sleep(1);
             }
             handle.Dispose();
         }
@@ -396,6 +417,25 @@ namespace EtnaAuth
         public override string ToString()
         {
             return string.Format(CultureInfo.InvariantCulture, "EtnaSession({0}, {1})", baseUrl, IsDisposed ? "disposed" : "open");
+        }
+
+        /// <summary>
+        /// Runs a native call that exchanges with the server, counted in <see cref="inFlight"/> so
+        /// that <see cref="Dispose"/> knows to cancel it. The count goes up before the disposed
+        /// check (both are full fences), so either the call sees the disposal and throws
+        /// <see cref="ObjectDisposedException"/>, or Dispose sees the call.
+        /// </summary>
+        private int Exchange(Func<EtnaSessionHandle, int> call)
+        {
+            Interlocked.Increment(ref inFlight);
+            try
+            {
+                return call(Live());
+            }
+            finally
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
         }
 
         private EtnaSessionHandle Live()

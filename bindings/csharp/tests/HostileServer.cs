@@ -31,6 +31,7 @@ namespace EtnaAuth.Tests
         private readonly object sync = new object();
         private readonly List<byte[]> heads = new List<byte[]>();
         private readonly List<Socket> conns = new List<Socket>();
+        private readonly Thread acceptor;
         private int connections;
         private volatile bool stopped;
 
@@ -41,9 +42,9 @@ namespace EtnaAuth.Tests
             listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start(64);
             Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var t = new Thread(AcceptLoop);
-            t.IsBackground = true;
-            t.Start();
+            acceptor = new Thread(AcceptLoop);
+            acceptor.IsBackground = true;
+            acceptor.Start();
         }
 
         public int Port { get; private set; }
@@ -128,6 +129,11 @@ namespace EtnaAuth.Tests
             return port;
         }
 
+        /// <summary>
+        /// Accepts only when a connection is pending (Poll), never blocking in accept: closing a
+        /// listener does not wake a thread blocked in accept() on Linux, and CoreCLR's
+        /// TcpListener.Stop() then waits for it forever (Mono's returns).
+        /// </summary>
         private void AcceptLoop()
         {
             while (!stopped)
@@ -135,6 +141,10 @@ namespace EtnaAuth.Tests
                 Socket conn;
                 try
                 {
+                    if (!listener.Server.Poll(20000, SelectMode.SelectRead))
+                        continue;
+                    if (stopped)
+                        return;
                     conn = listener.AcceptSocket();
                 }
                 catch (Exception)
@@ -203,6 +213,7 @@ namespace EtnaAuth.Tests
         public void Dispose()
         {
             stopped = true;
+            acceptor.Join(); // within one Poll period
             try { listener.Stop(); } catch (Exception) { }
             Socket[] all;
             lock (sync)

@@ -166,6 +166,61 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
+        public static void DisposeCancelsCallsWaitingBehindTheOneInFlightAndFreesAtOnce()
+        {
+            // One login in flight against a silent server, three more on the same session waiting
+            // for it (the library serializes calls on a session). etna_cancel interrupts only the
+            // exchange in flight; Dispose must not leave the others to run to their 20-s Timeout.
+            var stop = new ManualResetEvent(false);
+            using (var server = new HostileServer((n, head, conn) => { stop.WaitOne(30000); return false; }))
+            {
+                Quiesce();
+                long before = EtnaSessionHandle.ReleasedCount;
+                var s = new EtnaSession(server.Url(), "k");
+                s.Timeout = TimeSpan.FromSeconds(20);
+                var errors = new Exception[4];
+                var threads = new Thread[4];
+                try
+                {
+                    for (int i = 0; i < threads.Length; i++)
+                    {
+                        int k = i;
+                        threads[i] = new Thread(() =>
+                        {
+                            try { s.BeginAuth("u", "p"); }
+                            catch (Exception e) { errors[k] = e; }
+                        });
+                        threads[i].Start();
+                        if (i == 0)
+                        {
+                            var wait = Stopwatch.StartNew();
+                            while (server.Requests == 0 && wait.Elapsed.TotalSeconds < 10)
+                                Thread.Sleep(10);
+                            Assert.Equal(1, server.Requests, "the first login is in flight");
+                        }
+                    }
+                    Thread.Sleep(200); // the others reach the session's lock
+                    var disposing = Stopwatch.StartNew();
+                    s.Dispose();
+                    disposing.Stop();
+                    Assert.True(disposing.Elapsed.TotalSeconds < 4, "Dispose returned in " + disposing.ElapsedMilliseconds + " ms");
+                    Assert.Equal(before + 1, EtnaSessionHandle.ReleasedCount, "freed by Dispose, no call being left");
+                    foreach (Thread t in threads)
+                        Assert.True(t.Join(2000), "every call returned");
+                }
+                finally
+                {
+                    stop.Set();
+                }
+                Assert.True(errors[0] is EtnaCancelledException, "the call in flight was cancelled, got " + errors[0]);
+                for (int i = 1; i < errors.Length; i++)
+                    Assert.True(errors[i] is EtnaCancelledException || errors[i] is ObjectDisposedException,
+                        "a waiting call was cancelled or saw the disposal, got " + errors[i]);
+                Assert.Equal(before + 1, EtnaSessionHandle.ReleasedCount, "freed once");
+            }
+        }
+
+        [Test]
         public static void NullArgumentsThrowArgumentNullExceptionBeforeAnyNativeCall()
         {
             // On a disposed session: the argument check comes first, so it must not be an ObjectDisposedException.

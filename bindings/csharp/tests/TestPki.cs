@@ -4,7 +4,7 @@ namespace EtnaAuth.Tests
 {
     /// <summary>
     /// A test PKI made once with openssl for these tests (RSA 2048, valid 100 years): a CA, and a
-    /// leaf certificate for "localhost" signed by it, as PKCS#12 (password "test") for SslStream.
+    /// leaf certificate for "localhost" signed by it, with its key, in PEM for tls_server.py.
     /// </summary>
     public static class TestPki
     {
@@ -52,52 +52,35 @@ namespace EtnaAuth.Tests
             "YxrtyliiLovljfqkPgzhstn8RLcg6uKKKWjnALNa32ky/zqf0YQrtw==\n" +
             "-----END CERTIFICATE-----\n";
 
-        public const string LeafPfxPassword = "test";
-
-        public static readonly byte[] LeafPfx = Convert.FromBase64String(
-            "MIIJmQIBAzCCCV8GCSqGSIb3DQEHAaCCCVAEgglMMIIJSDCCA/8GCSqGSIb3DQEHBqCCA/AwggPs" +
-            "AgEAMIID5QYJKoZIhvcNAQcBMBwGCiqGSIb3DQEMAQMwDgQIFw7CZDvGHU4CAggAgIIDuDVZWfla" +
-            "ZruMmzkYRhy34J1Lgz+OkybLaYJ7zAFdOi7F6h7zqSate/CGnBc/0K2YonMOE0SfAvLubYcR4YCl" +
-            "daopXHU3RlY+fwrNiwrXz72mE2IUEAx6cUuLlPTZ9oHysL1HLMwmlAkEDMPrifgyENg4ML9BfSwz" +
-            "pvv7WDzSeYZD1HQLiLuv0g31F2Mpm7UwfiSBAqaIL8YzHekdbFSkeuuNqrB6IDisAFsZ8WM6DVJL" +
-            "dQZz4JiljlkjyQCme0KV693ULMVssr2cEzWzfEuuxlpQHNhHKn2cIBWZfmxLEskqUIcfN00ZbCyO" +
-            "vJc9i3PFiZrj60mzsNJc0FmEd+xP6yQ858p7O2bXTEUoYyzMOnYMrrAD912r/oSs0+h9UAG88D78" +
-            "dBctfLGUe8MZJCZAQ5ONkv1zVo1oYWyeciUMUx+LUsPLPgYmIUPFgvaOG1R9oeuy2IrHXuFLAUjH" +
-            "R8ZA5T0hzNqRt5aJbmfwU6FCV7rpxT8WNsfRkPg1+6jejikotAIR7RWx6shl5sOf2UoSwOJLfd3h" +
-            "VDPVQQD9+l2Dgsyq/5+jDrw6V7YusPrRbmBtT/d9U2FdiXOewY9cCt74jcGJoM5ZXJcFPbluGG1R" +
-            "avDOzM5BjIk1D4GiFSrvVDqptX6MRQ3MR+Ff5sE1qFDaDCAKDaHbQYz6MgHlaVg7oqUEN19c5Gug" +
-            "hS5G6RvQYu+BNAf2XDxDOxnIVOAhvEQNq+ukeHxlmzmJtuYUcEEBBmL/CSkeCyTWrAvi7WuxYt2b" +
-            "76NnPlTIUtr17UG3H6ZNY8WYdaypGWGT/qhQvL5lqp3dvMEYxznQlfzjR35JwFbhTq7s58XFYjI6" +
-            "R/pZwkbxS2Njl5H8HVdj7OJ0Ahxy25eatM4rzIxKnzT6pqIXlt5Cx3wNNTwEQjg0QTAh3fytf+49" +
-            "toZMRBfACIRqb14ApOfGC818y+iQkvYsuuwhdrLCGfKWGACuencW5Atj5jBzjdALlu/7top9gN8A" +
-            "u7SuA4SkcImzfN3LY79SihP9/4BFd2fyMYp/SjpjJ5YPV6WDJijB7V+g+ahxRMEntnqhi666pNiX" +
-            "QmA5F21anLr3GP+KoonAB2LQ4zpiYnximdLaKZOk3wVtwdpZO/vDS01HzpFeDsv3ayMFl3mZOGsi" +
-            "rE11XM6+7l2ObzhgnqOGzVRaLDP5rgTlUXVsJ9JpnlaY4SGJzDziFNwd2gYLaRXihoW1rnf8g2e7" +
-            "YbwPwlFjZW4EzD6bhYowBkAYev3PsKJamz6poptfJtvxXuYwggVBBgkqhkiG9w0BBwGgggUyBIIF" +
-            "LjCCBSowggUmBgsqhkiG9w0BDAoBAqCCBO4wggTqMBwGCiqGSIb3DQEMAQMwDgQIBTfJwL292bAC" +
-            "AggABIIEyHTDB8qVs4ivJvpe8sE4/cek60Cv8BtJk0nYxL5j+4IQQlgILJlxYetKZD/nuwnPmBgZ" +
-            "HnQKWSucD0Rl8GSKVIwQyjSkIhl+Tea/UmSaZPmk/WoGWgtXJ5QLka4pMi0BaBU4sPnHttX/bt2V" +
-            "SkT9W+3rOv0WnKWLo/ZnVqOSCQPouugwX/64h6MyaaZ+SlhfvFO9W0A1HDXUvdjwha2X+wASAlMD" +
-            "qCmXQxCeWlJo1DiWViNSSmRVU95FOpjzvvIcx0mKan/1lh+UjHV2bI5sMQfgJJxPqdh9F/pTo8lN" +
-            "WLXJZ24xGnl/QqdQgKM+dPRs3Ihm+gWSONfvPvp1PmC6ilYmBXsBjx+aUViBwYjyk2RPK9VP4Usz" +
-            "MVl2vBI8I0OlsQBvSRKbc0zLPWLEMbOO0usz5pF3ginsXV9b50QXBnknzbJH2rOmC4MXPmvGQIjW" +
-            "OTgqaYqAZ5RRObQKNNofwGQUHJiaep3mYG7lBV5Z+1MOmLNij6RwypbxMBzDba9+rrqF/f7YlZ0W" +
-            "7XBlQBRTQuCOpaO8WY5tn2hbpqUSbK71C5QYfkWbGQirtk/dmOZJJAuic6KQkAtv2pvhGnvNde8s" +
-            "8CmprrKROuLXqwXESqIKbh4H/1ChRN5Ev+wHI4P9hg0+VuPsVLulFyz0gV3Ci7fpGMy2k6bEeY5n" +
-            "C2b1puFcT/kiBx0aWZrG4NZWd+p9cq2wYEgYmfY9b665YzSEXYxC6n0JqOzQIA8jw3a1Q7/vbrcV" +
-            "z9N3mr1m7mXISrHAPupqIRlV7OeYCWqy6Bkt3cj3A6+NDhZ8NV03HqYOuYgzqQZbKnBID83T8Wml" +
-            "8US8yxC9hkZLlvQ+JVH9k+p3EmYkEZm+5QxMTOc6x30FOBW9IqWctva9ucY4GfOnTnP7+xoLj1si" +
-            "7x9HPwV4cMwlvxXQHAIN6AW6eeB8f3Tu+41ns7nz75daCFJ1c4kD6YSygGVIkbW8MS/UAHHsAssR" +
-            "3CtbU5L/23Jqnd14AVwvol5Tc0WapA3bneIBHq+xkVVyjW1scW64mJNa6VJVhExhG23YAXY/UPrK" +
-            "gVylg36UnxNakbVCiLro/oMQl+1WOI1Q5bOPEbC++BzCaaiFgdpQ1IdRg+DMwiAfPW8IAVVkwhHs" +
-            "+F1Z1KHhq/623WmHNazqbYE+wcegCFhH6+0X8iQgvb3I64HjlHaMwq8kciPyQzOtgpQIrItanfrI" +
-            "ld0+j+sYH1LA75d/UJQIzsvfekOX4Ck1LwSomnLeLLM4GwyM01LVYjduSfe+nEhrtT48DJtd0sES" +
-            "mGM8JvyQTKF4KPRaAcYsnVL3zP51Vk1Ngv/AmDVOuCOBl56J+SY34bUGFv0WJLsEmOypRWGKOOYY" +
-            "mD5QIHAeARb+1gId4O8p436a22xcoPi8YhUzPCLd1R1eJ+ig5u459dQaZdg533Du3aF59dZ4sdYJ" +
-            "jg+MeW9RMAxosBSBc2ilWVagUtRF9jwFn2aIlvZCHbuSiTJovzzedmRtfv8D9xoDTQCFESiWRMlp" +
-            "HB854WvzJah01ibo2zm+BjPazfRdPoveWek8aKZLSfl/oWbVbX2NvBHcc949GGLA4AZRj+viUMbk" +
-            "AQstxiEYTNnhr3NED+hNsvqPAD9K64NpiUoEPM+EpVp6YzElMCMGCSqGSIb3DQEJFTEWBBRl2Ule" +
-            "PN5k+9xwW9Tvpe7Sd4YJpjAxMCEwCQYFKw4DAhoFAAQUYAhufYuLbB9/HtvdvtjmMtYv6g4ECOxq" +
-            "ar5/irUkAgIIAA==");
+        /// <summary>The leaf's private key (PKCS#8, unencrypted), for the out-of-process https server.</summary>
+        public const string LeafKeyPem =
+            "-----BEGIN PRIVATE KEY-----\n" +
+            "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCVu749a0FV8FfB\n" +
+            "P89cwaKs8PVozxW0n1ml4/eyaG8y3o6fLfC6qtc+8+gV8zNdvvQJrUOU5fhJ90CA\n" +
+            "TE+NieKP2jzUXqGRsLgkfNooBDfuObwMT5mD4HDa3Crp/516D9uCnGDbYvvasQw7\n" +
+            "a4K3hW9R0mVw5Ug6z0AEWDrf5b49kuCw7Wfs4jrfF9/qtSw17iYt7ZacUSGoR6+Z\n" +
+            "LMDWuMCZ/rdIynsTyvOpdRoXJpeuu76vOFUfyAXoMJbPC+PUwuSYeGCKBauyySeo\n" +
+            "m8ItaSeFAZjarwLzXG15InbWRTep7NHkW0zWE8hypRRK3Xqoc+wmLusCnkCicWni\n" +
+            "AKbEpgb5AgMBAAECggEAEW2Euwlc1W/gBvIyZI11LcPuDIDt+dQCTzi1f+J/7t/Q\n" +
+            "od5rAo8X9o/VF5jzBZpQNUAheZc6ywEoVMaNC+BcqnmwUteg3qA/DqAplDbJe8Tk\n" +
+            "ilpJd/wLpq2xoQLLhYWK+yzQaTigL9gjoFbnJA0348IlZHqLaaztupO6Zo0LE4dz\n" +
+            "YpTnsHqy1Gg02O3stXavvqAl5gPND6izCr/NHAcc7CNmdmYKHMrCNVpe+hakeq8E\n" +
+            "3mix/NjzLIv0uACMsUMjExRA6kEWc4hTXMMJs9dhtst2UMyZv14MypfdfvsCdR8y\n" +
+            "ovx3YK5ezPji1YRxAoH8a+Se1ufZpW3DoJ58kiUGsQKBgQDG86xA3Tj5H0ZncYPV\n" +
+            "2QBJtycZoyLUubJjRmqE3zg97vvRmwWKni/HP+PX7MO0pwrYmHu/JZ4q/f6AiYLJ\n" +
+            "IX0JEJF5gKO5DjS/YpBPJc+YJaJoQdGPgOtjNXkpV8y0tt7QAm3CMBrQz8kQ5MSn\n" +
+            "N8uHTuyBmJxA/tXVMHdJR0TPUwKBgQDAqx8/UARuNqet3Rw00q4OOUvF7baWYW98\n" +
+            "RCpG2J5qIHZkejQTIhQGawZOgBzcRf8K9R+ksSveOHzzo3Zr2yYH5APDx/B9S1mD\n" +
+            "FefK3JseZtmU3glDQVDRDjX8UPIWNXL3ND+eV+tKwRMPIahhXpGb0S79OxEmQgiM\n" +
+            "09TnVdvjAwKBgAnkti0nkxy4VGzydSbeOqhvxi79MM85SMitCMEAxLA3wSgEOHtT\n" +
+            "MHcNE0x6hqTmJaDtvEGeIkZrCQvlSq6rzqbzvvg20G10amUWBq0Y6UDcpj3fAAfN\n" +
+            "1mbBkvveVNyrt1rKtCCS+dJmcs43Qhw6pxFceGBdcW+9/G40kcoAFEjnAoGAJWpV\n" +
+            "5B6u7ZRRldMFokBzqrF3xJU4SxXa55/5Mc7pXKS3OSX+LOUGTITGMcJxWFmDgOY/\n" +
+            "YeVCJqKDqXDKE4H4bbna/U87palXVbyQSfXzbcD9agqAc/4gKqj+1OQHT0bL77PG\n" +
+            "0wIx4E+EWwDnSRlrX34NCQJKf0p9jJOqmc4zqG8CgYBc0yNeEfr4HdeKPQb1Gj+6\n" +
+            "I5koTteonobONwdzXYwNk/fyDnrbf3imV1yqDK+Rnt12Gi3JIt+G9iVq9NZB69WX\n" +
+            "Fm34+/QtyDqN3Cak59+0IKvM4xtIAbxZlKXuJWQG6TCvVeu2BEqlfG//EqTt8wXT\n" +
+            "LntOLBW6Cftwd7NhoTgvSA==\n" +
+            "-----END PRIVATE KEY-----\n";
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace EtnaAuth.Tests
@@ -68,12 +69,25 @@ namespace EtnaAuth.Tests
 
     /// <summary>
     /// A tiny test runner: every [Test] method of this assembly, in source order, each on its
-    /// own thread under a watchdog. Prints one line per test and then exactly
-    /// "N passed, M failed"; the exit code is 1 when anything failed.
+    /// own thread under a watchdog. Prints one line per test and then
+    /// "RUNTIME: N passed, M failed" (RUNTIME is mono, coreclr or netfx; run_tests.sh adds the
+    /// runtimes' counts up into one plain "N passed, M failed" line); the exit code is 1 when
+    /// anything failed.
     /// </summary>
     public static class TestRunner
     {
         private static readonly TimeSpan PerTest = TimeSpan.FromSeconds(60);
+
+        /// <summary>mono, coreclr (.NET Core, .NET 5+) or netfx (.NET Framework).</summary>
+        public static string RuntimeName
+        {
+            get
+            {
+                if (Type.GetType("Mono.Runtime") != null)
+                    return "mono";
+                return RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal) ? "netfx" : "coreclr";
+            }
+        }
 
         public static int Main(string[] args)
         {
@@ -86,7 +100,8 @@ namespace EtnaAuth.Tests
                 .Where(m => filter == null || (m.DeclaringType.Name + "." + m.Name).IndexOf(filter, StringComparison.OrdinalIgnoreCase) >= 0)
                 .ToList();
 
-            Console.WriteLine("etna-auth C# binding tests: native library " + EtnaLibrary.Version + ", " + tests.Count + " tests");
+            Console.WriteLine("etna-auth C# binding tests on " + RuntimeInformation.FrameworkDescription
+                + " (" + RuntimeName + "): native library " + EtnaLibrary.Version + ", " + tests.Count + " tests");
             int passed = 0, failed = 0;
             bool hung = false;
             var total = Stopwatch.StartNew();
@@ -132,7 +147,7 @@ namespace EtnaAuth.Tests
                 }
             }
             Console.WriteLine("(" + total.Elapsed.TotalSeconds.ToString("0.0") + " s)");
-            Console.WriteLine(passed + " passed, " + failed + " failed");
+            Console.WriteLine(RuntimeName + ": " + passed + " passed, " + failed + " failed");
             Console.Out.Flush();
             if (hung)
                 Environment.Exit(1); // a hung test thread must not keep the process alive

@@ -1,39 +1,77 @@
 using System;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO;
-using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Threading;
 
 namespace EtnaAuth.Tests
 {
-    /// <summary>An https token endpoint on 127.0.0.1 (Mono's SslStream) that answers every request with Ok.</summary>
+    /// <summary>
+    /// An https token endpoint on 127.0.0.1 that answers every request with Ok: tls_server.py
+    /// (Python's ssl) in a child process, so that the tests do not depend on the runtime's own TLS
+    /// (.NET Core 3.1's SslStream needs OpenSSL 1.x). The script's path comes from
+    /// ETNA_AUTH_TLS_SERVER (run_tests.sh sets it), the interpreter from ETNA_AUTH_PYTHON
+    /// (default python3).
+    /// </summary>
     public sealed class TlsServer : IDisposable
     {
-        private readonly TcpListener listener;
-        private readonly X509Certificate2 cert;
-        private int requests;
-        private volatile bool stopped;
+        private readonly Process process;
+        private readonly string dir;
+        private readonly ManualResetEvent listening = new ManualResetEvent(false);
+        private readonly object countLock = new object();
+        private readonly AutoResetEvent counted = new AutoResetEvent(false);
+        private int count = -1;
+        private int port;
 
         public TlsServer()
         {
-            cert = new X509Certificate2(TestPki.LeafPfx, TestPki.LeafPfxPassword);
-            listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var t = new Thread(Accept);
-            t.IsBackground = true;
-            t.Start();
+            string script = Environment.GetEnvironmentVariable("ETNA_AUTH_TLS_SERVER");
+            if (string.IsNullOrEmpty(script) || !File.Exists(script))
+                throw new InvalidOperationException("ETNA_AUTH_TLS_SERVER must name tests/tls_server.py (got <" + script + ">)");
+            dir = Path.Combine(Path.GetTempPath(), "etna-auth-tls-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            string cert = Path.Combine(dir, "leaf.pem");
+            string key = Path.Combine(dir, "leaf.key");
+            File.WriteAllText(cert, TestPki.LeafPem);
+            File.WriteAllText(key, TestPki.LeafKeyPem);
+            string python = Environment.GetEnvironmentVariable("ETNA_AUTH_PYTHON");
+            var info = new ProcessStartInfo(string.IsNullOrEmpty(python) ? "python3" : python,
+                "\"" + script + "\" \"" + cert + "\" \"" + key + "\"")
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+            };
+            process = Process.Start(info);
+            var reader = new Thread(ReadOutput);
+            reader.IsBackground = true;
+            reader.Start();
+            if (!listening.WaitOne(TimeSpan.FromSeconds(20)) || Volatile.Read(ref port) == 0)
+            {
+                Dispose();
+                throw new InvalidOperationException("tls_server.py did not start listening");
+            }
         }
 
-        public int Port { get; private set; }
+        public int Port
+        {
+            get { return Volatile.Read(ref port); }
+        }
 
+        /// <summary>Requests read so far (the server counts each before it answers), asked of the server.</summary>
         public int Requests
         {
-            get { return Interlocked.CompareExchange(ref requests, 0, 0); }
+            get
+            {
+                lock (countLock)
+                {
+                    process.StandardInput.WriteLine("count");
+                    process.StandardInput.Flush();
+                    if (!counted.WaitOne(TimeSpan.FromSeconds(10)))
+                        throw new InvalidOperationException("tls_server.py did not answer \"count\"");
+                    return Volatile.Read(ref count);
+                }
+            }
         }
 
         public string Url(string host)
@@ -41,55 +79,47 @@ namespace EtnaAuth.Tests
             return "https://" + host + ":" + Port + "/api";
         }
 
-        private void Accept()
-        {
-            while (!stopped)
-            {
-                TcpClient client;
-                try { client = listener.AcceptTcpClient(); }
-                catch (Exception) { return; }
-                var t = new Thread(() => Serve(client));
-                t.IsBackground = true;
-                t.Start();
-            }
-        }
-
-        private void Serve(TcpClient client)
+        private void ReadOutput()
         {
             try
             {
-                using (client)
-                using (var tls = new SslStream(client.GetStream(), false))
+                string line;
+                while ((line = process.StandardOutput.ReadLine()) != null)
                 {
-                    client.ReceiveTimeout = 10000;
-                    tls.AuthenticateAsServer(cert, false, SslProtocols.Tls12, false);
-                    var head = new StringBuilder();
-                    var buf = new byte[1];
-                    while (true)
+                    if (line.StartsWith("port ", StringComparison.Ordinal))
                     {
-                        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-                        {
-                            if (tls.Read(buf, 0, 1) <= 0)
-                                return;
-                            head.Append((char)buf[0]);
-                        }
-                        head.Clear();
-                        Interlocked.Increment(ref requests);
-                        tls.Write(HostileServer.Ok, 0, HostileServer.Ok.Length);
-                        tls.Flush();
+                        Volatile.Write(ref port, int.Parse(line.Substring(5), CultureInfo.InvariantCulture));
+                        listening.Set();
+                    }
+                    else if (line.StartsWith("count ", StringComparison.Ordinal))
+                    {
+                        Volatile.Write(ref count, int.Parse(line.Substring(6), CultureInfo.InvariantCulture));
+                        counted.Set();
                     }
                 }
             }
             catch (Exception)
             {
-                // a refused handshake, or the client went away
+                // the process is gone
+            }
+            finally
+            {
+                listening.Set();
             }
         }
 
         public void Dispose()
         {
-            stopped = true;
-            listener.Stop();
+            try { process.StandardInput.Close(); } catch (Exception) { } // the script exits at end of input
+            try
+            {
+                if (!process.WaitForExit(5000))
+                    process.Kill();
+                process.WaitForExit(5000);
+            }
+            catch (Exception) { }
+            process.Dispose();
+            try { Directory.Delete(dir, true); } catch (Exception) { }
         }
     }
 
