@@ -212,7 +212,7 @@ fn write(path: &Path, entries: Vec<Entry>) -> Result<(), Error> {
         // Closed before the rename: Windows cannot rename a file open
         // without FILE_SHARE_DELETE.
         drop(file);
-        std::fs::rename(&tmp, path)?;
+        rename(&tmp, path)?;
         #[cfg(unix)]
         {
             let dir = match path.parent() {
@@ -227,6 +227,34 @@ fn write(path: &Path, entries: Vec<Entry>) -> Result<(), Error> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(|e| io_error(path, "cannot write it", e))
+}
+
+/// `std::fs::rename`: rename(2) on Unix; on Windows a replacing rename
+/// (POSIX semantics where the system has them, else MoveFileExW with
+/// MOVEFILE_REPLACE_EXISTING), which fails with "access denied" or a sharing
+/// violation while another thread or process has the old file open (a
+/// `load` reading it, an antivirus scanner): retried for up to a second.
+fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            match std::fs::rename(from, to) {
+                // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION
+                Err(e)
+                    if matches!(e.raw_os_error(), Some(5 | 32))
+                        && started.elapsed() < std::time::Duration::from_secs(1) =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+    #[cfg(not(windows))]
+    std::fs::rename(from, to)
 }
 
 /// Saves (or replaces) the entry for `entry.base_url` and `entry.username`,

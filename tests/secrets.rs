@@ -7,6 +7,8 @@
 //!   put a token in an answer that is not JSON;
 //! - `Debug` of every public type that can hold a secret;
 //! - the CLI's stderr (and what it writes to the terminal) for failed logins.
+// Unix only: terminals (openpty, setsid, termios), signals and file modes.
+#![cfg(unix)]
 #![cfg(feature = "sandbox")]
 
 mod common;
