@@ -604,8 +604,9 @@ fn openpty() -> (OwnedFd, OwnedFd) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
+            // *const on Linux, *mut on macOS.
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
         )
     };
     assert_eq!(rc, 0, "openpty");
@@ -708,7 +709,7 @@ fn cli_on_a_terminal_with_wrong_factors() {
     unsafe {
         cmd.pre_exec(move || {
             libc::setsid();
-            if libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) != 0 {
+            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
