@@ -378,10 +378,9 @@ fn proxy_url_rules() {
 /// a connect to it hangs as one to a firewalled host does. `None` when this
 /// machine's kernel does not behave so.
 fn black_hole() -> Option<(TcpListener, Vec<TcpStream>, String)> {
-    use std::os::fd::AsRawFd;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    // SAFETY: listen on our own listening socket, to shrink its queue.
-    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    // Listen again on our own listening socket, to shrink its queue.
+    socket2::SockRef::from(&listener).listen(0).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut held = Vec::new();
     for _ in 0..16 {

@@ -7,6 +7,8 @@
 //!   put a token in an answer that is not JSON;
 //! - `Debug` of every public type that can hold a secret;
 //! - the CLI's stderr (and what it writes to the terminal) for failed logins.
+// Unix only: terminals (openpty, setsid, termios), signals and file modes.
+#![cfg(unix)]
 
 mod common;
 
@@ -601,8 +603,9 @@ fn openpty() -> (OwnedFd, OwnedFd) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
+            // *const on Linux, *mut on macOS.
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
         )
     };
     assert_eq!(rc, 0, "openpty");
@@ -705,7 +708,7 @@ fn cli_on_a_terminal_with_wrong_factors() {
     unsafe {
         cmd.pre_exec(move || {
             libc::setsid();
-            if libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) != 0 {
+            if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

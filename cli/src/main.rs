@@ -306,8 +306,7 @@ struct ProgressState {
 
 impl Progress {
     fn start() -> Progress {
-        // SAFETY: isatty only inspects the descriptor.
-        if unsafe { libc::isatty(2) } != 1 {
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             return Progress {
                 shared: None,
                 thread: None,
@@ -423,39 +422,42 @@ fn with_reason(reason: &str, prompt: &str) -> String {
 /// Asks on the terminal (not stdout) with echo off; the answer is wiped
 /// when dropped.
 fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, Failure> {
-    use std::os::fd::AsRawFd;
-
     let no_tty = |e: std::io::Error| {
         Error::argument(format!(
             "cannot prompt: no terminal ({e}); set ETNA_PASSWORD for scripts"
         ))
     };
+    // The terminal: /dev/tty on Unix, the console input (CONIN$, which takes
+    // the prompt too) on Windows.
+    #[cfg(unix)]
+    const TTY: &str = "/dev/tty";
+    #[cfg(windows)]
+    const TTY: &str = "CONIN$";
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open("/dev/tty")
+        .open(TTY)
         .map_err(no_tty)?;
-    let fd = tty.as_raw_fd();
+    #[cfg(unix)]
     let mut writer = &tty;
+    #[cfg(windows)]
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open("CONOUT$")
+        .map_err(no_tty)?;
     writer.write_all(prompt.as_bytes()).map_err(no_tty)?;
     writer.flush().map_err(no_tty)?;
 
-    // SAFETY: termios is plain data, filled by tcgetattr on a valid fd.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    let have_termios = unsafe { libc::tcgetattr(fd, &mut saved) } == 0;
-    if have_termios {
-        let mut quiet = saved;
-        quiet.c_lflag &= !libc::ECHO;
-        quiet.c_lflag |= libc::ECHONL;
-        interrupt::remember_terminal(fd, saved);
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
-    }
+    let echo_off = interrupt::echo_off(&tty);
     let mut line = Zeroizing::new(String::new());
     let read = interrupt::while_in(interrupt::Phase::Prompt, || {
         std::io::BufReader::new(&tty).read_line(&mut line)
     });
-    if have_termios {
+    if echo_off {
         interrupt::restore_terminal();
+        // What ECHONL does on Unix: the new line the user typed.
+        #[cfg(windows)]
+        let _ = writer.write_all(b"\r\n");
     }
     read.map_err(no_tty)?;
     while line.ends_with('\n') || line.ends_with('\r') {
@@ -582,10 +584,17 @@ mod interrupt {
     static PHASE: AtomicU8 = AtomicU8::new(Phase::Other as u8);
     static INTERRUPTED: AtomicBool = AtomicBool::new(false);
     static CANCELLER: Mutex<Option<Arc<Canceller>>> = Mutex::new(None);
-    static TERMINAL: Mutex<Option<(i32, libc::termios)>> = Mutex::new(None);
+    /// A terminal and its settings before echo was turned off.
+    #[cfg(unix)]
+    type Saved = (i32, libc::termios);
+    /// A console input handle and its mode before echo was turned off.
+    #[cfg(windows)]
+    type Saved = (usize, u32);
+    static TERMINAL: Mutex<Option<Saved>> = Mutex::new(None);
 
     /// Blocks SIGINT in this thread (and so in every thread started later)
     /// and starts the thread that waits for it.
+    #[cfg(unix)]
     pub fn install(canceller: Arc<Canceller>) {
         *CANCELLER.lock().unwrap_or_else(|e| e.into_inner()) = Some(canceller);
         // SAFETY: plain libc signal-mask calls on a local, initialized set.
@@ -603,6 +612,26 @@ mod interrupt {
                 }
             });
         }
+    }
+
+    /// Windows: a console control handler, which the system runs in a new
+    /// thread of its own on Ctrl-C or Ctrl-Break.
+    #[cfg(windows)]
+    pub fn install(canceller: Arc<Canceller>) {
+        use windows_sys::Win32::System::Console::{
+            SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT,
+        };
+        unsafe extern "system" fn handler(event: u32) -> windows_sys::core::BOOL {
+            if event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT {
+                on_interrupt();
+                1
+            } else {
+                0
+            }
+        }
+        *CANCELLER.lock().unwrap_or_else(|e| e.into_inner()) = Some(canceller);
+        // SAFETY: registers a handler that lives as long as the program.
+        unsafe { SetConsoleCtrlHandler(Some(handler), 1) };
     }
 
     fn on_interrupt() {
@@ -644,15 +673,57 @@ mod interrupt {
         }
     }
 
-    /// The terminal settings to put back if Ctrl-C comes during a prompt.
-    pub fn remember_terminal(fd: i32, saved: libc::termios) {
+    /// Turns echo off on the terminal (keeping the settings to put back if
+    /// Ctrl-C comes during the prompt); false when it is no terminal.
+    #[cfg(unix)]
+    pub fn echo_off(tty: &std::fs::File) -> bool {
+        use std::os::fd::AsRawFd;
+        let fd = tty.as_raw_fd();
+        // SAFETY: termios is plain data, filled by tcgetattr on a valid fd.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+            return false;
+        }
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        quiet.c_lflag |= libc::ECHONL;
         *TERMINAL.lock().unwrap_or_else(|e| e.into_inner()) = Some((fd, saved));
+        // SAFETY: settings read from the same descriptor, echo changed.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+        true
+    }
+
+    /// Windows: the console input mode without ENABLE_ECHO_INPUT.
+    #[cfg(windows)]
+    pub fn echo_off(tty: &std::fs::File) -> bool {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::System::Console::{
+            GetConsoleMode, SetConsoleMode, ENABLE_ECHO_INPUT,
+        };
+        let handle = tty.as_raw_handle();
+        let mut mode = 0u32;
+        // SAFETY: a console handle we opened; `mode` is written.
+        if unsafe { GetConsoleMode(handle, &mut mode) } == 0 {
+            return false;
+        }
+        *TERMINAL.lock().unwrap_or_else(|e| e.into_inner()) = Some((handle as usize, mode));
+        // SAFETY: the same handle, echo off.
+        unsafe { SetConsoleMode(handle, mode & !ENABLE_ECHO_INPUT) };
+        true
     }
 
     pub fn restore_terminal() {
         if let Some((fd, saved)) = TERMINAL.lock().unwrap_or_else(|e| e.into_inner()).take() {
             // SAFETY: restores settings read from the same descriptor.
-            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+            #[cfg(unix)]
+            unsafe {
+                libc::tcsetattr(fd, libc::TCSANOW, &saved)
+            };
+            // SAFETY: restores the mode read from the same handle.
+            #[cfg(windows)]
+            unsafe {
+                windows_sys::Win32::System::Console::SetConsoleMode(fd as _, saved)
+            };
         }
     }
 }

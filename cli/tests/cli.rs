@@ -1,5 +1,7 @@
 //! The `etna-auth` binary as scripts use it: output on stdout, messages on
 //! stderr, exit codes per status.
+// Unix only: terminals (openpty, setsid, termios), signals and file modes.
+#![cfg(unix)]
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};

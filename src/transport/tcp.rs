@@ -5,17 +5,28 @@
 //! `setsockopt` calls, because the deadline it passes down moves by a few
 //! microseconds between reads. On loopback those are half of a login's system
 //! calls (bench/, BENCHMARKS.md). This transport probes with one
-//! `recv(MSG_PEEK | MSG_DONTWAIT)` and re-arms a socket timeout only when the
-//! one already set would end more than [`TIMEOUT_SLACK`] away from the
-//! deadline. Everything else is as in ureq: one socket per connection,
-//! registered with the agent so that `Agent::shutdown` (etna_cancel) wakes a
-//! blocked read or write.
+//! `recv(MSG_PEEK | MSG_DONTWAIT)` (Windows: one `select` with a zero timeout)
+//! and re-arms a socket timeout only when the one already set would end more
+//! than [`TIMEOUT_SLACK`] away from the deadline. Everything else is as in
+//! ureq: one socket per connection, registered with the agent so that
+//! `Agent::shutdown` (etna_cancel) wakes a blocked connect, read or write.
+//!
+//! Sockets are made with `socket2` (close-on-exec on Unix, `SO_NOSIGPIPE` on
+//! macOS, not inheritable on Windows). Waiting for a connect is `poll` on
+//! Unix; on Windows it is `select` in slices of at most [`CANCEL_POLL`],
+//! because there a `shutdown` of a socket that is still connecting fails
+//! (WSAENOTCONN) and is not documented to wake a `select`: the cancel flag is
+//! checked between slices. A cancel of a
+//! connected socket on Windows also calls `CancelIoEx`, which ends a blocking
+//! `recv` or `send` in another thread (a `shutdown` alone may not).
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use ureq::unversioned::transport::time::Duration as UreqDuration;
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
@@ -28,6 +39,38 @@ const TIMEOUT_SLACK: Duration = Duration::from_millis(5);
 
 /// The shortest connect attempt per address when a host has several.
 const MIN_CONNECT_PER_ADDRESS: Duration = Duration::from_millis(10);
+
+/// Windows: the longest `select` slice while connecting, so the most an
+/// etna_cancel waits for a connect to notice it.
+#[cfg(windows)]
+const CANCEL_POLL: Duration = Duration::from_millis(10);
+
+/// A connection's socket, shared (weakly) with the agent's shutdown handle.
+pub(super) struct Conn {
+    stream: TcpStream,
+    /// Set by the shutdown handle (etna_cancel).
+    cancelled: AtomicBool,
+}
+
+impl ShutdownHandle for Conn {
+    fn shutdown(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        let _ = self.stream.shutdown(Shutdown::Both);
+        #[cfg(windows)]
+        sys::cancel_io(&self.stream);
+    }
+}
+
+impl Conn {
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// The error of a connect that etna_cancel ended.
+fn cancelled_error() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "connect cancelled")
+}
 
 /// Opens the TCP connection for a request that has none from the chain
 /// before it (a CONNECT proxy's tunnel comes from the chain).
@@ -46,7 +89,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
             return Ok(chained.map(Either::A));
         }
         let stream = connect_any(details)?;
-        stream.set_nodelay(true)?;
+        stream.stream.set_nodelay(true)?;
         let transport = TcpTransport {
             stream,
             buffers: LazyBuffers::new(
@@ -66,7 +109,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
 ///
 /// Each socket is registered with the agent before it connects, so that
 /// etna_cancel also interrupts a connect that a firewall leaves hanging.
-fn connect_any(details: &ConnectionDetails) -> Result<Arc<TcpStream>, ureq::Error> {
+fn connect_any(details: &ConnectionDetails) -> Result<Arc<Conn>, ureq::Error> {
     let started = Instant::now();
     let budget = exact(details.timeout.after);
     let timed_out = || ureq::Error::Timeout(details.timeout.reason);
@@ -84,7 +127,10 @@ fn connect_any(details: &ConnectionDetails) -> Result<Arc<TcpStream>, ureq::Erro
                 (l / 2).max(MIN_CONNECT_PER_ADDRESS).min(l)
             }
         });
-        let socket = Arc::new(new_socket(addr)?);
+        let socket = Arc::new(Conn {
+            stream: new_socket(addr)?,
+            cancelled: AtomicBool::new(false),
+        });
         let handle: Weak<dyn ShutdownHandle> = Arc::downgrade(&socket) as _;
         (details.register_shutdown)(handle)?;
         match connect(&socket, addr, attempt) {
@@ -103,36 +149,53 @@ fn connect_any(details: &ConnectionDetails) -> Result<Arc<TcpStream>, ureq::Erro
         .unwrap_or(ureq::Error::HostNotFound))
 }
 
-/// A TCP socket for `addr`, not yet connected (close-on-exec).
+/// A TCP socket for `addr`, not yet connected (close-on-exec; on Windows
+/// not inheritable). One `socket` system call on Linux.
 fn new_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
-    use std::os::fd::FromRawFd;
-    let family = match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    };
-    // SAFETY: plain system call; the descriptor is owned by the TcpStream.
-    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh socket that nothing else owns.
-    Ok(unsafe { TcpStream::from_raw_fd(fd) })
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    Ok(TcpStream::from(socket))
 }
 
-/// Connects `socket` within `timeout`: a non-blocking connect, then `poll`.
-/// A shutdown from another thread (etna_cancel) ends the wait at once.
-fn connect(socket: &TcpStream, addr: &SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let fd = socket.as_raw_fd();
-    let (raw, len) = sockaddr(addr);
+/// Connects the socket within `timeout`: a non-blocking connect, then a wait
+/// for it to become writable. A shutdown from another thread (etna_cancel)
+/// ends the wait at once (Windows: within [`CANCEL_POLL`]).
+fn connect(conn: &Conn, addr: &SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
+    let socket = &conn.stream;
     socket.set_nonblocking(true)?;
-    // SAFETY: `raw` is a valid sockaddr of `len` bytes for the call.
-    let started = unsafe { libc::connect(fd, (&raw as *const libc::sockaddr_storage).cast(), len) };
-    if started != 0 {
-        let error = io::Error::last_os_error();
-        if error.raw_os_error() != Some(libc::EINPROGRESS) {
+    if let Err(error) = SockRef::from(socket).connect(&SockAddr::from(*addr)) {
+        if !sys::connect_in_progress(&error) {
             return Err(error);
         }
+        sys::wait_connected(conn, timeout)?;
+        if let Some(error) = socket.take_error()? {
+            return Err(error);
+        }
+        if conn.is_cancelled() {
+            return Err(cancelled_error());
+        }
+        // A shutdown while connecting leaves no error but no peer either.
+        #[cfg(unix)]
+        socket.peer_addr()?;
+    }
+    socket.set_nonblocking(false)
+}
+
+#[cfg(unix)]
+mod sys {
+    use super::*;
+
+    pub(super) fn connect_in_progress(error: &io::Error) -> bool {
+        error.raw_os_error() == Some(libc::EINPROGRESS)
+    }
+
+    /// `poll` for POLLOUT; a shutdown from another thread wakes it (POLLHUP).
+    pub(super) fn wait_connected(conn: &Conn, timeout: Option<Duration>) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let fd = conn.stream.as_raw_fd();
         let begun = Instant::now();
         loop {
             let left = timeout.map(|t| t.saturating_sub(begun.elapsed()));
@@ -154,51 +217,109 @@ fn connect(socket: &TcpStream, addr: &SocketAddr, timeout: Option<Duration>) -> 
                         return Err(error);
                     }
                 }
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        if let Some(error) = socket.take_error()? {
-            return Err(error);
-        }
-        // A shutdown while connecting leaves no error but no peer either.
-        socket.peer_addr()?;
     }
-    socket.set_nonblocking(false)
+
+    /// One `recv(MSG_PEEK | MSG_DONTWAIT)`: nothing to read yet.
+    pub(super) fn would_block_now(stream: &TcpStream) -> bool {
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        match SockRef::from(stream).recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+        {
+            Ok(_) => false,
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+        }
+    }
 }
 
-fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero is a valid sockaddr_storage.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match addr {
-        SocketAddr::V4(v4) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            std::mem::size_of::<libc::sockaddr_in>()
+#[cfg(windows)]
+mod sys {
+    use super::*;
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock;
+
+    pub(super) fn connect_in_progress(error: &io::Error) -> bool {
+        error.raw_os_error() == Some(WinSock::WSAEWOULDBLOCK)
+    }
+
+    /// One socket in an `fd_set`.
+    fn set_of(stream: &TcpStream) -> WinSock::FD_SET {
+        let mut set = WinSock::FD_SET {
+            fd_count: 1,
+            fd_array: [0; 64],
+        };
+        set.fd_array[0] = stream.as_raw_socket() as WinSock::SOCKET;
+        set
+    }
+
+    /// `select(2)` on one socket: how many sets it is ready in.
+    fn select(stream: &TcpStream, read: bool, write: bool, timeout: Duration) -> io::Result<i32> {
+        let mut readfds = set_of(stream);
+        let mut writefds = set_of(stream);
+        let mut exceptfds = set_of(stream);
+        let tv = WinSock::TIMEVAL {
+            tv_sec: timeout.as_secs().min(i32::MAX as u64) as i32,
+            tv_usec: timeout.subsec_micros() as i32,
+        };
+        let none = std::ptr::null_mut();
+        // SAFETY: valid sets of one live socket and a valid timeval.
+        let n = unsafe {
+            WinSock::select(
+                0,
+                if read { &mut readfds } else { none },
+                if write { &mut writefds } else { none },
+                if write { &mut exceptfds } else { none },
+                &tv,
+            )
+        };
+        if n == WinSock::SOCKET_ERROR {
+            return Err(io::Error::from_raw_os_error(unsafe {
+                WinSock::WSAGetLastError()
+            }));
         }
-        SocketAddr::V6(v6) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: v6.scope_id(),
-            };
-            // SAFETY: sockaddr_storage is larger than, and aligned for, sockaddr_in6.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            std::mem::size_of::<libc::sockaddr_in6>()
+        Ok(n)
+    }
+
+    /// `select` for writable (connected) or exception (failed), in slices of
+    /// at most [`CANCEL_POLL`] so that a cancel is seen: on Windows, neither
+    /// `shutdown` of a connecting socket nor `CancelIoEx` is known to wake a
+    /// `select`.
+    /// (`select`, not `WSAPoll`: before Windows 10 2004, WSAPoll never
+    /// reported a failed connect.)
+    pub(super) fn wait_connected(conn: &Conn, timeout: Option<Duration>) -> io::Result<()> {
+        let begun = Instant::now();
+        loop {
+            if conn.is_cancelled() {
+                return Err(cancelled_error());
+            }
+            let left = timeout.map(|t| t.saturating_sub(begun.elapsed()));
+            if left == Some(Duration::ZERO) {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let slice = left.map_or(CANCEL_POLL, |l| l.min(CANCEL_POLL));
+            if select(&conn.stream, false, true, slice)? > 0 {
+                return Ok(());
+            }
         }
-    };
-    (storage, len as libc::socklen_t)
+    }
+
+    /// One `select` with a zero timeout: not readable (no data, no end of
+    /// file, no error). Leaves the socket blocking.
+    pub(super) fn would_block_now(stream: &TcpStream) -> bool {
+        matches!(select(stream, true, false, Duration::ZERO), Ok(0))
+    }
+
+    /// Ends a `recv` or `send` blocked on the socket in another thread.
+    pub(super) fn cancel_io(stream: &TcpStream) {
+        // SAFETY: a socket is a kernel handle; CancelIoEx only cancels I/O.
+        unsafe {
+            windows_sys::Win32::System::IO::CancelIoEx(
+                stream.as_raw_socket() as windows_sys::Win32::Foundation::HANDLE,
+                std::ptr::null(),
+            )
+        };
+    }
 }
 
 /// A ureq duration as a std one; `None` when it never happens.
@@ -212,7 +333,7 @@ pub(super) fn exact(duration: UreqDuration) -> Option<Duration> {
 pub(super) struct TcpTransport {
     /// Shared (weakly) with the agent's shutdown handle; all I/O goes through
     /// `&TcpStream`.
-    stream: Arc<TcpStream>,
+    stream: Arc<Conn>,
     buffers: LazyBuffers,
     /// The socket timeouts as last set.
     read_timeout: Option<Duration>,
@@ -251,8 +372,8 @@ impl TcpTransport {
         };
         if !close_enough {
             match direction {
-                Direction::Read => self.stream.set_read_timeout(wanted)?,
-                Direction::Write => self.stream.set_write_timeout(wanted)?,
+                Direction::Read => self.stream.stream.set_read_timeout(wanted)?,
+                Direction::Write => self.stream.stream.set_write_timeout(wanted)?,
             }
             *current = wanted;
         }
@@ -277,7 +398,7 @@ impl Transport for TcpTransport {
         let timeout = timeout.for_write();
         self.arm(Direction::Write, timeout)?;
         let output = &self.buffers.output()[..amount];
-        match (&*self.stream).write_all(output) {
+        match (&self.stream.stream).write_all(output) {
             Ok(()) => Ok(()),
             Err(e) if is_timeout(&e) => Err(ureq::Error::Timeout(timeout.reason)),
             Err(e) => Err(e.into()),
@@ -289,7 +410,7 @@ impl Transport for TcpTransport {
         self.arm(Direction::Read, timeout)?;
         let started = Instant::now();
         loop {
-            match (&*self.stream).read(self.buffers.input_append_buf()) {
+            match (&self.stream.stream).read(self.buffers.input_append_buf()) {
                 Ok(amount) => {
                     self.buffers.input_appended(amount);
                     return Ok(amount > 0);
@@ -301,7 +422,7 @@ impl Transport for TcpTransport {
                     if left == Some(Duration::ZERO) {
                         return Err(ureq::Error::Timeout(timeout.reason));
                     }
-                    self.stream.set_read_timeout(left)?;
+                    self.stream.stream.set_read_timeout(left)?;
                     self.read_timeout = left;
                 }
                 Err(e) if is_timeout(&e) => return Err(ureq::Error::Timeout(timeout.reason)),
@@ -314,21 +435,6 @@ impl Transport for TcpTransport {
     /// end of file or an error, and bytes nobody asked for (a second answer
     /// to one request) make the connection unusable.
     fn is_open(&mut self) -> bool {
-        would_block_now(&self.stream)
+        sys::would_block_now(&self.stream.stream)
     }
-}
-
-fn would_block_now(stream: &TcpStream) -> bool {
-    use std::os::fd::AsRawFd;
-    let mut byte = 0u8;
-    // SAFETY: a valid socket and a one-byte buffer that outlives the call.
-    let got = unsafe {
-        libc::recv(
-            stream.as_raw_fd(),
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    got < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
 }
