@@ -259,6 +259,17 @@ fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
         "{}",
         last_error()
     );
+    // The log names the proxy without its credentials.
+    {
+        let lines = s.1.lines.lock().unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("through the proxy http://***@127.0.0.1:")),
+            "{lines:#?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("proxypass")), "{lines:#?}");
+    }
     let heads = proxy.heads.lock().unwrap().clone();
     assert_eq!(heads.len(), 1);
     assert!(

@@ -38,6 +38,23 @@ fn trusted_by_ca_file_with_one_connection_per_login() {
         assert_eq!(s.code("1"), ETNA_OK, "{}", last_error());
         assert_eq!(s.token().unwrap(), "tls-token");
         assert_eq!(connections.load(Ordering::SeqCst) - before, 1);
+        // TRACE: the handshake, its version and suite, and the trust source;
+        // the second step reuses the connection.
+        let lines = s.1.lines.lock().unwrap();
+        let handshake = lines
+            .iter()
+            .find(|l| l.contains("TLS handshake with"))
+            .expect("a handshake line");
+        assert!(
+            handshake.contains("TLSv1_3") && handshake.contains("the session's CA file"),
+            "{handshake}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "reused the kept-alive connection"),
+            "{lines:#?}"
+        );
     }
 }
 

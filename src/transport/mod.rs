@@ -572,8 +572,13 @@ impl<In: UreqTransport> Connector<In> for TlsConnector {
             log.write(
                 Level::Trace,
                 format_args!(
-                    "opened a new connection to {} in {} ms (lookup and connect)",
-                    details.uri.authority().map_or("", |a| a.as_str()),
+                    // Host and port only: a proxy's authority has its credentials.
+                    "opened a new connection to {}:{} in {} ms (lookup and connect)",
+                    details.uri.host().unwrap_or(""),
+                    details
+                        .uri
+                        .port_u16()
+                        .map_or(String::new(), |p| p.to_string()),
                     elapsed_ms(details)
                 ),
             );
@@ -605,8 +610,9 @@ impl<In: UreqTransport> Connector<In> for TlsConnector {
                 format_args!(
                     "TLS handshake with {host} in {:.1} ms: {:?}, {:?}, certificate checked against {}",
                     started.elapsed().as_secs_f64() * 1000.0,
-                    conn.protocol_version(),
-                    conn.negotiated_cipher_suite().map(|s| s.suite()),
+                    conn.protocol_version().unwrap_or(rustls::ProtocolVersion::Unknown(0)),
+                    conn.negotiated_cipher_suite()
+                        .map_or(rustls::CipherSuite::Unknown(0), |s| s.suite()),
                     self.trust.describe()
                 ),
             );

@@ -45,26 +45,83 @@ pub fn last_error() -> String {
         .to_owned()
 }
 
-/// A session handle, freed on drop.
-pub struct S(pub *mut EtnaSession);
+/// A session handle, freed on drop. Its log is on at TRACE for every test
+/// that uses it: every line is kept, and when the session is freed no line
+/// may hold a secret the test gave it or got from it (password, PIN, code,
+/// token, the whole app key; 4 characters or more, as the redaction rules).
+pub struct S(pub *mut EtnaSession, pub Arc<LogWatch>);
 
 unsafe impl Send for S {}
 unsafe impl Sync for S {}
+
+/// A session's log lines and the secrets that must not appear in them.
+#[derive(Default)]
+pub struct LogWatch {
+    pub lines: Mutex<Vec<String>>,
+    secrets: Mutex<Vec<String>>,
+}
+
+impl LogWatch {
+    fn secret(&self, value: &str) {
+        if value.len() >= 4 {
+            self.secrets.lock().unwrap().push(value.to_owned());
+        }
+    }
+
+    /// Panics when a line holds a secret.
+    pub fn check(&self) {
+        let lines = self.lines.lock().unwrap();
+        for secret in self.secrets.lock().unwrap().iter() {
+            for line in lines.iter() {
+                assert!(
+                    !line.contains(secret.as_str()),
+                    "a log line holds the secret {secret:?}: {line}"
+                );
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn watch_log(
+    user_data: *mut std::ffi::c_void,
+    level: i32,
+    line: *const std::ffi::c_char,
+) {
+    let watch = &*(user_data as *const LogWatch);
+    let line = CStr::from_ptr(line).to_str().expect("log lines are UTF-8");
+    assert!((1..=3).contains(&level), "level {level}");
+    assert!(!line.contains('\n') && !line.contains('\r'), "{line:?}");
+    watch.lines.lock().unwrap().push(line.to_owned());
+}
 
 impl S {
     pub fn new(url: &str, key: &str) -> S {
         let p = unsafe { etna_new(c(url).as_ptr(), c(key).as_ptr()) };
         assert!(!p.is_null(), "etna_new({url}) failed: {}", last_error());
         assert_eq!(last_error(), "");
-        S(p)
+        let watch = Arc::new(LogWatch::default());
+        watch.secret(key);
+        let rc = unsafe {
+            etna_set_log_callback(
+                p,
+                Some(watch_log),
+                Arc::as_ptr(&watch) as *mut _,
+                ETNA_LOG_TRACE,
+            )
+        };
+        assert_eq!(rc, ETNA_OK);
+        S(p, watch)
     }
     pub fn begin(&self, user: &str, password: &str) -> i32 {
+        self.1.secret(password);
         unsafe { etna_begin_auth(self.0, c(user).as_ptr(), c(password).as_ptr()) }
     }
     pub fn pin(&self, pin: &str) -> i32 {
+        self.1.secret(pin);
         unsafe { etna_supply_pin(self.0, c(pin).as_ptr()) }
     }
     pub fn code(&self, code: &str) -> i32 {
+        self.1.secret(code);
         unsafe { etna_supply_code(self.0, c(code).as_ptr()) }
     }
     pub fn timeout_ms(&self, ms: u32) -> i32 {
@@ -83,7 +140,9 @@ impl S {
         assert_eq!(m, n);
         assert_eq!(buf[n as usize], 0);
         buf.pop();
-        Ok(String::from_utf8(buf).expect("token is ASCII"))
+        let token = String::from_utf8(buf).expect("token is ASCII");
+        self.1.secret(&token);
+        Ok(token)
     }
     pub fn expires_at(&self) -> i64 {
         unsafe { etna_token_expires_at(self.0) }
@@ -93,6 +152,9 @@ impl S {
 impl Drop for S {
     fn drop(&mut self) {
         unsafe { etna_free(self.0) }
+        if !std::thread::panicking() {
+            self.1.check();
+        }
     }
 }
 
