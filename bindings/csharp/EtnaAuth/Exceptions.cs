@@ -1,4 +1,6 @@
 using System;
+using System.Globalization;
+using System.Text;
 
 namespace EtnaAuth
 {
@@ -29,29 +31,25 @@ namespace EtnaAuth
         public string NativeMessage { get; private set; }
 
         /// <summary>The C name of a status code, e.g. <c>"ETNA_ERR_TIMEOUT"</c>.</summary>
+        /// <remarks>
+        /// Derived from the member's name, so that there is no second list of names to keep in
+        /// step with etna_auth.h (the tests check the result against the header): ETNA_ERR_ for
+        /// the errors, ETNA_ otherwise, and an underscore where a lower-case letter meets a
+        /// capital (<c>AppKey</c> gives <c>APP_KEY</c>, <c>IO</c> gives <c>IO</c>).
+        /// </remarks>
         public static string StatusName(EtnaStatus status)
         {
-            switch (status)
+            string member = Enum.GetName(typeof(EtnaStatus), status);
+            if (member == null)
+                return "ETNA status " + ((int)status).ToString(CultureInfo.InvariantCulture);
+            var name = new StringBuilder(status < 0 ? "ETNA_ERR_" : "ETNA_");
+            for (int i = 0; i < member.Length; i++)
             {
-                case EtnaStatus.Ok: return "ETNA_OK";
-                case EtnaStatus.NeedPin: return "ETNA_NEED_PIN";
-                case EtnaStatus.NeedCode: return "ETNA_NEED_CODE";
-                case EtnaStatus.Argument: return "ETNA_ERR_ARGUMENT";
-                case EtnaStatus.State: return "ETNA_ERR_STATE";
-                case EtnaStatus.AppKey: return "ETNA_ERR_APP_KEY";
-                case EtnaStatus.Credentials: return "ETNA_ERR_CREDENTIALS";
-                case EtnaStatus.Rejected: return "ETNA_ERR_REJECTED";
-                case EtnaStatus.Network: return "ETNA_ERR_NETWORK";
-                case EtnaStatus.Timeout: return "ETNA_ERR_TIMEOUT";
-                case EtnaStatus.Protocol: return "ETNA_ERR_PROTOCOL";
-                case EtnaStatus.Server: return "ETNA_ERR_SERVER";
-                case EtnaStatus.IO: return "ETNA_ERR_IO";
-                case EtnaStatus.Tls: return "ETNA_ERR_TLS";
-                case EtnaStatus.NoToken: return "ETNA_ERR_NO_TOKEN";
-                case EtnaStatus.Cancelled: return "ETNA_ERR_CANCELLED";
-                case EtnaStatus.Internal: return "ETNA_ERR_INTERNAL";
-                default: return "ETNA status " + ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (i > 0 && char.IsUpper(member[i]) && char.IsLower(member[i - 1]))
+                    name.Append('_');
+                name.Append(char.ToUpperInvariant(member[i]));
             }
+            return name.ToString();
         }
 
         private static string Compose(EtnaStatus status, string nativeMessage)

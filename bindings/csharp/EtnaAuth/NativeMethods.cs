@@ -20,10 +20,6 @@ namespace EtnaAuth
     {
         private const string Lib = "etna_auth";
 
-        internal const int ETNA_OK = 0;
-        internal const int ETNA_NEED_PIN = 1;
-        internal const int ETNA_NEED_CODE = 2;
-
         // -- sessions ---------------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -79,6 +75,13 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_last_error();
 
+        /// <summary>
+        /// The status that goes with this thread's <see cref="etna_last_error"/>; the one way to
+        /// learn why <see cref="etna_new"/> or <see cref="etna_sandbox_start"/> returned NULL.
+        /// </summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_last_status();
+
         /// <summary>Static, never NULL.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_status_str(int status);
@@ -86,6 +89,10 @@ namespace EtnaAuth
         /// <summary>Static, never NULL.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_version();
+
+        /// <summary>major * 10000 + minor * 100 + patch.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_version_number();
 
         // -- the sandbox ------------------------------------------------------------------
 
