@@ -52,10 +52,10 @@ namespace EtnaAuth
             EtnaSessionHandle h = NativeMethods.etna_new(url, key);
             if (h == null || h.IsInvalid)
             {
-                string message = NativeMethods.LastError();
+                EtnaException failure = Ensure.LastFailure(); // read first: nothing else may run an etna_ call before it
                 if (h != null)
                     h.Dispose();
-                throw new EtnaArgumentException(message);
+                throw failure;
             }
             handle = h;
             this.baseUrl = baseUrl;

@@ -5,9 +5,9 @@ using System.Text;
 namespace EtnaAuth
 {
     /// <summary>
-    /// A failure reported by the native library: <see cref="Status"/> is its code and
-    /// <see cref="NativeMessage"/> its message (<c>etna_last_error()</c>), one line naming the
-    /// cause, with the HTTP status and the server's Step/Reason where there were any.
+    /// A failure reported by the native library: <see cref="Status"/> is its code, and
+    /// <see cref="Exception.Message"/> its message (<c>etna_last_error()</c>) verbatim, one line
+    /// naming the cause, with the HTTP status and the server's Step/Reason where there were any.
     /// </summary>
     /// <remarks>
     /// Catch a subclass to handle one family (e.g. <see cref="EtnaCredentialsException"/>), or
@@ -17,18 +17,16 @@ namespace EtnaAuth
     public class EtnaException : Exception
     {
         /// <summary>Creates an exception for <paramref name="status"/> with the library's message.</summary>
+        /// <param name="status">The native status code.</param>
+        /// <param name="nativeMessage">The message, used as it is (no prefix: the status is <see cref="Status"/>).</param>
         public EtnaException(EtnaStatus status, string nativeMessage)
-            : base(Compose(status, nativeMessage))
+            : base(nativeMessage ?? string.Empty)
         {
             Status = status;
-            NativeMessage = nativeMessage ?? string.Empty;
         }
 
         /// <summary>The native status code.</summary>
         public EtnaStatus Status { get; private set; }
-
-        /// <summary>The native library's message for the failed call (may be empty).</summary>
-        public string NativeMessage { get; private set; }
 
         /// <summary>The C name of a status code, e.g. <c>"ETNA_ERR_TIMEOUT"</c>.</summary>
         /// <remarks>
@@ -50,12 +48,6 @@ namespace EtnaAuth
                 name.Append(char.ToUpperInvariant(member[i]));
             }
             return name.ToString();
-        }
-
-        private static string Compose(EtnaStatus status, string nativeMessage)
-        {
-            string name = StatusName(status);
-            return string.IsNullOrEmpty(nativeMessage) ? name : name + ": " + nativeMessage;
         }
     }
 
@@ -134,7 +126,8 @@ namespace EtnaAuth
         public EtnaServerException(string nativeMessage) : base(EtnaStatus.Server, nativeMessage) { }
     }
 
-    /// <summary><c>ETNA_ERR_IO</c>: a local file error (CA file, token cache).</summary>
+    /// <summary><c>ETNA_ERR_IO</c>: a local file error (CA file, token cache), or a sandbox port that
+    /// cannot be bound.</summary>
     public class EtnaIOException : EtnaException
     {
         /// <summary>Creates the exception with the library's message.</summary>

@@ -23,7 +23,7 @@ namespace EtnaAuth.Tests
             {
                 var e = Assert.Throws<EtnaAppKeyException>(() => s.Login("alice", "alice-pass"));
                 Assert.Equal(EtnaStatus.AppKey, e.Status, "Status");
-                Assert.Contains("Application key", e.NativeMessage);
+                Assert.Contains("Application key", e.Message);
             }
         }
 
@@ -34,8 +34,10 @@ namespace EtnaAuth.Tests
             {
                 var e = Assert.Throws<EtnaCredentialsException>(() => s.BeginAuth("alice", "wrong"));
                 Assert.Equal(EtnaStatus.Credentials, e.Status, "Status");
+                // The library's message verbatim (still this thread's last error), no "ETNA_ERR_..." prefix.
+                Assert.Equal(NativeMethods.LastError(), e.Message, "Message");
                 Assert.Contains("401", e.Message);
-                Assert.Contains("ETNA_ERR_CREDENTIALS", e.Message);
+                Assert.True(!e.Message.StartsWith("ETNA_", StringComparison.Ordinal), "no status prefix: " + e.Message);
                 Assert.Equal("", s.Reason, "Reason after an error");
                 Assert.Throws<EtnaCredentialsException>(() => s.Login("nobody", "alice-pass"));
                 Assert.Throws<EtnaStateException>(() => s.SupplyPin("1234"));
@@ -160,7 +162,33 @@ namespace EtnaAuth.Tests
             Assert.Throws<EtnaArgumentException>(() => new EtnaSandbox("{\"unknown_key\": 1}"));
             Assert.Throws<EtnaArgumentException>(() => new EtnaSandbox("not json"));
             var e = Assert.Throws<EtnaArgumentException>(() => new EtnaSandbox("{\"accounts\": 5}"));
-            Assert.True(e.NativeMessage.Length > 0, "a message");
+            Assert.Equal(EtnaStatus.Argument, e.Status, "Status");
+            Assert.Equal(NativeMethods.LastError(), e.Message, "Message, verbatim");
+            Assert.True(e.Message.Length > 0, "a message");
+        }
+
+        [Test]
+        public static void SandboxOnABusyPortIsAnIOError()
+        {
+            // etna_sandbox_start returns NULL for a bad config and for a port in use alike: the
+            // binding tells them apart by etna_last_status().
+            using (var first = new EtnaSandbox())
+            {
+                int port = new Uri(first.Url).Port;
+                var e = Assert.Throws<EtnaIOException>(() => new EtnaSandbox("{\"port\": " + port + "}"));
+                Assert.Equal(EtnaStatus.IO, e.Status, "Status");
+                Assert.Equal(NativeMethods.LastError(), e.Message, "Message, verbatim");
+                Fixtures.AssertToken(first.NewSession().Login("alice", "alice-pass")); // the first one still serves
+            }
+        }
+
+        [Test]
+        public static void RefusedSessionArgumentsCarryTheLibrarysStatusAndMessage()
+        {
+            var e = Assert.Throws<EtnaArgumentException>(() => new EtnaSession("ftp://127.0.0.1/api", "k"));
+            Assert.Equal(EtnaStatus.Argument, e.Status, "Status");
+            Assert.Equal(NativeMethods.LastError(), e.Message, "Message, verbatim");
+            Assert.True(e.Message.Length > 0 && !e.Message.StartsWith("ETNA_", StringComparison.Ordinal), "a message without prefix: " + e.Message);
         }
 
         // -- from hostile servers -----------------------------------------------------

@@ -155,6 +155,7 @@ namespace EtnaAuth.Tests
                 EtnaException e = Ensure.ErrorFor(code.Value, "the message");
                 Assert.Equal("Etna" + status + "Exception", e.GetType().Name, "the exception for " + code.Key);
                 Assert.Equal(status, e.Status, "Status of " + e.GetType().Name);
+                Assert.Equal("the message", e.Message, "Message of " + e.GetType().Name + " (the library's, verbatim)");
                 string other;
                 Assert.True(!seen.TryGetValue(e.GetType(), out other), e.GetType().Name + " for both " + code.Key + " and " + other);
                 seen.Add(e.GetType(), code.Key);

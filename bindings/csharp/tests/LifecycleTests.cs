@@ -269,9 +269,6 @@ namespace EtnaAuth.Tests
                 {
                     Assert.NotContains(x.Message, secret, x.GetType().Name + ".Message");
                     Assert.NotContains(x.ToString(), secret, x.GetType().Name + ".ToString()");
-                    var ee = x as EtnaException;
-                    if (ee != null)
-                        Assert.NotContains(ee.NativeMessage, secret, "NativeMessage");
                 }
             }
         }
