@@ -21,7 +21,7 @@ namespace EtnaAuth
     /// a call in flight on another thread. A session that is never disposed is released by the
     /// garbage collector.</para>
     /// </remarks>
-    public sealed class EtnaSession : IDisposable
+    public sealed partial class EtnaSession : IDisposable
     {
         private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(30000);
 
@@ -140,17 +140,11 @@ namespace EtnaAuth
         /// <exception cref="EtnaException">A subclass per failure, e.g. <see cref="EtnaCredentialsException"/>.</exception>
         public AuthStep BeginAuth(string username, string password)
         {
-            string why;
-            return RunBegin(username, password, out why);
-        }
-
-        private AuthStep RunBegin(string username, string password, out string why)
-        {
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] pass = Utf8.EncodeRequired(password, "password");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)), out why);
+                return Begin(user, pass).Step;
             }
             finally
             {
@@ -163,20 +157,14 @@ namespace EtnaAuth
         /// <see cref="AuthStep.NeedPin"/> again when it was wrong and the server allows another try
         /// (<see cref="Reason"/> then says e.g. "Invalid pin").
         /// </summary>
-        /// <exception cref="EtnaStateException">No PIN was asked for.</exception>
+        /// <exception cref="EtnaStateException">No PIN was asked for (also after a login has given up); nothing was sent.</exception>
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong PINs).</exception>
         public AuthStep SupplyPin(string pin)
-        {
-            string why;
-            return RunPin(pin, out why);
-        }
-
-        private AuthStep RunPin(string pin, out string why)
         {
             byte[] bytes = Utf8.EncodeRequired(pin, "pin");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_supply_pin(h, bytes)), out why);
+                return Supply(AuthStep.NeedPin, bytes).Step;
             }
             finally
             {
@@ -189,20 +177,14 @@ namespace EtnaAuth
         /// <see cref="AuthStep.NeedCode"/> again when it was wrong and the server allows another try
         /// (<see cref="Reason"/> then says e.g. "Invalid verification code").
         /// </summary>
-        /// <exception cref="EtnaStateException">No code was asked for.</exception>
+        /// <exception cref="EtnaStateException">No code was asked for (also after a login has given up); nothing was sent.</exception>
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong codes).</exception>
         public AuthStep SupplyCode(string code)
-        {
-            string why;
-            return RunCode(code, out why);
-        }
-
-        private AuthStep RunCode(string code, out string why)
         {
             byte[] bytes = Utf8.EncodeRequired(code, "code");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_supply_code(h, bytes)), out why);
+                return Supply(AuthStep.NeedCode, bytes).Step;
             }
             finally
             {
@@ -210,46 +192,23 @@ namespace EtnaAuth
             }
         }
 
-        /// <summary>
-        /// Logs in: <see cref="BeginAuth"/>, then each second factor the server asks for, and returns
-        /// the token. <paramref name="pin"/> / <paramref name="code"/> are called with the server's
-        /// Reason (e.g. "Expecting confirmation code", or "Invalid pin" after a wrong one) each time
-        /// that factor is asked for, and return its value. The server's attempt limit ends a login
-        /// whose callback keeps answering wrong (<see cref="EtnaRejectedException"/>); a callback may
-        /// also throw to give up.
-        /// </summary>
-        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null.</exception>
-        /// <exception cref="ArgumentException">The server asks for a factor whose callback is null, or
-        /// a callback returned null (<see cref="ArgumentException.ParamName"/> is "pin" or "code").</exception>
-        /// <exception cref="EtnaException">A subclass per failure.</exception>
-        public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
+        /// <summary>Where a login stands after one exchange, with the server's Reason read on the thread that made it.</summary>
+        private struct Progress
         {
-            if (username == null)
-                throw new ArgumentNullException("username");
-            if (password == null)
-                throw new ArgumentNullException("password");
-            // The Reason travels with each step (not through the Reason property), so that
-            // logins on one session from several threads each see their own.
-            string why;
-            AuthStep step = RunBegin(username, password, out why);
-            while (step != AuthStep.Done)
-            {
-                if (step == AuthStep.NeedPin)
-                    step = RunPin(Ask(pin, why, "pin", "a security PIN"), out why);
-                else
-                    step = RunCode(Ask(code, why, "code", "a verification code"), out why);
-            }
-            return Token;
+            internal AuthStep Step;
+            internal string Reason;
         }
 
-        private static string Ask(Func<string, string> callback, string why, string name, string what)
+        private Progress Begin(byte[] user, byte[] pass)
         {
-            if (callback == null)
-                throw new ArgumentException("The server asks for " + what + ", and no " + name + " callback was given.", name);
-            string value = callback(why);
-            if (value == null)
-                throw new ArgumentException("The " + name + " callback returned null.", name);
-            return value;
+            return Outcome(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)));
+        }
+
+        private Progress Supply(AuthStep factor, byte[] value)
+        {
+            return Outcome(factor == AuthStep.NeedPin
+                ? Exchange(h => NativeMethods.etna_supply_pin(h, value))
+                : Exchange(h => NativeMethods.etna_supply_code(h, value)));
         }
 
         /// <summary>
@@ -294,26 +253,29 @@ namespace EtnaAuth
             get { return "Bearer " + Token; }
         }
 
-        /// <summary>When the token expires: the login time plus the documented 24 hours.</summary>
-        /// <exception cref="EtnaStateException">There is no token.</exception>
-        public DateTimeOffset ExpiresAt
+        /// <summary>
+        /// When the token expires (the login time plus the documented 24 hours), or null when the
+        /// session holds no token. Never waits for an exchange in flight on another thread.
+        /// </summary>
+        public DateTimeOffset? ExpiresAt
         {
             get
             {
                 long seconds = NativeMethods.etna_token_expires_at(Live());
-                if (seconds == 0)
-                {
-                    string message = NativeMethods.LastError();
-                    throw new EtnaStateException(string.IsNullOrEmpty(message) ? "no token: the session has not logged in" : message);
-                }
+                if (seconds <= 0) // 0: no token
+                    return null;
                 return DateTimeOffset.FromUnixTimeSeconds(seconds);
             }
         }
 
         /// <summary>
-        /// Interrupts the call in flight on this session from another thread: that call throws
-        /// <see cref="EtnaCancelledException"/> and the session keeps its step. Does nothing when no
-        /// call is in flight.
+        /// Interrupts the exchange in flight on this session (<see cref="BeginAuth"/>,
+        /// <see cref="SupplyPin"/>, <see cref="SupplyCode"/>, or one inside <see cref="Login"/>), from
+        /// any thread: that call throws <see cref="EtnaCancelledException"/>. With no exchange in
+        /// flight, the next one on this session throws it at once without sending anything, so that
+        /// a cancel is never lost to a worker thread that has not made its call yet. Each cancel
+        /// stops one call; <see cref="EndLogin"/> drops one that no call has used. Never blocks.
+        /// A step-by-step login keeps its step; <see cref="Login"/> gives up.
         /// </summary>
         public void Cancel()
         {
@@ -323,7 +285,8 @@ namespace EtnaAuth
         /// <summary>
         /// Ends the login: abandons one in progress (the user gave up on the code) or logs out, while
         /// the session and its settings stay. The credentials, tokens and the connection's buffers are
-        /// wiped in the native library; a token cache file is not touched (see <see cref="ForgetToken"/>).
+        /// wiped in the native library, and a <see cref="Cancel"/> that no call has used is dropped; a
+        /// token cache file is not touched (see <see cref="ForgetToken"/>).
         /// </summary>
         public void EndLogin()
         {
@@ -445,17 +408,23 @@ namespace EtnaAuth
             return handle;
         }
 
-        private AuthStep Step(int status, out string why)
+        /// <summary>
+        /// The outcome of an exchange's status, with the server's Reason for ETNA_NEED_*; throws the
+        /// exception for an error. Call it right after the native call, on the same thread: both
+        /// come from that thread's last error.
+        /// </summary>
+        private Progress Outcome(int status)
         {
             if (status < 0)
                 reason = string.Empty;
             Ensure.Success(status);
-            // After ETNA_NEED_* this thread's last error is the server's Reason.
-            why = status > 0 ? NativeMethods.LastError() : string.Empty;
-            reason = why;
             if (status > (int)AuthStep.NeedCode)
                 throw Ensure.ErrorFor((int)EtnaStatus.Internal, "unknown step status " + status.ToString(CultureInfo.InvariantCulture));
-            return (AuthStep)status;
+            // The Reason travels with each step (not only through the Reason property), so that
+            // logins on one session from several threads each see their own.
+            string why = status > 0 ? NativeMethods.LastError() : string.Empty;
+            reason = why;
+            return new Progress { Step = (AuthStep)status, Reason = why };
         }
     }
 }

@@ -52,7 +52,7 @@ namespace EtnaAuth.Tests
                 var e = Assert.Throws<EtnaStateException>(() => s.Token);
                 Assert.Equal(EtnaStatus.State, e.Status, "Status");
                 Assert.Throws<EtnaStateException>(() => s.AuthorizationHeader);
-                Assert.Throws<EtnaStateException>(() => s.ExpiresAt);
+                Assert.Equal(null, s.ExpiresAt, "ExpiresAt without a token");
                 Assert.Throws<EtnaStateException>(() => s.SupplyPin("1234"));
                 Assert.Throws<EtnaStateException>(() => s.SupplyCode("123456"));
             }
@@ -467,12 +467,24 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
-        public static void CancelWithNothingInFlightDoesNothing()
+        public static void CancelWithNothingInFlightStopsTheNextCallOnceWithoutSending()
         {
-            using (var s = Fixtures.Session())
+            using (var sandbox = new EtnaSandbox())
+            using (var s = sandbox.NewSession())
             {
                 s.Cancel();
-                Fixtures.AssertToken(s.Login("alice", "alice-pass"));
+                var e = Assert.Throws<EtnaCancelledException>(() => s.BeginAuth("alice", "alice-pass"));
+                Assert.Equal(EtnaStatus.Cancelled, e.Status, "Status");
+                Assert.Equal(0L, sandbox.RequestCount, "requests");
+                Assert.Equal(AuthStep.Done, s.BeginAuth("alice", "alice-pass")); // used once
+                s.Cancel();
+                s.Cancel();
+                Assert.Throws<EtnaCancelledException>(() => s.BeginAuth("alice", "alice-pass"));
+                Assert.Equal(AuthStep.Done, s.BeginAuth("alice", "alice-pass")); // two in a row stop one call
+                s.Cancel();
+                s.EndLogin(); // drops the unused cancel
+                Assert.Equal(AuthStep.NeedPin, s.BeginAuth("bob", "bob-pass"));
+                Assert.Equal(3L, sandbox.RequestCount, "requests");
             }
         }
     }
