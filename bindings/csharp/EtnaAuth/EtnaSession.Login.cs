@@ -35,6 +35,7 @@ namespace EtnaAuth
         /// <exception cref="Exception">Whatever a callback threw, unchanged.</exception>
         public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
         {
+            // Encoded first: null or NUL-containing arguments are refused before anything else.
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] pass = Utf8.EncodeRequired(password, "password");
             // The same method as LoginAsync, run with the native calls on this thread and callbacks
@@ -42,6 +43,46 @@ namespace EtnaAuth
             // login runs here, synchronously, and GetResult rethrows the original exception (no
             // AggregateException).
             return RunLogin(user, pass, Synchronous(pin), Synchronous(code), false, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// Logs in without blocking the caller: the same policy as <see cref="Login"/>, with
+        /// asynchronous callbacks (e.g. a dialog that completes a Task) and cancellation.
+        /// </summary>
+        /// <remarks>
+        /// <para>Returns a Task at once; the blocking exchanges with the server run on a thread of
+        /// their own each (never the caller's, nor the thread pool, which they would starve), and
+        /// the callbacks are called on such a thread or where the previous callback's Task completed
+        /// (there is no synchronization context to return to).</para>
+        /// <para>Cancelling <paramref name="cancellationToken"/> interrupts the exchange in flight at
+        /// once (<c>etna_cancel</c>), or stops waiting for a callback's answer; the login is ended and
+        /// the Task ends with <see cref="OperationCanceledException"/> carrying the token. The
+        /// session stays usable. A token already cancelled gives a cancelled Task without sending
+        /// anything or touching the session. The token's registration is disposed before the Task
+        /// completes, so a later cancellation never reaches the session (which may be disposed by
+        /// then).</para>
+        /// </remarks>
+        /// <param name="username">The user name, sent as UTF-8.</param>
+        /// <param name="password">The password, sent as UTF-8.</param>
+        /// <param name="pin">Gives the security PIN when the server asks for it (a null Task or a null result gives up); null if none is expected.</param>
+        /// <param name="code">Gives the verification code when the server asks for it (likewise); null if none is expected.</param>
+        /// <param name="cancellationToken">Cancels the login.</param>
+        /// <returns>The session token.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null (thrown at once, nothing sent).</exception>
+        /// <exception cref="OperationCanceledException">(In the Task.) <paramref name="cancellationToken"/> was cancelled.</exception>
+        /// <exception cref="EtnaException">(In the Task.) As for <see cref="Login"/>.</exception>
+        public Task<string> LoginAsync(string username, string password, Func<string, Task<string>> pin = null, Func<string, Task<string>> code = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            byte[] user = Utf8.EncodeRequired(username, "username");
+            byte[] pass = Utf8.EncodeRequired(password, "password");
+            Live();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Utf8.Wipe(pass);
+                return Task.FromCanceled<string>(cancellationToken);
+            }
+            return RunLogin(user, pass, pin, code, true, cancellationToken);
         }
 
         private static Func<string, Task<string>> Synchronous(Func<string, string> callback)
