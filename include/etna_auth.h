@@ -74,6 +74,24 @@
 
 
 /**
+ * The most important lines of a log: each step asked for and its result.
+ */
+#define ETNA_LOG_INFO 1
+
+/**
+ * Also each request and answer: method and URL, every header (secret values
+ * as `***`, the application key by its first 4 characters), the HTTP
+ * status, State, Step and Reason, body length and time taken.
+ */
+#define ETNA_LOG_DEBUG 2
+
+/**
+ * Also connection events: host name lookup, a new or a reused connection,
+ * the proxy, the TLS version, cipher suite and trust store.
+ */
+#define ETNA_LOG_TRACE 3
+
+/**
  * A running emulator of the ETNA token endpoint on 127.0.0.1, for tests and
  * demos that must not reach the real service.
  */
@@ -87,6 +105,13 @@ typedef struct EtnaSandbox EtnaSandbox;
  * with other calls on the same session (as in SQLite and libcurl).
  */
 typedef struct EtnaSession EtnaSession;
+
+/**
+ * Receives a session's log, one line per call: `user_data` as given to
+ * etna_set_log_callback(), the line's level (ETNA_LOG_*), and the line
+ * (UTF-8, no CR or LF, valid only during the call).
+ */
+typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
 
 #ifdef __cplusplus
 extern "C" {
@@ -233,6 +258,40 @@ int etna_get_token(const EtnaSession *session, char *buf, size_t len);
  * `session` is NULL or a live session; `proxy_url` is NULL or NUL-terminated.
  */
 int etna_set_proxy(EtnaSession *session, const char *proxy_url);
+
+/**
+ * Sets the session's log: `callback` receives every line up to `max_level`
+ * (ETNA_LOG_INFO, ETNA_LOG_DEBUG or ETNA_LOG_TRACE) of the calls on this
+ * session. A NULL callback turns the log off (`user_data` and `max_level`
+ * are then ignored).
+ *
+ * Secrets never appear in a line, at any level: the password, PIN, code,
+ * Authorization header, interim and session tokens show as `***`, the
+ * application key by its first 4 characters, and what the server echoes of
+ * them is hidden.
+ *
+ * The callback runs on the thread that made the call, synchronously,
+ * while no lock is held that etna_last_error(), etna_get_token(),
+ * etna_token_expires_at() or etna_cancel() would wait for. It must not call
+ * the functions that change the session (etna_begin_auth(), ...). It must
+ * not unwind (throw a C++ exception) into the library.
+ *
+ * Without a callback, a new session writes its log to stderr when the
+ * environment variable ETNA_AUTH_LOG is `info`, `debug` or `trace` (read
+ * once per process), for applications that cannot change their code.
+ *
+ * Drops the kept-alive connection. Waits for a call in flight on the
+ * session to end. Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a NULL session
+ * or a level out of range.
+ *
+ * # Safety
+ * `session` is NULL or a live session; `callback` is NULL or a function
+ * that can be called from any thread that calls into this session.
+ */
+int etna_set_log_callback(EtnaSession *session,
+                          EtnaLogCallback callback,
+                          void *user_data,
+                          int max_level);
 
 /**
  * Interrupts the network call in flight on this session (etna_begin_auth(),

@@ -12,6 +12,7 @@
 //!   (feature `wipe-heap`, default).
 
 pub mod error;
+pub mod log;
 pub mod protocol;
 pub mod proxy;
 #[cfg(feature = "sandbox")]

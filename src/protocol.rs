@@ -34,6 +34,14 @@ impl Factor {
         }
     }
 
+    /// The `Step` name the server uses for it (the vendor's spelling).
+    pub fn step_name(self) -> &'static str {
+        match self {
+            Factor::Pin => "SecutityPin",
+            Factor::Code => "VerificationCode",
+        }
+    }
+
     /// What the factor is called in messages.
     pub fn noun(self) -> &'static str {
         match self {

@@ -22,6 +22,11 @@ impl std::fmt::Debug for ProxyUrl {
 impl ProxyUrl {
     /// Checks a proxy URL: scheme `http` only, a host, an optional port and
     /// user info, nothing else.
+    /// The URL with its user info (credentials) as `***`, for messages and logs.
+    pub fn redacted(&self) -> String {
+        redacted(&self.0)
+    }
+
     pub fn parse(url: &str) -> Result<ProxyUrl, Error> {
         let bad = |why: &str| {
             Error::argument(format!(

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Status};
+use crate::log::{shown_header_value, Level, Log};
 use crate::protocol::{
     check_header_value, check_token, classify, Answer, Endpoint, Factor, StepRequest,
     TOKEN_LIFETIME_SECS,
@@ -127,6 +128,7 @@ impl Session {
             timeout: DEFAULT_TIMEOUT,
             trust: Trust::System,
             proxy: choose_proxy(&proxy, &endpoint),
+            log: Log::from_env(),
         };
         Ok(Session {
             endpoint,
@@ -182,6 +184,21 @@ impl Session {
         Ok(())
     }
 
+    /// Sends this session's log to `log` (see [`crate::log`]); [`Log::off`]
+    /// turns it off. A new session follows `ETNA_AUTH_LOG`. Drops the
+    /// kept-alive connection.
+    pub fn set_log(&mut self, log: Log) {
+        let settings = Settings {
+            log,
+            ..self.transport.settings().clone()
+        };
+        self.transport.reconfigure(settings);
+    }
+
+    fn log(&self) -> &Log {
+        &self.transport.settings().log
+    }
+
     /// The handle another thread uses to interrupt an exchange in flight.
     pub fn canceller(&self) -> Arc<Canceller> {
         self.transport.canceller()
@@ -197,6 +214,10 @@ impl Session {
             username: Secret::new(username),
             password: Secret::new(password),
         };
+        self.log().write(
+            Level::Info,
+            format_args!("login of {username:?} at {}", self.endpoint.token_url),
+        );
         let request = StepRequest {
             app_key: &self.app_key,
             username: &credentials.username,
@@ -323,6 +344,8 @@ impl Session {
             )));
         }
         let value = Secret::new(value);
+        self.log()
+            .write(Level::Info, format_args!("sending the {}", factor.noun()));
         let answer = match &self.stage {
             Stage::Awaiting {
                 interim,
@@ -343,7 +366,17 @@ impl Session {
         };
         match answer {
             // Network trouble: the step stands, the caller may repeat it.
-            Err(e) if e.status().is_transient() => Err(e),
+            Err(e) if e.status().is_transient() => {
+                self.log().write(
+                    Level::Info,
+                    format_args!(
+                        "{}: {} (the step stands: it may be repeated)",
+                        e.status().name(),
+                        e.message()
+                    ),
+                );
+                Err(e)
+            }
             answer => {
                 let Stage::Awaiting { credentials, .. } =
                     std::mem::replace(&mut self.stage, Stage::Idle)
@@ -362,8 +395,19 @@ impl Session {
         credentials: Credentials,
     ) -> Result<Step, Error> {
         self.reason.clear();
-        match answer? {
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.log().write(
+                    Level::Info,
+                    format_args!("login failed: {}: {}", e.status().name(), e.message()),
+                );
+                return Err(e);
+            }
+        };
+        match answer {
             Answer::Succeeded { token } => {
+                self.log().write(Level::Info, format_args!("logged in"));
                 self.stage = Stage::LoggedIn {
                     username: credentials.username.expose().to_owned(),
                     token,
@@ -376,6 +420,13 @@ impl Session {
                 reason,
                 interim,
             } => {
+                self.log().write(
+                    Level::Info,
+                    format_args!(
+                        "the server asks for the {} (Reason {reason:?})",
+                        factor.noun()
+                    ),
+                );
                 self.reason = reason;
                 self.stage = Stage::Awaiting {
                     factor,
@@ -500,9 +551,39 @@ fn exchange(
     endpoint: &Endpoint,
     request: &StepRequest,
 ) -> Result<Answer, Error> {
-    let reply = transport.post(&endpoint.token_url, &request.headers())?;
+    let log = transport.settings().log.clone();
+    let headers = request.headers();
+    let started = log.enabled(Level::Debug).then(|| {
+        log.write(Level::Debug, format_args!("> POST {}", endpoint.token_url));
+        for (name, value) in &headers {
+            let shown = shown_header_value(name, value);
+            log.write(Level::Debug, format_args!("> {name}: {shown}"));
+        }
+        std::time::Instant::now()
+    });
+    let reply = transport.post(&endpoint.token_url, &headers);
+    drop(headers);
+    if let Some(started) = started {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &reply {
+            Ok(reply) => log.write(
+                Level::Debug,
+                format_args!(
+                    "< HTTP {}, {} bytes of body, in {ms:.1} ms",
+                    reply.status,
+                    reply.body.len()
+                ),
+            ),
+            Err(e) => log.write(
+                Level::Debug,
+                format_args!("< no answer after {ms:.1} ms: {}", e.message()),
+            ),
+        }
+    }
+    let reply = reply?;
     let secrets = request.secrets();
-    match classify(reply.status, reply.location.as_deref(), &reply.body) {
+    let answer = classify(reply.status, reply.location.as_deref(), &reply.body);
+    let result = match answer {
         Ok(Answer::Expecting {
             factor,
             reason,
@@ -518,7 +599,26 @@ fn exchange(
         }
         Ok(answer) => Ok(answer),
         Err(e) => Err(e.redact(&secrets)),
+    };
+    if log.enabled(Level::Debug) {
+        match &result {
+            Ok(Answer::Succeeded { .. }) => {
+                log.write(Level::Debug, format_args!("< State: Succeeded, Token: ***"))
+            }
+            Ok(Answer::Expecting { factor, reason, .. }) => log.write(
+                Level::Debug,
+                format_args!(
+                    "< State: Expecting, Step: {}, Reason: {reason:?}",
+                    factor.step_name()
+                ),
+            ),
+            Err(e) => log.write(
+                Level::Debug,
+                format_args!("< {}: {}", e.status().name(), e.message()),
+            ),
+        }
     }
+    result
 }
 
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {

@@ -5,7 +5,7 @@
 pub mod boundary;
 pub mod heap;
 
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -16,6 +16,7 @@ use self::boundary::{
     arg_ref, arg_str, last_error_ptr, last_status, quiet_call, status_call, value_call, Done,
 };
 use etna_auth::error::{Error, Status};
+use etna_auth::log::{Level, Log};
 use etna_auth::session::{forget_token, save_entry, Session, Step};
 use etna_auth::token_cache::Entry;
 use etna_auth::transport::Canceller;
@@ -302,6 +303,80 @@ pub unsafe extern "C" fn etna_set_proxy(
             Some(arg_str(proxy_url, "proxy_url")?)
         };
         session.lock().set_proxy(proxy_url)?;
+        Ok(Done::ok())
+    })
+}
+
+/// The most important lines of a log: each step asked for and its result.
+pub const ETNA_LOG_INFO: c_int = 1;
+/// Also each request and answer: method and URL, every header (secret values
+/// as `***`, the application key by its first 4 characters), the HTTP
+/// status, State, Step and Reason, body length and time taken.
+pub const ETNA_LOG_DEBUG: c_int = 2;
+/// Also connection events: host name lookup, a new or a reused connection,
+/// the proxy, the TLS version, cipher suite and trust store.
+pub const ETNA_LOG_TRACE: c_int = 3;
+
+/// Receives a session's log, one line per call: `user_data` as given to
+/// etna_set_log_callback(), the line's level (ETNA_LOG_*), and the line
+/// (UTF-8, no CR or LF, valid only during the call).
+pub type EtnaLogCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: c_int, line: *const c_char)>;
+
+/// Sets the session's log: `callback` receives every line up to `max_level`
+/// (ETNA_LOG_INFO, ETNA_LOG_DEBUG or ETNA_LOG_TRACE) of the calls on this
+/// session. A NULL callback turns the log off (`user_data` and `max_level`
+/// are then ignored).
+///
+/// Secrets never appear in a line, at any level: the password, PIN, code,
+/// Authorization header, interim and session tokens show as `***`, the
+/// application key by its first 4 characters, and what the server echoes of
+/// them is hidden.
+///
+/// The callback runs on the thread that made the call, synchronously,
+/// while no lock is held that etna_last_error(), etna_get_token(),
+/// etna_token_expires_at() or etna_cancel() would wait for. It must not call
+/// the functions that change the session (etna_begin_auth(), ...). It must
+/// not unwind (throw a C++ exception) into the library.
+///
+/// Without a callback, a new session writes its log to stderr when the
+/// environment variable ETNA_AUTH_LOG is `info`, `debug` or `trace` (read
+/// once per process), for applications that cannot change their code.
+///
+/// Drops the kept-alive connection. Waits for a call in flight on the
+/// session to end. Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a NULL session
+/// or a level out of range.
+///
+/// # Safety
+/// `session` is NULL or a live session; `callback` is NULL or a function
+/// that can be called from any thread that calls into this session.
+#[no_mangle]
+pub unsafe extern "C" fn etna_set_log_callback(
+    session: *mut EtnaSession,
+    callback: EtnaLogCallback,
+    user_data: *mut c_void,
+    max_level: c_int,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        let log = match callback {
+            None => Log::off(),
+            Some(callback) => {
+                let max = Level::from_number(max_level).ok_or_else(|| {
+                    Error::argument(format!(
+                        "max_level is {max_level}: expected ETNA_LOG_INFO (1), ETNA_LOG_DEBUG (2) or ETNA_LOG_TRACE (3)"
+                    ))
+                })?;
+                // The pointer is the caller's to share between threads.
+                let user_data = user_data as usize;
+                Log::new(max, move |level, line| {
+                    // Lines are built without NUL; a C string must not end early.
+                    let line = CString::new(line.replace('\0', "\\0")).unwrap_or_default();
+                    callback(user_data as *mut c_void, level as c_int, line.as_ptr());
+                })
+            }
+        };
+        session.lock().set_log(log);
         Ok(Done::ok())
     })
 }

@@ -4,7 +4,8 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
@@ -13,6 +14,7 @@ use etna_auth::sandbox::{Sandbox, SandboxConfig};
 #[path = "../../capi/src/heap.rs"]
 #[allow(dead_code)]
 mod heap;
+use etna_auth::log::{Level, Log};
 use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;
 
@@ -22,6 +24,7 @@ USAGE:
   etna-auth login [--base-url URL] [--app-key KEY] [--username NAME]
                   [--timeout-ms MS] [--ca-file PEM] [--proxy URL | --no-proxy]
                   [--cache FILE [--min-valid SECONDS]] [--header | --json]
+                  [-v | -vv | -vvv]
   etna-auth logout --cache FILE [--base-url URL] [--username NAME]
   etna-auth sandbox [--config FILE.json] [--port PORT]
   etna-auth demo
@@ -39,7 +42,9 @@ login   Logs in and prints the token on stdout (with --header, the line
         any prompt, and saves a new one after a login (mode 0600). The proxy
         follows https_proxy / NO_PROXY unless --proxy or --no-proxy is given.
         Ctrl-C cancels at once (exit code 130; the cache is never left half
-        written).
+        written). -v logs each step on stderr, -vv each request and answer,
+        -vvv connection events too (secrets always show as ***); the
+        environment variable ETNA_AUTH_LOG=info|debug|trace does the same.
 logout  Removes the user's token for the base URL from the cache file.
 sandbox Runs the emulator of the token endpoint on 127.0.0.1 in the
         foreground and prints its URL and app key (Ctrl-C stops it).
@@ -185,12 +190,22 @@ fn login(args: &[String]) -> Result<(), Failure> {
             "--cache",
             "--min-valid",
         ],
-        &["--header", "--json", "--no-proxy"],
+        &["--header", "--json", "--no-proxy", "-v", "-vv", "-vvv"],
     )?;
     let base_url = flags.required("--base-url", "ETNA_BASE_URL")?;
     let app_key = Zeroizing::new(flags.required("--app-key", "ETNA_APP_KEY")?);
     let username = flags.required("--username", "ETNA_USERNAME")?;
     let mut session = Session::new(&base_url, &app_key)?;
+    // -v, -vv, -vvv: the log on stderr (stdout keeps only the token).
+    let verbosity = ["-v", "-vv", "-vvv"]
+        .iter()
+        .zip([Level::Info, Level::Debug, Level::Trace])
+        .filter(|(flag, _)| flags.has(flag))
+        .map(|(_, level)| level)
+        .max();
+    if let Some(level) = verbosity {
+        session.set_log(Log::stderr(level));
+    }
     if let Some(ms) = flags.get("--timeout-ms") {
         let ms: u64 = ms
             .parse()
@@ -233,64 +248,136 @@ fn login(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The password, then every factor the server asks for, on the terminal.
+/// The password, then every factor the server asks for, on the terminal,
+/// by the login policy of `Session::login` (docs/login-policy.md).
 fn log_in(session: &mut Session, username: &str) -> Result<(), Failure> {
     let password = match std::env::var("ETNA_PASSWORD") {
         Ok(p) => Zeroizing::new(p),
         Err(_) => prompt_hidden(&format!("Password for {username}: "))?,
     };
-    let mut step = on_network(|| session.begin_auth(username, &password))?;
+    let progress = Progress::start();
+    let mut prompt_failure = None;
+    let result = interrupt::while_in(interrupt::Phase::Network, || {
+        session
+            .login(username, &password, |step, reason| {
+                progress.pause();
+                let prompt = match step {
+                    Step::NeedPin => "Security PIN: ",
+                    _ => "Verification code (sent by email or SMS): ",
+                };
+                let answer = prompt_hidden(&with_reason(reason, prompt));
+                progress.resume();
+                match answer {
+                    // The session wipes what it is given once sent.
+                    Ok(factor) => Some(factor.to_string()),
+                    Err(failure) => {
+                        prompt_failure = Some(failure);
+                        None
+                    }
+                }
+            })
+            .map(|_| ())
+    });
+    progress.finish();
     drop(password);
-    loop {
-        step = match step {
-            Step::Done => return Ok(()),
-            Step::NeedPin => {
-                let pin = prompt_hidden(&with_reason(session.reason(), "Security PIN: "))?;
-                on_network(|| session.supply_pin(&pin))?
-            }
-            Step::NeedCode => {
-                let code = prompt_hidden(&with_reason(
-                    session.reason(),
-                    "Verification code (sent by email or SMS): ",
-                ))?;
-                on_network(|| session.supply_code(&code))?
-            }
-        };
-    }
-}
-
-/// Runs one exchange: Ctrl-C cancels it, and after a second a progress line
-/// shows on the terminal.
-fn on_network<T>(call: impl FnOnce() -> Result<T, Error>) -> Result<T, Failure> {
-    let result = interrupt::while_in(interrupt::Phase::Network, || with_progress(call));
     match result {
+        Ok(()) => Ok(()),
+        Err(_) if prompt_failure.is_some() => Err(prompt_failure.unwrap_or(Failure::Interrupted)),
         Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
             Err(Failure::Interrupted)
         }
-        other => other.map_err(Failure::from),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Shows "waiting for the server..." on a terminal's stderr when `call`
-/// takes longer than a second, and clears it afterwards.
-fn with_progress<T>(call: impl FnOnce() -> T) -> T {
-    // SAFETY: isatty only inspects the descriptor.
-    if unsafe { libc::isatty(2) } != 1 {
-        return call();
+/// "waiting for the server..." on a terminal's stderr while an exchange
+/// takes longer than a second; paused while the user is asked for a factor.
+struct Progress {
+    shared: Option<Arc<(Mutex<ProgressState>, Condvar)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    waiting_since: Option<Instant>,
+    shown: bool,
+    done: bool,
+}
+
+impl Progress {
+    fn start() -> Progress {
+        // SAFETY: isatty only inspects the descriptor.
+        if unsafe { libc::isatty(2) } != 1 {
+            return Progress {
+                shared: None,
+                thread: None,
+            };
+        }
+        let shared = Arc::new((
+            Mutex::new(ProgressState {
+                waiting_since: Some(Instant::now()),
+                ..ProgressState::default()
+            }),
+            Condvar::new(),
+        ));
+        let theirs = shared.clone();
+        let thread = std::thread::spawn(move || {
+            let (state, wake) = &*theirs;
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            while !state.done {
+                let wait = match state.waiting_since {
+                    Some(since) if !state.shown => {
+                        let left = Duration::from_secs(1).saturating_sub(since.elapsed());
+                        if left.is_zero() {
+                            eprint!("etna-auth: waiting for the server...");
+                            state.shown = true;
+                            continue;
+                        }
+                        left
+                    }
+                    _ => Duration::from_secs(3600),
+                };
+                state = wake
+                    .wait_timeout(state, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        });
+        Progress {
+            shared: Some(shared),
+            thread: Some(thread),
+        }
     }
-    let (done, wait) = std::sync::mpsc::channel::<()>();
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            if wait.recv_timeout(Duration::from_secs(1)).is_err() {
-                eprint!("etna-auth: waiting for the server...");
-                let _ = wait.recv();
+
+    fn update(&self, change: impl FnOnce(&mut ProgressState)) {
+        if let Some(shared) = &self.shared {
+            let mut state = shared.0.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut state);
+            shared.1.notify_all();
+        }
+    }
+
+    /// Clears the line, if shown, before anything else is written.
+    fn pause(&self) {
+        self.update(|state| {
+            state.waiting_since = None;
+            if std::mem::take(&mut state.shown) {
                 eprint!("\r\x1b[K");
             }
         });
-        let result = call();
-        drop(done);
-        result
-    })
+    }
+
+    fn resume(&self) {
+        self.update(|state| state.waiting_since = Some(Instant::now()));
+    }
+
+    fn finish(mut self) {
+        self.pause();
+        self.update(|state| state.done = true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn print_token(session: &Session, flags: &Flags) -> Result<(), Failure> {
@@ -537,10 +624,11 @@ mod interrupt {
     }
 
     /// Runs `f` in a phase (Ctrl-C acts according to it).
+    /// Phases nest: a prompt inside a login goes back to the login's phase.
     pub fn while_in<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
-        PHASE.store(phase as u8, Ordering::SeqCst);
+        let outer = PHASE.swap(phase as u8, Ordering::SeqCst);
         let result = f();
-        PHASE.store(Phase::Other as u8, Ordering::SeqCst);
+        PHASE.store(outer, Ordering::SeqCst);
         result
     }
 

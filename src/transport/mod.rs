@@ -34,6 +34,7 @@ use ureq::Agent;
 use zeroize::Zeroizing;
 
 use crate::error::{quote, Error, Status};
+use crate::log::{Level, Log};
 use crate::protocol::{Header, MAX_BODY_BYTES};
 use crate::proxy::ProxyUrl;
 
@@ -93,6 +94,14 @@ impl Trust {
             )));
         }
         shared_ca_config(ders).map(Trust::CaFile)
+    }
+
+    /// Which certificates are trusted, for the log.
+    fn describe(&self) -> &'static str {
+        match self {
+            Trust::System => "the operating system's trust store",
+            Trust::CaFile(_) => "the session's CA file",
+        }
     }
 
     fn client_config(&self) -> Result<Arc<ClientConfig>, Error> {
@@ -188,6 +197,8 @@ pub struct Settings {
     /// The HTTP proxy for this session's target (already decided: `None` for
     /// loopback targets).
     pub proxy: Option<ProxyUrl>,
+    /// The session's log (connection events at TRACE).
+    pub log: Log,
 }
 
 /// Lets another thread interrupt the exchange in flight.
@@ -341,18 +352,41 @@ impl Transport {
             }
             request.send_empty()
         };
+        let log = &self.settings.log;
+        if log.enabled(Level::Trace) {
+            match &self.settings.proxy {
+                Some(proxy) => log.write(
+                    Level::Trace,
+                    format_args!("through the proxy {}", proxy.redacted()),
+                ),
+                None => log.write(Level::Trace, format_args!("no proxy")),
+            }
+        }
         let connects_before = self.connects.load(Ordering::Relaxed);
         let mut sent = send(None);
+        let reused = self.connects.load(Ordering::Relaxed) == connects_before;
         // A kept-alive connection the server closed while idle fails before
         // any answer arrives; like curl, try once more on a fresh connection,
         // within the same deadline. Never when the connection was new: that
         // failure is the server's.
         if let Err(e) = &sent {
-            if self.connects.load(Ordering::Relaxed) == connects_before && is_dead_connection(e) {
+            if reused && is_dead_connection(e) {
+                log.write(
+                    Level::Trace,
+                    format_args!(
+                        "the kept-alive connection was closed by the server; retrying on a new one"
+                    ),
+                );
                 sent = send(Some(
                     deadline.saturating_duration_since(std::time::Instant::now()),
                 ));
             }
+        }
+        if reused && sent.is_ok() {
+            log.write(
+                Level::Trace,
+                format_args!("reused the kept-alive connection"),
+            );
         }
         let mut response = sent.map_err(|e| describe(e, deadline_passed(), timeout))?;
         let status = response.status().as_u16();
@@ -411,8 +445,13 @@ fn build_agent(settings: &Settings, connects: Arc<AtomicU64>, lookup: Arc<Lookup
             .chain(TlsConnector {
                 trust: settings.trust.clone(),
                 connects,
+                log: settings.log.clone(),
             });
-    Agent::with_parts(config, connector, DirectResolver::new(lookup))
+    let resolver = LoggingResolver {
+        inner: DirectResolver::new(lookup),
+        log: settings.log.clone(),
+    };
+    Agent::with_parts(config, connector, resolver)
 }
 
 /// Turns a ureq error into our status and a message that names the cause.
@@ -513,6 +552,7 @@ fn bare_host(host: &str) -> &str {
 struct TlsConnector {
     trust: Trust,
     connects: Arc<AtomicU64>,
+    log: Log,
 }
 
 impl<In: UreqTransport> Connector<In> for TlsConnector {
@@ -527,6 +567,17 @@ impl<In: UreqTransport> Connector<In> for TlsConnector {
             return Ok(None);
         };
         self.connects.fetch_add(1, Ordering::Relaxed);
+        let log = &self.log;
+        if log.enabled(Level::Trace) {
+            log.write(
+                Level::Trace,
+                format_args!(
+                    "opened a new connection to {} in {} ms (lookup and connect)",
+                    details.uri.authority().map_or("", |a| a.as_str()),
+                    elapsed_ms(details)
+                ),
+            );
+        }
         if !details.needs_tls() || transport.is_tls() {
             return Ok(Some(Either::A(transport)));
         }
@@ -546,11 +597,74 @@ impl<In: UreqTransport> Connector<In> for TlsConnector {
         let mut conn = ClientConnection::new(config, name)?;
         let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         socket.set_timeout(remaining(details));
+        let started = log.enabled(Level::Trace).then(std::time::Instant::now);
         conn.complete_io(&mut socket)?;
+        if let Some(started) = started {
+            log.write(
+                Level::Trace,
+                format_args!(
+                    "TLS handshake with {host} in {:.1} ms: {:?}, {:?}, certificate checked against {}",
+                    started.elapsed().as_secs_f64() * 1000.0,
+                    conn.protocol_version(),
+                    conn.negotiated_cipher_suite().map(|s| s.suite()),
+                    self.trust.describe()
+                ),
+            );
+        }
         Ok(Some(Either::B(TlsTransport {
             buffers: LazyBuffers::new(INPUT_BUFFER, OUTPUT_BUFFER),
             stream: StreamOwned::new(conn, socket),
         })))
+    }
+}
+
+/// Milliseconds since the connection attempt began (lookup included).
+fn elapsed_ms(details: &ConnectionDetails) -> String {
+    match ((details.current_time)(), details.now) {
+        (UreqInstant::Exact(now), UreqInstant::Exact(start)) => format!(
+            "{:.1}",
+            now.saturating_duration_since(start).as_secs_f64() * 1000.0
+        ),
+        _ => "?".to_owned(),
+    }
+}
+
+/// The resolver with its lookups in the session's log (TRACE): a host name
+/// lookup and its time; IP addresses and `localhost` need none.
+#[derive(Debug)]
+struct LoggingResolver {
+    inner: DirectResolver,
+    log: Log,
+}
+
+impl ureq::unversioned::resolver::Resolver for LoggingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        if !self.log.enabled(Level::Trace) {
+            return self.inner.resolve(uri, config, timeout);
+        }
+        let started = std::time::Instant::now();
+        let result = self.inner.resolve(uri, config, timeout);
+        let host = uri.authority().map_or("", |a| a.host());
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(addrs) => self.log.write(
+                Level::Trace,
+                format_args!(
+                    "host name {host}: {} address(es) in {ms:.2} ms (IP addresses and localhost need no lookup; a lookup is kept 60 s)",
+                    addrs.len()
+                ),
+            ),
+            Err(e) => self.log.write(
+                Level::Trace,
+                format_args!("host name {host}: no address after {ms:.2} ms ({e})"),
+            ),
+        }
+        result
     }
 }
 
