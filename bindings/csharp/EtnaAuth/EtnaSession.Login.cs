@@ -38,6 +38,15 @@ namespace EtnaAuth
             // Encoded first: null or NUL-containing arguments are refused before anything else.
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] pass = Utf8.EncodeRequired(password, "password");
+            try
+            {
+                Changing();
+            }
+            catch (Exception)
+            {
+                Utf8.Wipe(pass);
+                throw;
+            }
             // The same method as LoginAsync, run with the native calls on this thread and callbacks
             // whose tasks are complete when they return: every await finds its task done, so the whole
             // login runs here, synchronously, and GetResult rethrows the original exception (no
@@ -76,7 +85,15 @@ namespace EtnaAuth
         {
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] pass = Utf8.EncodeRequired(password, "password");
-            Live();
+            try
+            {
+                Changing();
+            }
+            catch (Exception)
+            {
+                Utf8.Wipe(pass);
+                throw;
+            }
             if (cancellationToken.IsCancellationRequested)
             {
                 Utf8.Wipe(pass);

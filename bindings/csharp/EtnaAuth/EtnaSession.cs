@@ -32,6 +32,10 @@ namespace EtnaAuth
         private volatile string reason = string.Empty;
         private int disposed; // 1 once Dispose has begun (the handle may outlive it while a call is in flight)
         private int inFlight; // exchanges with the server begun and not returned (see Exchange and Dispose)
+        private readonly object logLock = new object();
+        private Action<EtnaLogLevel, string> log;
+        private EtnaLogLevel logLevel = EtnaLogLevel.Info;
+        private LogSink logSink; // created with the first Log handler, then kept
 
         /// <summary>How long <see cref="Dispose"/> goes on cancelling exchanges that have not returned.</summary>
         private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
@@ -94,7 +98,7 @@ namespace EtnaAuth
                     throw new ArgumentOutOfRangeException("value", "The timeout must be positive and at most uint.MaxValue milliseconds.");
                 lock (timeoutLock)
                 {
-                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Live(), (uint)ms));
+                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Changing(), (uint)ms));
                     timeout = value;
                 }
             }
@@ -109,7 +113,7 @@ namespace EtnaAuth
         public void SetCaFile(string pemPath)
         {
             byte[] path = Utf8.EncodeRequired(pemPath, "pemPath");
-            Ensure.Success(NativeMethods.etna_set_ca_file(Live(), path));
+            Ensure.Success(NativeMethods.etna_set_ca_file(Changing(), path));
         }
 
         /// <summary>
@@ -123,12 +127,85 @@ namespace EtnaAuth
             byte[] url = Utf8.Encode(proxyUrl, "proxyUrl");
             try
             {
-                Ensure.Success(NativeMethods.etna_set_proxy(Live(), url));
+                Ensure.Success(NativeMethods.etna_set_proxy(Changing(), url));
             }
             finally
             {
                 Utf8.Wipe(url); // it may hold the proxy's password
             }
+        }
+
+        /// <summary>
+        /// Receives the session's log, one line per call (the level, and one line of text without
+        /// CR or LF), up to <see cref="LogLevel"/>; null (the default) turns it off. No line contains
+        /// a password, PIN, code or token, at any level (they show as <c>***</c>, the application
+        /// key by its first 4 characters).
+        /// </summary>
+        /// <remarks>
+        /// <para>The handler runs synchronously on the thread that makes the call being logged (for
+        /// <see cref="LoginAsync"/>, a worker thread), in the middle of it: keep it quick. It may read
+        /// <see cref="Token"/>, <see cref="ExpiresAt"/>, <see cref="Reason"/> or call
+        /// <see cref="Cancel"/>; calls that change the session throw
+        /// <see cref="InvalidOperationException"/> there. An exception thrown by the handler is
+        /// caught and dropped: it never crosses into the native library, and the call goes on.</para>
+        /// <para>The delegate handed to the native library is kept alive as long as the native
+        /// session exists. Setting the log waits for a call in flight on the session to end, and
+        /// drops the kept-alive connection.</para>
+        /// </remarks>
+        public Action<EtnaLogLevel, string> Log
+        {
+            get { return Volatile.Read(ref log); }
+            set
+            {
+                lock (logLock)
+                    SetLog(value, logLevel);
+            }
+        }
+
+        /// <summary>
+        /// The most detailed level <see cref="Log"/> receives: <see cref="EtnaLogLevel.Info"/> (the
+        /// default), <see cref="EtnaLogLevel.Debug"/> or <see cref="EtnaLogLevel.Trace"/>.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">Not one of the levels.</exception>
+        public EtnaLogLevel LogLevel
+        {
+            get
+            {
+                lock (logLock)
+                    return logLevel;
+            }
+            set
+            {
+                if (value < EtnaLogLevel.Info || value > EtnaLogLevel.Trace)
+                    throw new ArgumentOutOfRangeException("value", "The log level must be Info, Debug or Trace.");
+                lock (logLock)
+                    SetLog(log, value);
+            }
+        }
+
+        /// <summary>Installs <paramref name="handler"/> at <paramref name="level"/> (under logLock).</summary>
+        private void SetLog(Action<EtnaLogLevel, string> handler, EtnaLogLevel level)
+        {
+            EtnaSessionHandle h = Changing();
+            if (handler != null)
+            {
+                if (logSink == null)
+                {
+                    // The one delegate this session ever gives the library, kept by the handle.
+                    var sink = new LogSink();
+                    h.LogCallback = sink.Callback;
+                    Volatile.Write(ref logSink, sink);
+                }
+                logSink.Handler = handler; // before the library may call it
+                Ensure.Success(NativeMethods.etna_set_log_callback(h, logSink.Callback, IntPtr.Zero, (int)level));
+            }
+            else if (logSink != null)
+            {
+                Ensure.Success(NativeMethods.etna_set_log_callback(h, null, IntPtr.Zero, 0));
+                logSink.Handler = null;
+            }
+            Volatile.Write(ref log, handler);
+            logLevel = level;
         }
 
         /// <summary>
@@ -290,7 +367,7 @@ namespace EtnaAuth
         /// </summary>
         public void EndLogin()
         {
-            Ensure.Success(NativeMethods.etna_end_login(Live()));
+            Ensure.Success(NativeMethods.etna_end_login(Changing()));
             reason = string.Empty;
         }
 
@@ -320,7 +397,7 @@ namespace EtnaAuth
             double s = Math.Ceiling(minValidity.TotalSeconds);
             if (s < 0 || s > uint.MaxValue)
                 throw new ArgumentOutOfRangeException("minValidity");
-            int status = NativeMethods.etna_load_token(Live(), p, user, (uint)s);
+            int status = NativeMethods.etna_load_token(Changing(), p, user, (uint)s);
             if (status == (int)EtnaStatus.NoToken)
                 return false;
             Ensure.Success(status);
@@ -393,12 +470,25 @@ namespace EtnaAuth
             Interlocked.Increment(ref inFlight);
             try
             {
-                return call(Live());
+                return call(Changing());
             }
             finally
             {
                 Interlocked.Decrement(ref inFlight);
             }
+        }
+
+        /// <summary>
+        /// <see cref="Live"/>, for a call that changes the session: refused inside this session's
+        /// <see cref="Log"/> handler, where the native library holds the session's lock (the call
+        /// would wait for itself).
+        /// </summary>
+        private EtnaSessionHandle Changing()
+        {
+            LogSink sink = Volatile.Read(ref logSink);
+            if (sink != null && sink.IsRunningOnThisThread)
+                throw new InvalidOperationException("A Log handler must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
+            return Live();
         }
 
         private EtnaSessionHandle Live()

@@ -34,6 +34,20 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_set_proxy(EtnaSessionHandle session, byte[] proxyUrl);
 
+        /// <summary>
+        /// Receives a session's log lines (etna_auth.h's <c>EtnaLogCallback</c>): <c>line</c> is UTF-8
+        /// and valid only during the call. Must never let an exception out (see <see cref="LogSink"/>).
+        /// </summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void EtnaLogCallback(IntPtr userData, int level, IntPtr line);
+
+        /// <summary>
+        /// The delegate passed here must stay alive as long as the native session may call it: the
+        /// session's handle keeps it (<see cref="EtnaSessionHandle.LogCallback"/>).
+        /// </summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_set_log_callback(EtnaSessionHandle session, EtnaLogCallback callback, IntPtr userData, int maxLevel);
+
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_begin_auth(EtnaSessionHandle session, byte[] username, byte[] password);
 

@@ -168,6 +168,20 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
+        public static void EtnaLogLevelMatchesTheHeader()
+        {
+            var levels = Regex.Matches(ReadHeader(), @"^#define ETNA_LOG_(\w+) (\d+)\s*$", RegexOptions.Multiline).Cast<Match>()
+                .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value));
+            Assert.True(levels.Count > 0, "ETNA_LOG_* levels in the header");
+            foreach (var level in levels)
+            {
+                Assert.True(Enum.IsDefined(typeof(EtnaLogLevel), level.Value), "EtnaLogLevel has ETNA_LOG_" + level.Key + " = " + level.Value);
+                Assert.Equal(level.Key, ((EtnaLogLevel)level.Value).ToString().ToUpperInvariant(), "the name of ETNA_LOG_" + level.Key);
+            }
+            Assert.Equal(levels.Count, Enum.GetValues(typeof(EtnaLogLevel)).Length, "EtnaLogLevel members");
+        }
+
+        [Test]
         public static void StatusDescriptionsStartWithTheHeadersNames()
         {
             var seen = new HashSet<string>();
