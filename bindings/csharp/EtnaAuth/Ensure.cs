@@ -37,6 +37,21 @@ namespace EtnaAuth
         }
 
         /// <summary>
+        /// The failure of a native call that returned NULL (<c>etna_new</c>, <c>etna_sandbox_start</c>):
+        /// this thread's <c>etna_last_status()</c> and <c>etna_last_error()</c>, so that e.g. a sandbox
+        /// port that cannot be bound is an <see cref="EtnaIOException"/>, not an argument error.
+        /// Call it right after the native call, on the same thread.
+        /// </summary>
+        internal static EtnaException LastFailure()
+        {
+            int status = NativeMethods.etna_last_status();
+            string message = NativeMethods.LastError();
+            if (status >= 0) // the library broke its promise: a NULL always comes with a cause
+                return ErrorFor((int)EtnaStatus.Internal, "the native call returned NULL with status " + status.ToString(System.Globalization.CultureInfo.InvariantCulture) + ": " + message);
+            return ErrorFor(status, message);
+        }
+
+        /// <summary>
         /// Returns a non-negative <paramref name="status"/>; throws for a negative one, with this
         /// thread's last error (so call it right after the native call, on the same thread).
         /// </summary>

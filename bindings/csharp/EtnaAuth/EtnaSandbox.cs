@@ -27,17 +27,18 @@ namespace EtnaAuth
         /// <c>{"app_key": "...", "port": 0, "max_attempts": 3, "accounts": [{"username": "...",
         /// "password": "...", "pin": "1234", "code": "123456"}]}</c>.
         /// </summary>
-        /// <exception cref="EtnaArgumentException">A bad config, or a port that cannot be bound (the message says which).</exception>
+        /// <exception cref="EtnaArgumentException">A bad config.</exception>
+        /// <exception cref="EtnaIOException">The port cannot be bound (e.g. it is in use).</exception>
         public EtnaSandbox(string configJson = null)
         {
             byte[] config = Utf8.Encode(configJson, "configJson");
             EtnaSandboxHandle h = NativeMethods.etna_sandbox_start(config);
             if (h == null || h.IsInvalid)
             {
-                string message = NativeMethods.LastError();
+                EtnaException failure = Ensure.LastFailure(); // read first: nothing else may run an etna_ call before it
                 if (h != null)
                     h.Dispose();
-                throw new EtnaArgumentException(message);
+                throw failure;
             }
             handle = h;
             // Owned by the sandbox: copied now, while it surely runs.

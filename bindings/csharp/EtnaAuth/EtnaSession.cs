@@ -21,7 +21,7 @@ namespace EtnaAuth
     /// a call in flight on another thread. A session that is never disposed is released by the
     /// garbage collector.</para>
     /// </remarks>
-    public sealed class EtnaSession : IDisposable
+    public sealed partial class EtnaSession : IDisposable
     {
         private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(30000);
 
@@ -32,6 +32,10 @@ namespace EtnaAuth
         private volatile string reason = string.Empty;
         private int disposed; // 1 once Dispose has begun (the handle may outlive it while a call is in flight)
         private int inFlight; // exchanges with the server begun and not returned (see Exchange and Dispose)
+        private readonly object logLock = new object();
+        private Action<EtnaLogLevel, string> log;
+        private EtnaLogLevel logLevel = EtnaLogLevel.Info;
+        private LogSink logSink; // created with the first Log handler, then kept
 
         /// <summary>How long <see cref="Dispose"/> goes on cancelling exchanges that have not returned.</summary>
         private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
@@ -52,10 +56,10 @@ namespace EtnaAuth
             EtnaSessionHandle h = NativeMethods.etna_new(url, key);
             if (h == null || h.IsInvalid)
             {
-                string message = NativeMethods.LastError();
+                EtnaException failure = Ensure.LastFailure(); // read first: nothing else may run an etna_ call before it
                 if (h != null)
                     h.Dispose();
-                throw new EtnaArgumentException(message);
+                throw failure;
             }
             handle = h;
             this.baseUrl = baseUrl;
@@ -94,7 +98,7 @@ namespace EtnaAuth
                     throw new ArgumentOutOfRangeException("value", "The timeout must be positive and at most uint.MaxValue milliseconds.");
                 lock (timeoutLock)
                 {
-                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Live(), (uint)ms));
+                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Changing(), (uint)ms));
                     timeout = value;
                 }
             }
@@ -109,7 +113,7 @@ namespace EtnaAuth
         public void SetCaFile(string pemPath)
         {
             byte[] path = Utf8.EncodeRequired(pemPath, "pemPath");
-            Ensure.Success(NativeMethods.etna_set_ca_file(Live(), path));
+            Ensure.Success(NativeMethods.etna_set_ca_file(Changing(), path));
         }
 
         /// <summary>
@@ -123,12 +127,85 @@ namespace EtnaAuth
             byte[] url = Utf8.Encode(proxyUrl, "proxyUrl");
             try
             {
-                Ensure.Success(NativeMethods.etna_set_proxy(Live(), url));
+                Ensure.Success(NativeMethods.etna_set_proxy(Changing(), url));
             }
             finally
             {
                 Utf8.Wipe(url); // it may hold the proxy's password
             }
+        }
+
+        /// <summary>
+        /// Receives the session's log, one line per call (the level, and one line of text without
+        /// CR or LF), up to <see cref="LogLevel"/>; null (the default) turns it off. No line contains
+        /// a password, PIN, code or token, at any level (they show as <c>***</c>, the application
+        /// key by its first 4 characters).
+        /// </summary>
+        /// <remarks>
+        /// <para>The handler runs synchronously on the thread that makes the call being logged (for
+        /// <see cref="LoginAsync"/>, a worker thread), in the middle of it: keep it quick. It may read
+        /// <see cref="Token"/>, <see cref="ExpiresAt"/>, <see cref="Reason"/> or call
+        /// <see cref="Cancel"/>; calls that change the session throw
+        /// <see cref="InvalidOperationException"/> there. An exception thrown by the handler is
+        /// caught and dropped: it never crosses into the native library, and the call goes on.</para>
+        /// <para>The delegate handed to the native library is kept alive as long as the native
+        /// session exists. Setting the log waits for a call in flight on the session to end, and
+        /// drops the kept-alive connection.</para>
+        /// </remarks>
+        public Action<EtnaLogLevel, string> Log
+        {
+            get { return Volatile.Read(ref log); }
+            set
+            {
+                lock (logLock)
+                    SetLog(value, logLevel);
+            }
+        }
+
+        /// <summary>
+        /// The most detailed level <see cref="Log"/> receives: <see cref="EtnaLogLevel.Info"/> (the
+        /// default), <see cref="EtnaLogLevel.Debug"/> or <see cref="EtnaLogLevel.Trace"/>.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">Not one of the levels.</exception>
+        public EtnaLogLevel LogLevel
+        {
+            get
+            {
+                lock (logLock)
+                    return logLevel;
+            }
+            set
+            {
+                if (value < EtnaLogLevel.Info || value > EtnaLogLevel.Trace)
+                    throw new ArgumentOutOfRangeException("value", "The log level must be Info, Debug or Trace.");
+                lock (logLock)
+                    SetLog(log, value);
+            }
+        }
+
+        /// <summary>Installs <paramref name="handler"/> at <paramref name="level"/> (under logLock).</summary>
+        private void SetLog(Action<EtnaLogLevel, string> handler, EtnaLogLevel level)
+        {
+            EtnaSessionHandle h = Changing();
+            if (handler != null)
+            {
+                if (logSink == null)
+                {
+                    // The one delegate this session ever gives the library, kept by the handle.
+                    var sink = new LogSink();
+                    h.LogCallback = sink.Callback;
+                    Volatile.Write(ref logSink, sink);
+                }
+                logSink.Handler = handler; // before the library may call it
+                Ensure.Success(NativeMethods.etna_set_log_callback(h, logSink.Callback, IntPtr.Zero, (int)level));
+            }
+            else if (logSink != null)
+            {
+                Ensure.Success(NativeMethods.etna_set_log_callback(h, null, IntPtr.Zero, 0));
+                logSink.Handler = null;
+            }
+            Volatile.Write(ref log, handler);
+            logLevel = level;
         }
 
         /// <summary>
@@ -140,17 +217,11 @@ namespace EtnaAuth
         /// <exception cref="EtnaException">A subclass per failure, e.g. <see cref="EtnaCredentialsException"/>.</exception>
         public AuthStep BeginAuth(string username, string password)
         {
-            string why;
-            return RunBegin(username, password, out why);
-        }
-
-        private AuthStep RunBegin(string username, string password, out string why)
-        {
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] pass = Utf8.EncodeRequired(password, "password");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)), out why);
+                return Begin(user, pass).Step;
             }
             finally
             {
@@ -163,20 +234,14 @@ namespace EtnaAuth
         /// <see cref="AuthStep.NeedPin"/> again when it was wrong and the server allows another try
         /// (<see cref="Reason"/> then says e.g. "Invalid pin").
         /// </summary>
-        /// <exception cref="EtnaStateException">No PIN was asked for.</exception>
+        /// <exception cref="EtnaStateException">No PIN was asked for (also after a login has given up); nothing was sent.</exception>
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong PINs).</exception>
         public AuthStep SupplyPin(string pin)
-        {
-            string why;
-            return RunPin(pin, out why);
-        }
-
-        private AuthStep RunPin(string pin, out string why)
         {
             byte[] bytes = Utf8.EncodeRequired(pin, "pin");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_supply_pin(h, bytes)), out why);
+                return Supply(AuthStep.NeedPin, bytes).Step;
             }
             finally
             {
@@ -189,20 +254,14 @@ namespace EtnaAuth
         /// <see cref="AuthStep.NeedCode"/> again when it was wrong and the server allows another try
         /// (<see cref="Reason"/> then says e.g. "Invalid verification code").
         /// </summary>
-        /// <exception cref="EtnaStateException">No code was asked for.</exception>
+        /// <exception cref="EtnaStateException">No code was asked for (also after a login has given up); nothing was sent.</exception>
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong codes).</exception>
         public AuthStep SupplyCode(string code)
-        {
-            string why;
-            return RunCode(code, out why);
-        }
-
-        private AuthStep RunCode(string code, out string why)
         {
             byte[] bytes = Utf8.EncodeRequired(code, "code");
             try
             {
-                return Step(Exchange(h => NativeMethods.etna_supply_code(h, bytes)), out why);
+                return Supply(AuthStep.NeedCode, bytes).Step;
             }
             finally
             {
@@ -210,46 +269,23 @@ namespace EtnaAuth
             }
         }
 
-        /// <summary>
-        /// Logs in: <see cref="BeginAuth"/>, then each second factor the server asks for, and returns
-        /// the token. <paramref name="pin"/> / <paramref name="code"/> are called with the server's
-        /// Reason (e.g. "Expecting confirmation code", or "Invalid pin" after a wrong one) each time
-        /// that factor is asked for, and return its value. The server's attempt limit ends a login
-        /// whose callback keeps answering wrong (<see cref="EtnaRejectedException"/>); a callback may
-        /// also throw to give up.
-        /// </summary>
-        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null.</exception>
-        /// <exception cref="ArgumentException">The server asks for a factor whose callback is null, or
-        /// a callback returned null (<see cref="ArgumentException.ParamName"/> is "pin" or "code").</exception>
-        /// <exception cref="EtnaException">A subclass per failure.</exception>
-        public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
+        /// <summary>Where a login stands after one exchange, with the server's Reason read on the thread that made it.</summary>
+        private struct Progress
         {
-            if (username == null)
-                throw new ArgumentNullException("username");
-            if (password == null)
-                throw new ArgumentNullException("password");
-            // The Reason travels with each step (not through the Reason property), so that
-            // logins on one session from several threads each see their own.
-            string why;
-            AuthStep step = RunBegin(username, password, out why);
-            while (step != AuthStep.Done)
-            {
-                if (step == AuthStep.NeedPin)
-                    step = RunPin(Ask(pin, why, "pin", "a security PIN"), out why);
-                else
-                    step = RunCode(Ask(code, why, "code", "a verification code"), out why);
-            }
-            return Token;
+            internal AuthStep Step;
+            internal string Reason;
         }
 
-        private static string Ask(Func<string, string> callback, string why, string name, string what)
+        private Progress Begin(byte[] user, byte[] pass)
         {
-            if (callback == null)
-                throw new ArgumentException("The server asks for " + what + ", and no " + name + " callback was given.", name);
-            string value = callback(why);
-            if (value == null)
-                throw new ArgumentException("The " + name + " callback returned null.", name);
-            return value;
+            return Outcome(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)));
+        }
+
+        private Progress Supply(AuthStep factor, byte[] value)
+        {
+            return Outcome(factor == AuthStep.NeedPin
+                ? Exchange(h => NativeMethods.etna_supply_pin(h, value))
+                : Exchange(h => NativeMethods.etna_supply_code(h, value)));
         }
 
         /// <summary>
@@ -294,26 +330,29 @@ namespace EtnaAuth
             get { return "Bearer " + Token; }
         }
 
-        /// <summary>When the token expires: the login time plus the documented 24 hours.</summary>
-        /// <exception cref="EtnaStateException">There is no token.</exception>
-        public DateTimeOffset ExpiresAt
+        /// <summary>
+        /// When the token expires (the login time plus the documented 24 hours), or null when the
+        /// session holds no token. Never waits for an exchange in flight on another thread.
+        /// </summary>
+        public DateTimeOffset? ExpiresAt
         {
             get
             {
                 long seconds = NativeMethods.etna_token_expires_at(Live());
-                if (seconds == 0)
-                {
-                    string message = NativeMethods.LastError();
-                    throw new EtnaStateException(string.IsNullOrEmpty(message) ? "no token: the session has not logged in" : message);
-                }
+                if (seconds <= 0) // 0: no token
+                    return null;
                 return DateTimeOffset.FromUnixTimeSeconds(seconds);
             }
         }
 
         /// <summary>
-        /// Interrupts the call in flight on this session from another thread: that call throws
-        /// <see cref="EtnaCancelledException"/> and the session keeps its step. Does nothing when no
-        /// call is in flight.
+        /// Interrupts the exchange in flight on this session (<see cref="BeginAuth"/>,
+        /// <see cref="SupplyPin"/>, <see cref="SupplyCode"/>, or one inside <see cref="Login"/>), from
+        /// any thread: that call throws <see cref="EtnaCancelledException"/>. With no exchange in
+        /// flight, the next one on this session throws it at once without sending anything, so that
+        /// a cancel is never lost to a worker thread that has not made its call yet. Each cancel
+        /// stops one call; <see cref="EndLogin"/> drops one that no call has used. Never blocks.
+        /// A step-by-step login keeps its step; <see cref="Login"/> gives up.
         /// </summary>
         public void Cancel()
         {
@@ -323,11 +362,12 @@ namespace EtnaAuth
         /// <summary>
         /// Ends the login: abandons one in progress (the user gave up on the code) or logs out, while
         /// the session and its settings stay. The credentials, tokens and the connection's buffers are
-        /// wiped in the native library; a token cache file is not touched (see <see cref="ForgetToken"/>).
+        /// wiped in the native library, and a <see cref="Cancel"/> that no call has used is dropped; a
+        /// token cache file is not touched (see <see cref="ForgetToken"/>).
         /// </summary>
         public void EndLogin()
         {
-            Ensure.Success(NativeMethods.etna_end_login(Live()));
+            Ensure.Success(NativeMethods.etna_end_login(Changing()));
             reason = string.Empty;
         }
 
@@ -357,7 +397,7 @@ namespace EtnaAuth
             double s = Math.Ceiling(minValidity.TotalSeconds);
             if (s < 0 || s > uint.MaxValue)
                 throw new ArgumentOutOfRangeException("minValidity");
-            int status = NativeMethods.etna_load_token(Live(), p, user, (uint)s);
+            int status = NativeMethods.etna_load_token(Changing(), p, user, (uint)s);
             if (status == (int)EtnaStatus.NoToken)
                 return false;
             Ensure.Success(status);
@@ -430,12 +470,25 @@ namespace EtnaAuth
             Interlocked.Increment(ref inFlight);
             try
             {
-                return call(Live());
+                return call(Changing());
             }
             finally
             {
                 Interlocked.Decrement(ref inFlight);
             }
+        }
+
+        /// <summary>
+        /// <see cref="Live"/>, for a call that changes the session: refused inside this session's
+        /// <see cref="Log"/> handler, where the native library holds the session's lock (the call
+        /// would wait for itself).
+        /// </summary>
+        private EtnaSessionHandle Changing()
+        {
+            LogSink sink = Volatile.Read(ref logSink);
+            if (sink != null && sink.IsRunningOnThisThread)
+                throw new InvalidOperationException("A Log handler must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
+            return Live();
         }
 
         private EtnaSessionHandle Live()
@@ -445,17 +498,23 @@ namespace EtnaAuth
             return handle;
         }
 
-        private AuthStep Step(int status, out string why)
+        /// <summary>
+        /// The outcome of an exchange's status, with the server's Reason for ETNA_NEED_*; throws the
+        /// exception for an error. Call it right after the native call, on the same thread: both
+        /// come from that thread's last error.
+        /// </summary>
+        private Progress Outcome(int status)
         {
             if (status < 0)
                 reason = string.Empty;
             Ensure.Success(status);
-            // After ETNA_NEED_* this thread's last error is the server's Reason.
-            why = status > 0 ? NativeMethods.LastError() : string.Empty;
-            reason = why;
             if (status > (int)AuthStep.NeedCode)
                 throw Ensure.ErrorFor((int)EtnaStatus.Internal, "unknown step status " + status.ToString(CultureInfo.InvariantCulture));
-            return (AuthStep)status;
+            // The Reason travels with each step (not only through the Reason property), so that
+            // logins on one session from several threads each see their own.
+            string why = status > 0 ? NativeMethods.LastError() : string.Empty;
+            reason = why;
+            return new Progress { Step = (AuthStep)status, Reason = why };
         }
     }
 }

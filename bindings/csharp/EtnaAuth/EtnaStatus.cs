@@ -29,7 +29,7 @@ namespace EtnaAuth
         Protocol = -8,
         /// <summary><c>ETNA_ERR_SERVER</c>: HTTP 5xx or 429.</summary>
         Server = -9,
-        /// <summary><c>ETNA_ERR_IO</c>: a local file error.</summary>
+        /// <summary><c>ETNA_ERR_IO</c>: a local file error, or a sandbox port that cannot be bound.</summary>
         IO = -10,
         /// <summary><c>ETNA_ERR_TLS</c>: untrusted certificate, host name mismatch, handshake failure, no trust store.</summary>
         Tls = -11,

@@ -1,11 +1,13 @@
 using System;
+using System.Globalization;
+using System.Text;
 
 namespace EtnaAuth
 {
     /// <summary>
-    /// A failure reported by the native library: <see cref="Status"/> is its code and
-    /// <see cref="NativeMessage"/> its message (<c>etna_last_error()</c>), one line naming the
-    /// cause, with the HTTP status and the server's Step/Reason where there were any.
+    /// A failure reported by the native library: <see cref="Status"/> is its code, and
+    /// <see cref="Exception.Message"/> its message (<c>etna_last_error()</c>) verbatim, one line
+    /// naming the cause, with the HTTP status and the server's Step/Reason where there were any.
     /// </summary>
     /// <remarks>
     /// Catch a subclass to handle one family (e.g. <see cref="EtnaCredentialsException"/>), or
@@ -15,49 +17,37 @@ namespace EtnaAuth
     public class EtnaException : Exception
     {
         /// <summary>Creates an exception for <paramref name="status"/> with the library's message.</summary>
+        /// <param name="status">The native status code.</param>
+        /// <param name="nativeMessage">The message, used as it is (no prefix: the status is <see cref="Status"/>).</param>
         public EtnaException(EtnaStatus status, string nativeMessage)
-            : base(Compose(status, nativeMessage))
+            : base(nativeMessage ?? string.Empty)
         {
             Status = status;
-            NativeMessage = nativeMessage ?? string.Empty;
         }
 
         /// <summary>The native status code.</summary>
         public EtnaStatus Status { get; private set; }
 
-        /// <summary>The native library's message for the failed call (may be empty).</summary>
-        public string NativeMessage { get; private set; }
-
         /// <summary>The C name of a status code, e.g. <c>"ETNA_ERR_TIMEOUT"</c>.</summary>
+        /// <remarks>
+        /// Derived from the member's name, so that there is no second list of names to keep in
+        /// step with etna_auth.h (the tests check the result against the header): ETNA_ERR_ for
+        /// the errors, ETNA_ otherwise, and an underscore where a lower-case letter meets a
+        /// capital (<c>AppKey</c> gives <c>APP_KEY</c>, <c>IO</c> gives <c>IO</c>).
+        /// </remarks>
         public static string StatusName(EtnaStatus status)
         {
-            switch (status)
+            string member = Enum.GetName(typeof(EtnaStatus), status);
+            if (member == null)
+                return "ETNA status " + ((int)status).ToString(CultureInfo.InvariantCulture);
+            var name = new StringBuilder(status < 0 ? "ETNA_ERR_" : "ETNA_");
+            for (int i = 0; i < member.Length; i++)
             {
-                case EtnaStatus.Ok: return "ETNA_OK";
-                case EtnaStatus.NeedPin: return "ETNA_NEED_PIN";
-                case EtnaStatus.NeedCode: return "ETNA_NEED_CODE";
-                case EtnaStatus.Argument: return "ETNA_ERR_ARGUMENT";
-                case EtnaStatus.State: return "ETNA_ERR_STATE";
-                case EtnaStatus.AppKey: return "ETNA_ERR_APP_KEY";
-                case EtnaStatus.Credentials: return "ETNA_ERR_CREDENTIALS";
-                case EtnaStatus.Rejected: return "ETNA_ERR_REJECTED";
-                case EtnaStatus.Network: return "ETNA_ERR_NETWORK";
-                case EtnaStatus.Timeout: return "ETNA_ERR_TIMEOUT";
-                case EtnaStatus.Protocol: return "ETNA_ERR_PROTOCOL";
-                case EtnaStatus.Server: return "ETNA_ERR_SERVER";
-                case EtnaStatus.IO: return "ETNA_ERR_IO";
-                case EtnaStatus.Tls: return "ETNA_ERR_TLS";
-                case EtnaStatus.NoToken: return "ETNA_ERR_NO_TOKEN";
-                case EtnaStatus.Cancelled: return "ETNA_ERR_CANCELLED";
-                case EtnaStatus.Internal: return "ETNA_ERR_INTERNAL";
-                default: return "ETNA status " + ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (i > 0 && char.IsUpper(member[i]) && char.IsLower(member[i - 1]))
+                    name.Append('_');
+                name.Append(char.ToUpperInvariant(member[i]));
             }
-        }
-
-        private static string Compose(EtnaStatus status, string nativeMessage)
-        {
-            string name = StatusName(status);
-            return string.IsNullOrEmpty(nativeMessage) ? name : name + ": " + nativeMessage;
+            return name.ToString();
         }
     }
 
@@ -136,7 +126,8 @@ namespace EtnaAuth
         public EtnaServerException(string nativeMessage) : base(EtnaStatus.Server, nativeMessage) { }
     }
 
-    /// <summary><c>ETNA_ERR_IO</c>: a local file error (CA file, token cache).</summary>
+    /// <summary><c>ETNA_ERR_IO</c>: a local file error (CA file, token cache), or a sandbox port that
+    /// cannot be bound.</summary>
     public class EtnaIOException : EtnaException
     {
         /// <summary>Creates the exception with the library's message.</summary>

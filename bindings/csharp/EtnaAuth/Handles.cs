@@ -20,6 +20,15 @@ namespace EtnaAuth
         {
         }
 
+        /// <summary>
+        /// The delegate the native session calls with its log lines, once a log has been set. Kept
+        /// here, not in the <see cref="EtnaSession"/>, because the handle is what lives exactly as
+        /// long as the native session: even when the session is only finalized, the delegate stays
+        /// reachable until <c>etna_free</c> has returned (as LibGit2Sharp's LogConfiguration keeps
+        /// its callback), so native code never calls a collected delegate.
+        /// </summary>
+        internal NativeMethods.EtnaLogCallback LogCallback;
+
         /// <summary>How many sessions this process has freed (for tests and diagnostics).</summary>
         internal static long ReleasedCount
         {

@@ -20,10 +20,6 @@ namespace EtnaAuth
     {
         private const string Lib = "etna_auth";
 
-        internal const int ETNA_OK = 0;
-        internal const int ETNA_NEED_PIN = 1;
-        internal const int ETNA_NEED_CODE = 2;
-
         // -- sessions ---------------------------------------------------------------------
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -37,6 +33,20 @@ namespace EtnaAuth
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_set_proxy(EtnaSessionHandle session, byte[] proxyUrl);
+
+        /// <summary>
+        /// Receives a session's log lines (etna_auth.h's <c>EtnaLogCallback</c>): <c>line</c> is UTF-8
+        /// and valid only during the call. Must never let an exception out (see <see cref="LogSink"/>).
+        /// </summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void EtnaLogCallback(IntPtr userData, int level, IntPtr line);
+
+        /// <summary>
+        /// The delegate passed here must stay alive as long as the native session may call it: the
+        /// session's handle keeps it (<see cref="EtnaSessionHandle.LogCallback"/>).
+        /// </summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_set_log_callback(EtnaSessionHandle session, EtnaLogCallback callback, IntPtr userData, int maxLevel);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_begin_auth(EtnaSessionHandle session, byte[] username, byte[] password);
@@ -79,6 +89,13 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_last_error();
 
+        /// <summary>
+        /// The status that goes with this thread's <see cref="etna_last_error"/>; the one way to
+        /// learn why <see cref="etna_new"/> or <see cref="etna_sandbox_start"/> returned NULL.
+        /// </summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_last_status();
+
         /// <summary>Static, never NULL.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_status_str(int status);
@@ -86,6 +103,10 @@ namespace EtnaAuth
         /// <summary>Static, never NULL.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr etna_version();
+
+        /// <summary>major * 10000 + minor * 100 + patch.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_version_number();
 
         // -- the sandbox ------------------------------------------------------------------
 

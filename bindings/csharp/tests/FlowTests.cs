@@ -52,7 +52,7 @@ namespace EtnaAuth.Tests
                 Fixtures.AssertToken(token);
                 Assert.Equal(token, s.Token, "Token");
                 Assert.Equal("Bearer " + token, s.AuthorizationHeader, "AuthorizationHeader");
-                double hours = (s.ExpiresAt - before).TotalHours;
+                double hours = (s.ExpiresAt.Value - before).TotalHours;
                 Assert.True(hours > 23.9 && hours < 24.1, "ExpiresAt = login time + 24 h, got +" + hours + " h");
                 Assert.Equal("", s.Reason, "Reason after Done");
             }
@@ -106,7 +106,7 @@ namespace EtnaAuth.Tests
                     code: r => { throw new AssertionException("no code was asked for"); });
                 Fixtures.AssertToken(token);
                 Assert.Equal(1, reasons.Count, "pin callback calls");
-                Assert.True(reasons[0].Length > 0, "the callback got the server's Reason");
+                Assert.Equal("", reasons[0], "the reason the first time");
             }
         }
 
@@ -118,7 +118,7 @@ namespace EtnaAuth.Tests
                 var reasons = new List<string>();
                 string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return "123456"; });
                 Fixtures.AssertToken(token);
-                Assert.Equal("Expecting confirmation code", string.Join("|", reasons), "code callback calls");
+                Assert.Equal("", string.Join("|", reasons), "one code callback call, with an empty reason the first time");
             }
         }
 
@@ -157,6 +157,7 @@ namespace EtnaAuth.Tests
                 string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return reasons.Count == 1 ? "0000" : "1234"; });
                 Fixtures.AssertToken(token);
                 Assert.Equal(2, reasons.Count, "pin callback calls");
+                Assert.Equal("", reasons[0], "the reason the first time");
                 Assert.Equal("Invalid pin", reasons[1], "Reason after a wrong PIN");
             }
         }
@@ -317,7 +318,7 @@ namespace EtnaAuth.Tests
                 string first = s.Login("alice", "alice-pass");
                 Assert.Equal(AuthStep.NeedPin, s.BeginAuth("bob", "bob-pass"));
                 Assert.Throws<EtnaStateException>(() => s.Token);
-                Assert.Throws<EtnaStateException>(() => s.ExpiresAt);
+                Assert.Equal(null, s.ExpiresAt, "ExpiresAt");
                 Assert.Equal(AuthStep.Done, s.SupplyPin("1234"));
                 Assert.True(s.Token != first, "a new token");
             }
@@ -332,43 +333,6 @@ namespace EtnaAuth.Tests
                 for (int i = 0; i < 5; i++)
                     tokens.Add(s.Login("alice", "alice-pass"));
                 Assert.Equal(5, tokens.Count, "distinct tokens");
-            }
-        }
-
-        [Test]
-        public static void MissingCallbackIsAnArgumentExceptionNamingTheFactor()
-        {
-            using (var s = Fixtures.Session())
-            {
-                var e = Assert.Throws<ArgumentException>(() => s.Login("bob", "bob-pass"));
-                Assert.Equal("pin", e.ParamName, "ParamName");
-                e = Assert.Throws<ArgumentException>(() => s.Login("carol", "carol-pass", pin: r => "1234"));
-                Assert.Equal("code", e.ParamName, "ParamName");
-                e = Assert.Throws<ArgumentException>(() => s.Login("dave", "dave-pass", pin: r => "4321"));
-                Assert.Equal("code", e.ParamName, "ParamName after the PIN");
-                // The step stands: the caller may go on by hand.
-                Assert.Equal(AuthStep.Done, s.SupplyCode("654321"));
-            }
-        }
-
-        [Test]
-        public static void CallbackReturningNullIsAnArgumentException()
-        {
-            using (var s = Fixtures.Session())
-            {
-                var e = Assert.Throws<ArgumentException>(() => s.Login("bob", "bob-pass", pin: r => null));
-                Assert.Equal("pin", e.ParamName, "ParamName");
-            }
-        }
-
-        [Test]
-        public static void CallbackExceptionsPropagate()
-        {
-            using (var s = Fixtures.Session())
-            {
-                var e = Assert.Throws<OperationCanceledException>(() => s.Login("carol", "carol-pass", code: r => { throw new OperationCanceledException("user gave up"); }));
-                Assert.Equal("user gave up", e.Message, "message");
-                Fixtures.AssertToken(s.Login("alice", "alice-pass"));
             }
         }
 
@@ -426,7 +390,7 @@ namespace EtnaAuth.Tests
                 s.Login("alice", "alice-pass");
                 s.EndLogin();
                 Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
-                Assert.Throws<EtnaStateException>(() => { var t = s.ExpiresAt; });
+                Assert.Equal(null, s.ExpiresAt, "ExpiresAt");
                 s.EndLogin();
                 Assert.True(s.Login("alice", "alice-pass").Length > 0, "a new login");
             }
