@@ -14,8 +14,8 @@ namespace EtnaAuth
         /// </summary>
         /// <remarks>
         /// <para><paramref name="pin"/> / <paramref name="code"/> are called each time the server
-        /// asks for that factor, with an empty string the first time and the server's Reason after
-        /// a wrong answer (e.g. "Invalid pin"), and return the value. The server's attempt limit
+        /// asks for that factor, with the server's Reason (e.g. "Expecting security pin" the first
+        /// time, "Invalid pin" after a wrong answer), and return the value. The server's attempt limit
         /// ends a login whose callback keeps answering wrong (<see cref="EtnaRejectedException"/>).</para>
         /// <para>Whenever the login gives up (a factor asked for without a callback, a callback
         /// that returns null or throws, an error from the library, a <see cref="Cancel"/>), the
@@ -131,7 +131,6 @@ namespace EtnaAuth
                         CancelQuietly();
                     });
                 }
-                bool pinAsked = false, codeAsked = false;
                 Progress now = offThread
                     ? await OffThread(() => Begin(user, pass)).ConfigureAwait(false)
                     : Begin(user, pass);
@@ -144,14 +143,7 @@ namespace EtnaAuth
                     string noun = isPin ? "security PIN" : "verification code";
                     if (callback == null)
                         throw new EtnaCancelledException("the login was abandoned: the server asks for the " + noun + ", and no " + name + " callback was given");
-                    // Empty the first time a factor is asked for; the server's Reason ("Invalid pin")
-                    // when it is asked again after a wrong answer.
-                    bool again = isPin ? pinAsked : codeAsked;
-                    if (isPin)
-                        pinAsked = true;
-                    else
-                        codeAsked = true;
-                    string value = await Ask(callback, again ? now.Reason : string.Empty, cancellationToken).ConfigureAwait(false);
+                    string value = await Ask(callback, now.Reason, cancellationToken).ConfigureAwait(false);
                     if (value == null)
                         throw new EtnaCancelledException("the login was abandoned: the " + name + " callback gave no " + noun);
                     byte[] bytes = Utf8.EncodeRequired(value, name);

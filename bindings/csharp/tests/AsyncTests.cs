@@ -67,7 +67,7 @@ namespace EtnaAuth.Tests
                     code: r => { calls.Add("code(" + r + ")"); return After(5, calls.Count == 3 ? "000000" : "654321"); }).GetAwaiter().GetResult();
                 Fixtures.AssertToken(token);
                 Assert.Equal(token, s.Token, "Token");
-                Assert.Equal("pin()|pin(Invalid pin)|code()|code(Invalid verification code)", string.Join("|", calls), "calls");
+                Assert.Equal("pin(Expecting security pin)|pin(Invalid pin)|code(Expecting confirmation code)|code(Invalid verification code)", string.Join("|", calls), "calls");
 
                 // No value (a null result or a null Task), no callback: abandoned, cancelled, ended.
                 Assert.True(Failure(s.LoginAsync("bob", "bob-pass", pin: r => After(1, null))) is EtnaCancelledException, "null result");

@@ -106,7 +106,7 @@ namespace EtnaAuth.Tests
                     code: r => { throw new AssertionException("no code was asked for"); });
                 Fixtures.AssertToken(token);
                 Assert.Equal(1, reasons.Count, "pin callback calls");
-                Assert.Equal("", reasons[0], "the reason the first time");
+                Assert.Equal("Expecting security pin", reasons[0], "the server's Reason the first time");
             }
         }
 
@@ -118,7 +118,7 @@ namespace EtnaAuth.Tests
                 var reasons = new List<string>();
                 string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return "123456"; });
                 Fixtures.AssertToken(token);
-                Assert.Equal("", string.Join("|", reasons), "one code callback call, with an empty reason the first time");
+                Assert.Equal("Expecting confirmation code", string.Join("|", reasons), "one code callback call, with the server's Reason");
             }
         }
 
@@ -157,7 +157,7 @@ namespace EtnaAuth.Tests
                 string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return reasons.Count == 1 ? "0000" : "1234"; });
                 Fixtures.AssertToken(token);
                 Assert.Equal(2, reasons.Count, "pin callback calls");
-                Assert.Equal("", reasons[0], "the reason the first time");
+                Assert.Equal("Expecting security pin", reasons[0], "the server's Reason the first time");
                 Assert.Equal("Invalid pin", reasons[1], "Reason after a wrong PIN");
             }
         }

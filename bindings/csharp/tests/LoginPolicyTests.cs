@@ -28,7 +28,7 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
-        public static void CallbacksAreCalledEachTimeWithAnEmptyReasonFirstThenTheServers()
+        public static void CallbacksAreCalledEachTimeWithTheServersReason()
         {
             using (var sandbox = new EtnaSandbox())
             using (var s = sandbox.NewSession())
@@ -38,7 +38,7 @@ namespace EtnaAuth.Tests
                     pin: r => { calls.Add("pin(" + r + ")"); return calls.Count == 1 ? "0000" : "4321"; },
                     code: r => { calls.Add("code(" + r + ")"); return calls.Count == 3 ? "000000" : "654321"; });
                 Fixtures.AssertToken(token);
-                Assert.Equal("pin()|pin(Invalid pin)|code()|code(Invalid verification code)", string.Join("|", calls), "calls");
+                Assert.Equal("pin(Expecting security pin)|pin(Invalid pin)|code(Expecting confirmation code)|code(Invalid verification code)", string.Join("|", calls), "calls");
                 Assert.Equal(5L, sandbox.RequestCount, "requests: one per answer");
                 Assert.Equal(token, s.Token, "Token");
             }
