@@ -5,7 +5,7 @@
 //! The file reads top to bottom in three parts:
 //!
 //! 1. the configuration ([`SandboxConfig`], [`Account`], the JSON format);
-//! 2. the protocol: [`decide`] answers one parsed request from the
+//! 2. the protocol: `decide` answers one parsed request from the
 //!    configuration and the table of open logins ("tickets"). It does no I/O,
 //!    so every rule is unit-tested on its own;
 //! 3. the server ([`Sandbox`]): a `std::net` accept loop with one thread per

@@ -80,7 +80,30 @@ enum Stage {
 
 /// A login session against one ETNA server with one application key.
 ///
-/// Blocking: each step is one HTTP exchange bounded by the timeout.
+/// Blocking: each step is one HTTP exchange bounded by the timeout (30 s by
+/// default), over one kept-alive connection. One login at a time; the token
+/// of the last successful login stays until the next login begins.
+///
+/// ```no_run
+/// use etna_auth::{Session, Step};
+///
+/// # fn main() -> Result<(), etna_auth::Error> {
+/// let mut session = Session::new("https://pub-api-et-demo-prod.etnasoft.us/api", "my-app-key")?;
+/// session.set_timeout(std::time::Duration::from_secs(10))?;
+/// let mut step = session.begin_auth("bob", "bob-pass")?;
+/// while step != Step::Done {
+///     // The server's Reason says why it asks ("Invalid pin" after a wrong one).
+///     eprintln!("{}", session.reason());
+///     step = match step {
+///         Step::NeedPin => session.supply_pin("1234")?,
+///         _ => session.supply_code("123456")?,
+///     };
+/// }
+/// let token = session.token().expect("logged in");
+/// # let _ = token;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Session {
     endpoint: Endpoint,
     app_key: Secret,

@@ -431,3 +431,38 @@ fn a_hanging_connect_ends_at_the_deadline() {
         "{took:?}"
     );
 }
+
+#[test]
+fn a_proxy_that_wants_credentials_says_where_they_go_without_showing_them() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nContent-Length: 0\r\n\r\n",
+            );
+            sleep(Duration::from_millis(200));
+        }
+    });
+    let s = S::new("https://etna.test/api", "k");
+    for proxy in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://proxyuser:Wrong-Proxy-Pass@127.0.0.1:{port}"),
+    ] {
+        assert_eq!(set_proxy(&s, Some(&proxy)), ETNA_OK);
+        assert_eq!(s.begin("u", "Secret-Pass-1"), ETNA_ERR_NETWORK);
+        let message = last_error();
+        assert!(
+            message.contains("proxy asks for credentials")
+                && message.contains("http://user:password@host:port"),
+            "{message}"
+        );
+        assert!(!message.contains("Wrong-Proxy-Pass") && !message.contains("proxyuser"), "{message}");
+    }
+}

@@ -486,11 +486,22 @@ fn describe(error: ureq::Error, deadline_passed: bool, timeout: Duration) -> Err
             }
         }
         _ if deadline_passed => timed_out(),
-        ureq::Error::HostNotFound => network("the server's host name could not be resolved".into()),
-        ureq::Error::ConnectionFailed => network("could not connect to the server".into()),
-        ureq::Error::ConnectProxyFailed(why) => {
-            network(format!("the proxy refused the connection: {}", quote(&why)))
-        }
+        ureq::Error::HostNotFound => network(
+            "the server's host name could not be resolved: check the host in the base URL and the machine's DNS settings"
+                .into(),
+        ),
+        ureq::Error::ConnectionFailed => network(
+            "could not connect to the server: check the host and port in the base URL, and that no firewall blocks them (or set a proxy)"
+                .into(),
+        ),
+        ureq::Error::ConnectProxyFailed(why) if why.contains("407") => network(
+            "the proxy asks for credentials (HTTP 407 Proxy Authentication Required): give them in the proxy URL, http://user:password@host:port (the credentials there were refused, if there were any)"
+                .into(),
+        ),
+        ureq::Error::ConnectProxyFailed(why) => network(format!(
+            "the proxy refused the tunnel to the server: {} (check the proxy URL, or that the proxy allows CONNECT to this host and port)",
+            quote(&why)
+        )),
         ureq::Error::InvalidProxyUrl => Error::argument("the proxy URL is not valid"),
         ureq::Error::BodyStalled => network("the server stopped sending the answer".into()),
         ureq::Error::Rustls(tls) => tls_error(&tls),
