@@ -75,8 +75,18 @@ const HEADER_INTRO: &str = "\
  *   ownership of what it passes. Returned strings are owned by the library,
  *   and each function says how long they stay valid.
  * - Thread safety: sessions are independent; calls on one session from
- *   several threads are serialized inside. etna_free() must not race with
- *   other calls on the same session.
+ *   several threads are serialized inside, except etna_cancel(),
+ *   etna_get_token() and etna_token_expires_at(), which never wait for a
+ *   call in flight. etna_free() must not race with other calls on the same
+ *   session.
+ * - Blocking: each function says whether it blocks and for how long. Only
+ *   etna_begin_auth(), etna_supply_pin() and etna_supply_code() use the
+ *   network, each for up to the session's timeout (etna_set_timeout_ms());
+ *   etna_cancel() from another thread ends them at once. The token cache
+ *   functions wait for the cache file's lock.
+ * - Versions: ETNA_AUTH_VERSION_NUMBER is this header's version;
+ *   etna_version_number() is the loaded library's. Within a major version
+ *   changes are additive only (see docs/abi-policy.md).
  * - Secrets (passwords, PINs, codes, tokens) never appear in messages and
  *   are wiped from memory when no longer needed.
  */";

@@ -16,8 +16,18 @@
  *   ownership of what it passes. Returned strings are owned by the library,
  *   and each function says how long they stay valid.
  * - Thread safety: sessions are independent; calls on one session from
- *   several threads are serialized inside. etna_free() must not race with
- *   other calls on the same session.
+ *   several threads are serialized inside, except etna_cancel(),
+ *   etna_get_token() and etna_token_expires_at(), which never wait for a
+ *   call in flight. etna_free() must not race with other calls on the same
+ *   session.
+ * - Blocking: each function says whether it blocks and for how long. Only
+ *   etna_begin_auth(), etna_supply_pin() and etna_supply_code() use the
+ *   network, each for up to the session's timeout (etna_set_timeout_ms());
+ *   etna_cancel() from another thread ends them at once. The token cache
+ *   functions wait for the cache file's lock.
+ * - Versions: ETNA_AUTH_VERSION_NUMBER is this header's version;
+ *   etna_version_number() is the loaded library's. Within a major version
+ *   changes are additive only (see docs/abi-policy.md).
  * - Secrets (passwords, PINs, codes, tokens) never appear in messages and
  *   are wiped from memory when no longer needed.
  */
@@ -136,6 +146,8 @@ extern "C" {
  * or NULL with a message in etna_last_error() when an argument is NULL,
  * empty, not UTF-8 or not acceptable as above.
  *
+ * Never blocks: no network is used.
+ *
  * # Safety
  * The arguments are NULL or NUL-terminated strings.
  */
@@ -147,6 +159,8 @@ EtnaSession *etna_new(const char *base_url, const char *app_key);
  * milliseconds. The default is 30000. 0 is ETNA_ERR_ARGUMENT.
  *
  * Returns ETNA_OK or ETNA_ERR_ARGUMENT.
+ *
+ * Blocks only while a network call is in flight on the same session (it waits for it).
  *
  * # Safety
  * `session` is NULL or a live session.
@@ -160,6 +174,8 @@ int etna_set_timeout_ms(EtnaSession *session, uint32_t ms);
  *
  * Returns ETNA_OK, ETNA_ERR_IO when the file cannot be read,
  * ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument).
+ *
+ * Reads the file; blocks while a network call is in flight on the same session.
  *
  * # Safety
  * `session` is NULL or a live session; `pem_path` is NULL or a NUL-terminated string.
@@ -178,10 +194,14 @@ int etna_set_ca_file(EtnaSession *session, const char *pem_path);
  * ETNA_NEED_CODE (etna_last_error() then holds the server's Reason), or an
  * error status. After an error the login is over.
  *
+ * Blocks for the exchange: up to the session's timeout (etna_set_timeout_ms(), 30 s by default), less when etna_cancel() interrupts it; also while another network call is in flight on the same session.
+ *
  * # Safety
  * `session` is NULL or a live session; the strings are NULL or NUL-terminated.
  */
-int etna_begin_auth(EtnaSession *session, const char *username, const char *password);
+int etna_begin_auth(EtnaSession *session,
+                    const char *username,
+                    const char *password);
 
 /**
  * Sends the security PIN, when the last status was ETNA_NEED_PIN (else
@@ -194,6 +214,8 @@ int etna_begin_auth(EtnaSession *session, const char *username, const char *pass
  * After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT or ETNA_ERR_SERVER the step
  * stands and the call may be repeated; after any other error the login is over.
  *
+ * Blocks as etna_begin_auth(): up to the session's timeout.
+ *
  * # Safety
  * `session` is NULL or a live session; `pin` is NULL or NUL-terminated.
  */
@@ -204,6 +226,8 @@ int etna_supply_pin(EtnaSession *session, const char *pin);
  * ETNA_NEED_CODE (else ETNA_ERR_STATE, nothing sent). Same rules as
  * etna_supply_pin(), with the `VerificationCode` header; a wrong code the
  * server lets the user retry returns ETNA_NEED_CODE again.
+ *
+ * Blocks as etna_begin_auth(): up to the session's timeout.
  *
  * # Safety
  * `session` is NULL or a live session; `code` is NULL or NUL-terminated.
@@ -221,6 +245,8 @@ int etna_supply_code(EtnaSession *session, const char *code);
  *
  * Returns ETNA_OK, also when there was nothing to end.
  *
+ * Blocks only while a network call is in flight on the same session.
+ *
  * # Safety
  * `session` is NULL or a live session.
  */
@@ -235,10 +261,14 @@ int etna_end_login(EtnaSession *session);
  * buffer is left untouched. Ask with NULL/0 first, then allocate n + 1.
  * The caller owns `buf`; send the token as `Authorization: Bearer <token>`.
  *
+ * Never blocks: it does not wait for a network call in flight on the session (it shows the token as of the last completed call).
+ *
  * # Safety
  * `session` is NULL or a live session; `buf` is NULL or writable for `len` bytes.
  */
-int etna_get_token(const EtnaSession *session, char *buf, size_t len);
+int etna_get_token(const EtnaSession *session,
+                   char *buf,
+                   size_t len);
 
 /**
  * Uses the HTTP proxy at `proxy_url` ("http://host:port", optionally
@@ -253,6 +283,8 @@ int etna_get_token(const EtnaSession *session, char *buf, size_t len);
  *
  * Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
  * whose scheme is not http. The string is copied.
+ *
+ * Blocks only while a network call is in flight on the same session.
  *
  * # Safety
  * `session` is NULL or a live session; `proxy_url` is NULL or NUL-terminated.
@@ -333,10 +365,13 @@ int etna_cancel(EtnaSession *session);
  * error, or a file that is corrupt, not an etna-auth token cache, or
  * readable or writable by others (then the file is left untouched).
  *
+ * Blocks on the cache file's lock while another thread or process writes the cache (usually microseconds), and for the file writes and fsync; never for a network call in flight on the session.
+ *
  * # Safety
  * `session` is NULL or a live session; `path` is NULL or NUL-terminated.
  */
-int etna_save_token(const EtnaSession *session, const char *path);
+int etna_save_token(const EtnaSession *session,
+                    const char *path);
 
 /**
  * Loads the cached token of `username` for this session's base URL from the
@@ -348,6 +383,8 @@ int etna_save_token(const EtnaSession *session, const char *path);
  * expires too soon, or the file does not exist; ETNA_ERR_IO when the file
  * cannot be read, is corrupt or not an etna-auth token cache, or is
  * readable or writable by others (the message says why).
+ *
+ * Blocks on the cache file's lock as etna_save_token(), and while a network call is in flight on the same session.
  *
  * # Safety
  * `session` is NULL or a live session; the strings are NULL or NUL-terminated.
@@ -362,6 +399,8 @@ int etna_load_token(EtnaSession *session,
  * file at `path` (a logout). Returns ETNA_OK, also when there was no such
  * entry or no file; ETNA_ERR_IO as for etna_save_token().
  *
+ * Blocks on the cache file's lock as etna_save_token().
+ *
  * # Safety
  * The strings are NULL or NUL-terminated.
  */
@@ -371,6 +410,8 @@ int etna_forget_token(const char *path, const char *base_url, const char *userna
  * When the session token expires, in Unix seconds: the login time plus the
  * documented 24-hour lifetime (the server does not send an expiry).
  * Returns 0 when there is no token (or `session` is NULL).
+ *
+ * Never blocks (as etna_get_token()).
  *
  * # Safety
  * `session` is NULL or a live session.
@@ -388,6 +429,8 @@ int64_t etna_token_expires_at(const EtnaSession *session);
  * the same thread; copy it to keep it. Every function that returns a status
  * sets it, and so do etna_new(), etna_token_expires_at() and the sandbox
  * functions; etna_version(), etna_status_str() and etna_free() leave it alone.
+ *
+ * Never blocks.
  */
 const char *etna_last_error(void);
 
@@ -407,11 +450,15 @@ int etna_last_status(void);
  * A static, never NULL description of a status code, starting with the
  * constant's name (e.g. "ETNA_ERR_TIMEOUT: ..."); distinct for every code.
  * Unknown codes get "unknown status code". Do not free it.
+ *
+ * Never blocks.
  */
 const char *etna_status_str(int status);
 
 /**
  * The library's version, e.g. "0.1.0". Static; do not free it.
+ *
+ * Never blocks.
  */
 const char *etna_version(void);
 
@@ -427,6 +474,8 @@ int etna_version_number(void);
  * Releases a session and wipes the credentials and tokens it held. NULL is
  * fine. Must not race with another call on the same session, and the
  * pointer must not be used afterwards.
+ *
+ * Blocks until the session's kept-alive connection is closed (a system call); never for the network.
  *
  * # Safety
  * `session` is NULL or a live session created by etna_new(), freed once.
@@ -454,6 +503,8 @@ void etna_free(EtnaSession *session);
  * or NULL with a message in etna_last_error() for a bad config or a port
  * that cannot be bound.
  *
+ * Blocks while the port is bound and the server threads start (milliseconds).
+ *
  * # Safety
  * `config_json` is NULL or a NUL-terminated string.
  */
@@ -464,6 +515,8 @@ EtnaSandbox *etna_sandbox_start(const char *config_json);
  * etna_new(). Owned by the sandbox and valid until etna_sandbox_stop().
  * NULL when `sandbox` is NULL.
  *
+ * Never blocks.
+ *
  * # Safety
  * `sandbox` is NULL or a live sandbox.
  */
@@ -473,6 +526,8 @@ const char *etna_sandbox_url(const EtnaSandbox *sandbox);
  * The application key the sandbox accepts. Owned by the sandbox and valid
  * until etna_sandbox_stop(). NULL when `sandbox` is NULL.
  *
+ * Never blocks.
+ *
  * # Safety
  * `sandbox` is NULL or a live sandbox.
  */
@@ -480,6 +535,8 @@ const char *etna_sandbox_app_key(const EtnaSandbox *sandbox);
 
 /**
  * How many requests the sandbox has answered so far (0 when `sandbox` is NULL).
+ *
+ * Never blocks.
  *
  * # Safety
  * `sandbox` is NULL or a live sandbox.
@@ -491,6 +548,8 @@ uint64_t etna_sandbox_request_count(const EtnaSandbox *sandbox);
  * `sandbox` is NULL). With etna_sandbox_request_count() it shows that a
  * session keeps one connection across the steps of a login.
  *
+ * Never blocks.
+ *
  * # Safety
  * `sandbox` is NULL or a live sandbox.
  */
@@ -500,6 +559,8 @@ uint64_t etna_sandbox_connection_count(const EtnaSandbox *sandbox);
  * Stops the sandbox: closes its listener and open connections, and frees
  * it. NULL is fine. The pointer and the strings it gave out must not be
  * used afterwards.
+ *
+ * Blocks until the sandbox's threads have ended: it closes the open connections first, so this is prompt (milliseconds).
  *
  * # Safety
  * `sandbox` is NULL or a live sandbox created by etna_sandbox_start(), stopped once.

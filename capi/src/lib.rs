@@ -86,6 +86,8 @@ fn step_done(session: &Session, step: Step) -> Done {
 /// or NULL with a message in etna_last_error() when an argument is NULL,
 /// empty, not UTF-8 or not acceptable as above.
 ///
+/// Never blocks: no network is used.
+///
 /// # Safety
 /// The arguments are NULL or NUL-terminated strings.
 #[no_mangle]
@@ -111,6 +113,8 @@ pub unsafe extern "C" fn etna_new(
 ///
 /// Returns ETNA_OK or ETNA_ERR_ARGUMENT.
 ///
+/// Blocks only while a network call is in flight on the same session (it waits for it).
+///
 /// # Safety
 /// `session` is NULL or a live session.
 #[no_mangle]
@@ -130,6 +134,8 @@ pub unsafe extern "C" fn etna_set_timeout_ms(session: *mut EtnaSession, ms: u32)
 ///
 /// Returns ETNA_OK, ETNA_ERR_IO when the file cannot be read,
 /// ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument).
+///
+/// Reads the file; blocks while a network call is in flight on the same session.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `pem_path` is NULL or a NUL-terminated string.
@@ -156,6 +162,8 @@ pub unsafe extern "C" fn etna_set_ca_file(
 /// Returns ETNA_OK (logged in: see etna_get_token()), ETNA_NEED_PIN,
 /// ETNA_NEED_CODE (etna_last_error() then holds the server's Reason), or an
 /// error status. After an error the login is over.
+///
+/// Blocks for the exchange: up to the session's timeout (etna_set_timeout_ms(), 30 s by default), less when etna_cancel() interrupts it; also while another network call is in flight on the same session.
 ///
 /// # Safety
 /// `session` is NULL or a live session; the strings are NULL or NUL-terminated.
@@ -186,6 +194,8 @@ pub unsafe extern "C" fn etna_begin_auth(
 /// After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT or ETNA_ERR_SERVER the step
 /// stands and the call may be repeated; after any other error the login is over.
 ///
+/// Blocks as etna_begin_auth(): up to the session's timeout.
+///
 /// # Safety
 /// `session` is NULL or a live session; `pin` is NULL or NUL-terminated.
 #[no_mangle]
@@ -204,6 +214,8 @@ pub unsafe extern "C" fn etna_supply_pin(session: *mut EtnaSession, pin: *const 
 /// ETNA_NEED_CODE (else ETNA_ERR_STATE, nothing sent). Same rules as
 /// etna_supply_pin(), with the `VerificationCode` header; a wrong code the
 /// server lets the user retry returns ETNA_NEED_CODE again.
+///
+/// Blocks as etna_begin_auth(): up to the session's timeout.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `code` is NULL or NUL-terminated.
@@ -229,6 +241,8 @@ pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *cons
 ///
 /// Returns ETNA_OK, also when there was nothing to end.
 ///
+/// Blocks only while a network call is in flight on the same session.
+///
 /// # Safety
 /// `session` is NULL or a live session.
 #[no_mangle]
@@ -247,6 +261,8 @@ pub unsafe extern "C" fn etna_end_login(session: *mut EtnaSession) -> c_int {
 /// are written to `buf` only when `buf` is not NULL and `len > n`; a smaller
 /// buffer is left untouched. Ask with NULL/0 first, then allocate n + 1.
 /// The caller owns `buf`; send the token as `Authorization: Bearer <token>`.
+///
+/// Never blocks: it does not wait for a network call in flight on the session (it shows the token as of the last completed call).
 ///
 /// # Safety
 /// `session` is NULL or a live session; `buf` is NULL or writable for `len` bytes.
@@ -287,6 +303,8 @@ pub unsafe extern "C" fn etna_get_token(
 ///
 /// Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
 /// whose scheme is not http. The string is copied.
+///
+/// Blocks only while a network call is in flight on the same session.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `proxy_url` is NULL or NUL-terminated.
@@ -425,6 +443,8 @@ pub unsafe extern "C" fn etna_cancel(session: *mut EtnaSession) -> c_int {
 /// error, or a file that is corrupt, not an etna-auth token cache, or
 /// readable or writable by others (then the file is left untouched).
 ///
+/// Blocks on the cache file's lock while another thread or process writes the cache (usually microseconds), and for the file writes and fsync; never for a network call in flight on the session.
+///
 /// # Safety
 /// `session` is NULL or a live session; `path` is NULL or NUL-terminated.
 #[no_mangle]
@@ -451,6 +471,8 @@ pub unsafe extern "C" fn etna_save_token(
 /// cannot be read, is corrupt or not an etna-auth token cache, or is
 /// readable or writable by others (the message says why).
 ///
+/// Blocks on the cache file's lock as etna_save_token(), and while a network call is in flight on the same session.
+///
 /// # Safety
 /// `session` is NULL or a live session; the strings are NULL or NUL-terminated.
 #[no_mangle]
@@ -473,6 +495,8 @@ pub unsafe extern "C" fn etna_load_token(
 /// file at `path` (a logout). Returns ETNA_OK, also when there was no such
 /// entry or no file; ETNA_ERR_IO as for etna_save_token().
 ///
+/// Blocks on the cache file's lock as etna_save_token().
+///
 /// # Safety
 /// The strings are NULL or NUL-terminated.
 #[no_mangle]
@@ -493,6 +517,8 @@ pub unsafe extern "C" fn etna_forget_token(
 /// When the session token expires, in Unix seconds: the login time plus the
 /// documented 24-hour lifetime (the server does not send an expiry).
 /// Returns 0 when there is no token (or `session` is NULL).
+///
+/// Never blocks (as etna_get_token()).
 ///
 /// # Safety
 /// `session` is NULL or a live session.
@@ -518,6 +544,8 @@ pub unsafe extern "C" fn etna_token_expires_at(session: *const EtnaSession) -> i
 /// the same thread; copy it to keep it. Every function that returns a status
 /// sets it, and so do etna_new(), etna_token_expires_at() and the sandbox
 /// functions; etna_version(), etna_status_str() and etna_free() leave it alone.
+///
+/// Never blocks.
 #[no_mangle]
 pub extern "C" fn etna_last_error() -> *const c_char {
     last_error_ptr()
@@ -539,6 +567,8 @@ pub extern "C" fn etna_last_status() -> c_int {
 /// A static, never NULL description of a status code, starting with the
 /// constant's name (e.g. "ETNA_ERR_TIMEOUT: ..."); distinct for every code.
 /// Unknown codes get "unknown status code". Do not free it.
+///
+/// Never blocks.
 #[no_mangle]
 pub extern "C" fn etna_status_str(status: c_int) -> *const c_char {
     /// "NAME: description" for every status, made once.
@@ -558,6 +588,8 @@ pub extern "C" fn etna_status_str(status: c_int) -> *const c_char {
 }
 
 /// The library's version, e.g. "0.1.0". Static; do not free it.
+///
+/// Never blocks.
 #[no_mangle]
 pub extern "C" fn etna_version() -> *const c_char {
     const VERSION: &CStr =
@@ -593,6 +625,8 @@ pub extern "C" fn etna_version_number() -> c_int {
 /// Releases a session and wipes the credentials and tokens it held. NULL is
 /// fine. Must not race with another call on the same session, and the
 /// pointer must not be used afterwards.
+///
+/// Blocks until the session's kept-alive connection is closed (a system call); never for the network.
 ///
 /// # Safety
 /// `session` is NULL or a live session created by etna_new(), freed once.

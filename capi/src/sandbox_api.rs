@@ -34,6 +34,8 @@ pub struct EtnaSandbox {
 /// or NULL with a message in etna_last_error() for a bad config or a port
 /// that cannot be bound.
 ///
+/// Blocks while the port is bound and the server threads start (milliseconds).
+///
 /// # Safety
 /// `config_json` is NULL or a NUL-terminated string.
 #[no_mangle]
@@ -64,6 +66,8 @@ pub unsafe extern "C" fn etna_sandbox_start(config_json: *const c_char) -> *mut 
 /// etna_new(). Owned by the sandbox and valid until etna_sandbox_stop().
 /// NULL when `sandbox` is NULL.
 ///
+/// Never blocks.
+///
 /// # Safety
 /// `sandbox` is NULL or a live sandbox.
 #[no_mangle]
@@ -76,6 +80,8 @@ pub unsafe extern "C" fn etna_sandbox_url(sandbox: *const EtnaSandbox) -> *const
 /// The application key the sandbox accepts. Owned by the sandbox and valid
 /// until etna_sandbox_stop(). NULL when `sandbox` is NULL.
 ///
+/// Never blocks.
+///
 /// # Safety
 /// `sandbox` is NULL or a live sandbox.
 #[no_mangle]
@@ -86,6 +92,8 @@ pub unsafe extern "C" fn etna_sandbox_app_key(sandbox: *const EtnaSandbox) -> *c
 }
 
 /// How many requests the sandbox has answered so far (0 when `sandbox` is NULL).
+///
+/// Never blocks.
 ///
 /// # Safety
 /// `sandbox` is NULL or a live sandbox.
@@ -100,6 +108,8 @@ pub unsafe extern "C" fn etna_sandbox_request_count(sandbox: *const EtnaSandbox)
 /// `sandbox` is NULL). With etna_sandbox_request_count() it shows that a
 /// session keeps one connection across the steps of a login.
 ///
+/// Never blocks.
+///
 /// # Safety
 /// `sandbox` is NULL or a live sandbox.
 #[no_mangle]
@@ -112,6 +122,8 @@ pub unsafe extern "C" fn etna_sandbox_connection_count(sandbox: *const EtnaSandb
 /// Stops the sandbox: closes its listener and open connections, and frees
 /// it. NULL is fine. The pointer and the strings it gave out must not be
 /// used afterwards.
+///
+/// Blocks until the sandbox's threads have ended: it closes the open connections first, so this is prompt (milliseconds).
 ///
 /// # Safety
 /// `sandbox` is NULL or a live sandbox created by etna_sandbox_start(), stopped once.
