@@ -47,6 +47,11 @@ fi
 run_suite rust-format cargo fmt --all -- --check
 run_suite rust-clippy cargo clippy --release --all-targets -- -D warnings
 run_suite rust-tests cargo test --release
+# The Rust API's docs as docs.rs shows them: no warning.
+run_suite rust-doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+# A Rust application with its own global allocator, using the crate by path.
+run_suite c-tests-rust-app env CARGO_TARGET_DIR="$root/target/rust-app" \
+    cargo run --quiet --manifest-path tests/rust-app/Cargo.toml
 
 cbuild="$root/target/c-tests"
 mkdir -p "$cbuild"
@@ -58,6 +63,12 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
+# The 1.0 additions (versions, last status, cancel before a call, log callback).
+run_suite c-api-compile cc "${cflags[@]}" tests/c/test_api.c -L"$root/target/release" -letna_auth -o "$cbuild/test_api"
+run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_api"
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"

@@ -73,6 +73,6 @@ fn main() {
     );
     check(session.token().is_none(), "no token after giving up");
 
-    println!("rust-app: {passed} passed, {failed} failed");
+    println!("{passed} passed, {failed} failed");
     std::process::exit(if failed == 0 { 0 } else { 1 });
 }
