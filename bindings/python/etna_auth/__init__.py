@@ -63,6 +63,7 @@ __all__ = [
     "TlsError",
     "forget_token",
     "library_version",
+    "library_version_number",
     "load_library",
 ]
 
@@ -72,3 +73,11 @@ def library_version() -> str:
     from . import _ffi
 
     return _ffi.text(_ffi.lib().etna_version())
+
+
+def library_version_number() -> int:
+    """The native library's version as ``major * 10000 + minor * 100 + patch``
+    (``etna_version_number()``), e.g. to check a minimum version at run time."""
+    from . import _ffi
+
+    return int(_ffi.lib().etna_version_number())

@@ -28,7 +28,7 @@ import ctypes
 import os
 import sys
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, List, Optional, Tuple, Union
 
@@ -36,6 +36,7 @@ __all__ = [
     "LibraryNotFoundError",
     "SessionPtr",
     "SandboxPtr",
+    "LogCallback",
     "candidate_paths",
     "library_file_name",
     "load_library",
@@ -65,7 +66,11 @@ class _EtnaSandbox(ctypes.Structure):
 SessionPtr = POINTER(_EtnaSession)
 SandboxPtr = POINTER(_EtnaSandbox)
 
-# name: (restype, argtypes), exactly as in include/etna_auth.h.
+# typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
+LogCallback = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+
+# name: (restype, argtypes), exactly as in include/etna_auth.h (the test
+# suite parses the header and checks every entry, and that none is missing).
 _PROTOTYPES = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
@@ -81,9 +86,12 @@ _PROTOTYPES = {
     "etna_save_token": (c_int, [SessionPtr, c_char_p]),
     "etna_load_token": (c_int, [SessionPtr, c_char_p, c_char_p, c_uint32]),
     "etna_forget_token": (c_int, [c_char_p, c_char_p, c_char_p]),
+    "etna_set_log_callback": (c_int, [SessionPtr, LogCallback, c_void_p, c_int]),
     "etna_last_error": (c_char_p, []),
+    "etna_last_status": (c_int, []),
     "etna_status_str": (c_char_p, [c_int]),
     "etna_version": (c_char_p, []),
+    "etna_version_number": (c_int, []),
     "etna_free": (None, [SessionPtr]),
     "etna_sandbox_start": (SandboxPtr, [c_char_p]),
     "etna_sandbox_url": (c_char_p, [SandboxPtr]),
