@@ -64,7 +64,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._lib = lib = _ffi.lib()
         ptr = lib.etna_new(url_c, key_c)
         if not ptr:
-            raise error_for(Status.ERR_ARGUMENT, last_error())
+            # NULL: etna_last_status() says why (ETNA_ERR_ARGUMENT today).
+            raise_last(lib.etna_last_status())
         self._ptr = ptr
         self._base_url = base_url
         self._reason = ""
@@ -136,9 +137,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         return self._reason
 
     def cancel(self) -> None:
-        """Interrupt the call in flight on this session, from any thread:
-        it raises :class:`CancelledError` and the session keeps its step.
-        Does nothing when no call is in flight."""
+        """Interrupt the network call in flight on this session, from any
+        thread: it raises :class:`CancelledError` and the session keeps its
+        step. With no call in flight, the next network call on this session
+        raises :class:`CancelledError` at once, sending nothing (so a cancel
+        is never lost to a race with a worker thread that has not made its
+        call yet). Each cancel stops one call; :meth:`end_login` drops one
+        that no call has used."""
         with self._borrow() as ptr:
             self._check(self._lib.etna_cancel(ptr))
 

@@ -67,6 +67,54 @@ def test_ca_file_without_a_certificate_is_an_argument_error(sandbox, tmp_path):
         etna_auth.Session(sandbox.url, sandbox.app_key, ca_file=str(empty))
 
 
+def _native_message_of(start):
+    """etna_last_error() after ``start()`` (a raw ctypes call that fails),
+    read on this thread: what the binding must show verbatim."""
+    from etna_auth import _ffi
+
+    assert not start()
+    return _ffi.text(_ffi.lib().etna_last_error()), _ffi.lib().etna_last_status()
+
+
+def test_sandbox_on_a_busy_port_is_an_io_error(sandbox):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        with pytest.raises(etna_auth.EtnaIOError) as info:
+            etna_auth.Sandbox({"port": port})
+        from etna_auth import _ffi
+
+        expected, status = _native_message_of(lambda: _ffi.lib().etna_sandbox_start(f'{{"port": {port}}}'.encode()))
+    assert isinstance(info.value, OSError)
+    assert info.value.status is Status.ERR_IO == status
+    assert str(info.value) == info.value.message == expected  # verbatim, no prefix added
+    assert "cannot start the sandbox: cannot start the sandbox" not in str(info.value)
+
+
+def test_sandbox_bad_config_message_is_the_library_s(sandbox):
+    from etna_auth import _ffi
+
+    with pytest.raises(etna_auth.InvalidArgumentError) as info:
+        etna_auth.Sandbox({"max_attempts": "three"})
+    expected, status = _native_message_of(lambda: _ffi.lib().etna_sandbox_start(b'{"max_attempts": "three"}'))
+    assert info.value.status is Status.ERR_ARGUMENT == status
+    assert str(info.value) == expected
+    assert str(info.value).count("sandbox") <= 1
+
+
+def test_session_refused_by_etna_new_has_the_library_s_status_and_message():
+    from etna_auth import _ffi
+
+    with pytest.raises(etna_auth.InvalidArgumentError) as info:
+        etna_auth.Session("http://example.com/api", "k")  # plain http to a remote host
+    expected, status = _native_message_of(lambda: _ffi.lib().etna_new(b"http://example.com/api", b"k"))
+    assert info.value.status is Status.ERR_ARGUMENT == status
+    assert str(info.value) == expected and expected
+
+
 # -- hostile servers -------------------------------------------------------
 
 def test_garbage_is_a_protocol_error(serve):
