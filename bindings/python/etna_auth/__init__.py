@@ -35,12 +35,13 @@ from ._errors import (
 )
 from ._ffi import LibraryNotFoundError, load_library
 from ._sandbox import Sandbox
-from ._session import Factor, Session, Step, forget_token
+from ._session import AsyncFactor, Factor, Session, Step, forget_token
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AppKeyError",
+    "AsyncFactor",
     "CancelledError",
     "CredentialsError",
     "EtnaError",
