@@ -34,6 +34,7 @@ from ._errors import (
     TlsError,
 )
 from ._ffi import LibraryNotFoundError, load_library
+from ._log import TRACE
 from ._sandbox import Sandbox
 from ._session import AsyncFactor, Factor, Session, Step, forget_token
 
@@ -60,6 +61,7 @@ __all__ = [
     "StateError",
     "Status",
     "Step",
+    "TRACE",
     "TimeoutError",
     "TlsError",
     "forget_token",

@@ -9,7 +9,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple, Union
 
-from . import _ffi
+from . import _ffi, _log
 from ._errors import CancelledError, StateError, Status, error_for, last_error, raise_last
 from ._handle import Handle, PathLike, path_to_c, to_c
 
@@ -75,7 +75,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._ptr = ptr
         self._base_url = base_url
         self._reason = ""
+        self._log_level = 0  # the max_level of the log callback installed; 0: none
+        self._begin_auth = lib.etna_begin_auth
         try:
+            if _log.wanted_level():
+                self._set_log(ptr)
             self._check(lib.etna_set_timeout_ms(ptr, timeout_ms))
             if ca_c is not None:
                 self._check(lib.etna_set_ca_file(ptr, ca_c))
@@ -107,11 +111,25 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         ``etna_last_error()``, read at once on the thread that made the call
         (a worker thread for :meth:`login_async`)."""
         with self._borrow() as ptr:
+            if func is self._begin_auth and _log.wanted_level() != self._log_level:
+                self._set_log(ptr)
             status = func(ptr, *args)
         message = last_error() if status else ""
         # After NEED_* the message is the server's Reason.
         self._reason = message if status > 0 else ""
         return status, message
+
+    def _set_log(self, ptr: Any) -> None:
+        """Install (or remove) the log callback to match the ``etna_auth``
+        logger's effective level; checked when each login begins, so that
+        a level set later applies to the next login."""
+        level = _log.wanted_level()
+        if level:
+            status = self._lib.etna_set_log_callback(ptr, _log.callback, None, level)
+        else:
+            status = self._lib.etna_set_log_callback(ptr, _log.no_callback, None, _log.NativeLevel.INFO)
+        self._check(status)
+        self._log_level = level
 
     @staticmethod
     def _step(outcome: Tuple[int, str]) -> Step:
