@@ -28,6 +28,7 @@ import ctypes
 import os
 import sys
 import threading
+import types
 from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, List, Optional, Tuple, Union
@@ -102,6 +103,12 @@ _PROTOTYPES = {
 }
 
 
+# The functions that also get an unchecked twin (Library.unchecked).
+_UNCHECKED = ("etna_begin_auth", "etna_supply_pin", "etna_supply_code", "etna_get_token", "etna_last_error")
+# ... and of those, the ones that never block: they keep the GIL.
+_KEEP_GIL = ("etna_get_token", "etna_last_error")
+
+
 def library_file_name(platform: Optional[str] = None) -> str:
     """The library's file name on ``platform`` (default: this one)."""
     platform = sys.platform if platform is None else platform
@@ -147,6 +154,22 @@ class Library:
             func.restype = restype
             func.argtypes = argtypes
             setattr(self, name, func)
+        # Twins without argtypes of the calls on every login's path, for
+        # the binding's own use only: ctypes' argument checks (from_param
+        # per argument) cost about 8 k instructions per login, 4 % of it
+        # (bench/costs.py). Callers pass exactly the C types: bytes for
+        # const char *, the SessionPtr, a ctypes buffer, c_size_t for size_t.
+        #
+        # The calls that never block (etna_last_error reads a thread-local,
+        # etna_get_token never waits for an exchange in flight) keep the GIL
+        # (a PyDLL view of the same library): releasing and taking it again
+        # costs more than the call itself.
+        self.unchecked = types.SimpleNamespace()
+        keeps_gil = ctypes.PyDLL(str(path), handle=cdll._handle)
+        for name in _UNCHECKED:
+            func = (keeps_gil if name in _KEEP_GIL else cdll)[name]  # new objects, not the checked ones
+            func.restype = _PROTOTYPES[name][0]
+            setattr(self.unchecked, name, func)
         self._cdll = cdll
 
     # The prototypes are set in __init__; this keeps type checkers quiet

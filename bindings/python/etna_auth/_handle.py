@@ -88,6 +88,17 @@ class Handle(Generic[P]):
                 cond.wait(min(self._cancel_every, remaining))
         self._delete(ptr)
 
+    def _closed_error(self) -> StateError:
+        return StateError(f"the {self._kind} is closed")
+
+    def _after_close(self) -> None:
+        """The last call in flight after close() has returned (called with
+        ``_lock`` held): wake close(), or free the pointer it left behind."""
+        self._cond.notify_all()
+        orphan, self._orphan = self._orphan, None
+        if orphan is not None:  # close() gave up waiting: the last call frees it
+            self._delete(orphan)
+
     def __enter__(self: Any) -> Any:
         return self
 
@@ -115,7 +126,7 @@ class _Borrow(Generic[P]):
         with handle._lock:
             ptr = handle._ptr
             if ptr is None:
-                raise StateError(f"the {handle._kind} is closed")
+                raise handle._closed_error()
             handle._busy += 1
         return ptr
 
@@ -123,12 +134,8 @@ class _Borrow(Generic[P]):
         handle = self._handle
         with handle._lock:
             handle._busy -= 1
-            if handle._busy or handle._ptr is not None:
-                return
-            handle._cond.notify_all()  # close() may be waiting
-            orphan, handle._orphan = handle._orphan, None
-        if orphan is not None:  # close() gave up waiting: the last call frees it
-            handle._delete(orphan)
+            if not handle._busy and handle._ptr is None:
+                handle._after_close()
 
 
 PathLike = Union[str, "os.PathLike[str]"]

@@ -4,6 +4,7 @@ import asyncio
 import ctypes
 import enum
 import inspect
+import logging
 import math
 import threading
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ Factor = Union[str, Callable[[str], Optional[str]]]
 AsyncFactor = Union[str, Callable[[str], Optional[str]], Callable[[str], Awaitable[Optional[str]]]]
 
 _MAX_TIMEOUT_MS = 2**32 - 1
+_INFO = logging.INFO
 
 
 class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
@@ -76,7 +78,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._base_url = base_url
         self._reason = ""
         self._log_level = 0  # the max_level of the log callback installed; 0: none
-        self._begin_auth = lib.etna_begin_auth
+        self._begin_auth = lib.unchecked.etna_begin_auth
         try:
             if _log.wanted_level():
                 self._set_log(ptr)
@@ -105,19 +107,40 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
 
     # -- the login, step by step -------------------------------------------
 
-    def _exchange(self, func: Any, args: Tuple[bytes, ...]) -> Tuple[int, str]:
+    def _exchange(self, func: Any, args: Tuple[bytes, ...], want_token: bool = False) -> Tuple[int, str, str]:
         """Run one exchange with the server (``etna_begin_auth`` /
-        ``etna_supply_*``) and return its status with this thread's
-        ``etna_last_error()``, read at once on the thread that made the call
-        (a worker thread for :meth:`login_async`)."""
-        with self._borrow() as ptr:
-            if func is self._begin_auth and _log.wanted_level() != self._log_level:
-                self._set_log(ptr)
+        ``etna_supply_*``); return its status, this thread's
+        ``etna_last_error()`` (read at once, on the thread that made the
+        call: a worker thread for :meth:`login_async`), and with
+        ``want_token`` the token when logged in (read under the same
+        borrow, so that it is this login's)."""
+        # The borrow of Handle._borrow, inlined: this is the path of every
+        # login, and the context manager's four Python calls showed in the
+        # per-login cost (bench/costs.py).
+        lock = self._lock
+        with lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise self._closed_error()
+            self._busy += 1
+        try:
+            # The log is checked as each login begins; the logger's INFO
+            # test first, as wanted_level() costs more (off by default).
+            if func is self._begin_auth and (self._log_level or _log.logger.isEnabledFor(_INFO)):
+                if _log.wanted_level() != self._log_level:
+                    self._set_log(ptr)
             status = func(ptr, *args)
-        message = last_error() if status else ""
+            token = _read_token(self._lib, ptr) if want_token and status == 0 else ""
+        finally:
+            with lock:
+                self._busy -= 1
+                if not self._busy and self._ptr is None:
+                    self._after_close()
+        # etna_last_error() is never NULL.
+        message = self._lib.unchecked.etna_last_error().decode("utf-8", "replace") if status else ""
         # After NEED_* the message is the server's Reason.
         self._reason = message if status > 0 else ""
-        return status, message
+        return status, message, token
 
     def _set_log(self, ptr: Any) -> None:
         """Install (or remove) the log callback to match the ``etna_auth``
@@ -132,8 +155,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._log_level = level
 
     @staticmethod
-    def _step(outcome: Tuple[int, str]) -> Step:
-        status, message = outcome
+    def _step(outcome: Tuple[int, str, str]) -> Step:
+        status, message, _ = outcome
         if status < 0:
             raise error_for(status, message)
         return _step_of(status)
@@ -146,19 +169,19 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         subclass on failure, e.g. :class:`CredentialsError`.
         """
         args = (to_c(username, "username"), to_c(password, "password"))
-        return self._step(self._exchange(self._lib.etna_begin_auth, args))
+        return self._step(self._exchange(self._begin_auth, args))
 
     def supply_pin(self, pin: str) -> Step:
         """Send the security PIN, after :attr:`Step.NEED_PIN`. Returns
         :attr:`Step.NEED_PIN` again when it was wrong and the server allows
         another try (see :attr:`reason`)."""
-        return self._step(self._exchange(self._lib.etna_supply_pin, (to_c(pin, "pin"),)))
+        return self._step(self._exchange(self._lib.unchecked.etna_supply_pin, (to_c(pin, "pin"),)))
 
     def supply_code(self, code: str) -> Step:
         """Send the verification code, after :attr:`Step.NEED_CODE`. Returns
         :attr:`Step.NEED_CODE` again when it was wrong and the server allows
         another try (see :attr:`reason`)."""
-        return self._step(self._exchange(self._lib.etna_supply_code, (to_c(code, "code"),)))
+        return self._step(self._exchange(self._lib.unchecked.etna_supply_code, (to_c(code, "code"),)))
 
     @property
     def reason(self) -> str:
@@ -244,7 +267,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             action = next(policy)
             while True:
                 if action[0] is _EXCHANGE:
-                    outcome = self._exchange(action[1], action[2])
+                    outcome = exchange = self._exchange(action[1], action[2], True)
                 else:
                     outcome = action[1](action[2])
                     if inspect.isawaitable(outcome):
@@ -257,7 +280,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         except BaseException:
             self._abandon()
             raise
-        return self.token
+        return exchange[2]  # the token, read with the last exchange
 
     async def login_async(
         self,
@@ -285,7 +308,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             action = next(policy)
             while True:
                 if action[0] is _EXCHANGE:
-                    outcome = await self._exchange_in_worker(loop, action[1], action[2])
+                    outcome = exchange = await self._exchange_in_worker(loop, action[1], action[2])
                 else:
                     outcome = action[1](action[2])
                     if inspect.isawaitable(outcome):
@@ -300,9 +323,9 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             # loop's thread, where a second cancellation cannot interrupt it.
             self._abandon()
             raise
-        return self.token
+        return exchange[2]  # the token, read with the last exchange
 
-    async def _exchange_in_worker(self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]) -> Tuple[int, str]:
+    async def _exchange_in_worker(self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]) -> Tuple[int, str, str]:
         """:meth:`_exchange` on a worker thread. On cancellation: a call not
         yet started never starts; a call under way is interrupted with
         etna_cancel and waited for, so that the session is never used behind
@@ -310,12 +333,12 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         lock = threading.Lock()
         state = {"started": False, "abandoned": False}
 
-        def work() -> Optional[Tuple[int, str]]:
+        def work() -> Optional[Tuple[int, str, str]]:
             with lock:
                 if state["abandoned"]:
                     return None
                 state["started"] = True
-            return self._exchange(func, args)
+            return self._exchange(func, args, True)
 
         future = loop.run_in_executor(None, work)
         try:
@@ -345,17 +368,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     def token(self) -> str:
         """The session token after a successful login; :class:`StateError`
         otherwise. Send it as ``Authorization: Bearer <token>``."""
-        lib = self._lib
         with self._borrow() as ptr:
-            n = self._check(lib.etna_get_token(ptr, None, 0))
-            buf = ctypes.create_string_buffer(n + 1)
-            try:
-                m = self._check(lib.etna_get_token(ptr, buf, n + 1))
-                if m != n:  # another thread logged in again in between
-                    return self.token
-                return buf.raw[:n].decode("utf-8")
-            finally:
-                ctypes.memset(buf, 0, n + 1)
+            return _read_token(self._lib, ptr)
 
     @property
     def authorization_header(self) -> Dict[str, str]:
@@ -443,7 +457,7 @@ def _step_of(status: int) -> Step:
 _STEPS = {step.value: step for step in Step}
 
 # What a _login_policy() generator yields: (_EXCHANGE, C function, C
-# arguments), answered with the call's (status, message); or (_ASK,
+# arguments), answered with the call's (status, message, token); or (_ASK,
 # callable, the server's Reason, keyword), answered with what the callable
 # returned.
 _EXCHANGE = "exchange"
@@ -451,9 +465,11 @@ _ASK = "ask"
 _Policy = Generator[Tuple[Any, ...], Any, None]
 
 # status -> (keyword, what the factor is called in messages, C function name)
+# (plain ints: an Enum member lookup is a Python call in the loop).
+_NEED_PIN = int(Status.NEED_PIN)
 _FACTORS = {
-    Status.NEED_PIN: ("pin", "PIN", "etna_supply_pin"),
-    Status.NEED_CODE: ("code", "verification code", "etna_supply_code"),
+    _NEED_PIN: ("pin", "PIN", "etna_supply_pin"),
+    int(Status.NEED_CODE): ("code", "verification code", "etna_supply_code"),
 }
 
 
@@ -462,13 +478,15 @@ def _login_policy(lib: Any, credentials: Tuple[bytes, bytes], pin: Optional[Fact
     login_async(). Raises what the login must raise; the driver ends the
     login whenever an exception escapes."""
     sent = set()  # the factors given as strings that have been sent
-    status, message = yield (_EXCHANGE, lib.etna_begin_auth, credentials)
-    while status != Status.OK:
+    unchecked = lib.unchecked  # the arguments are bytes from to_c()
+    status, message, _ = yield (_EXCHANGE, unchecked.etna_begin_auth, credentials)
+    while status:  # not ETNA_OK
         if status < 0:
             raise error_for(status, message)
-        _step_of(status)  # an unknown step is an InternalError
+        if status not in _FACTORS:
+            _step_of(status)  # raises: an unknown step is an InternalError
         keyword, noun, supply = _FACTORS[status]
-        factor = pin if status == Status.NEED_PIN else code
+        factor = pin if status == _NEED_PIN else code
         if isinstance(factor, str):
             if status in sent:
                 # Asked again for a value that was sent: it was wrong, and a
@@ -485,7 +503,7 @@ def _login_policy(lib: Any, credentials: Tuple[bytes, bytes], pin: Optional[Fact
             raise CancelledError(f"the login was abandoned: no {noun} was given")
         if not isinstance(value, str):
             raise TypeError(f"the {keyword} callable must return a str or None, not {type(value).__name__}")
-        status, message = yield (_EXCHANGE, getattr(lib, supply), (to_c(value, keyword),))
+        status, message, _ = yield (_EXCHANGE, getattr(unchecked, supply), (to_c(value, keyword),))
 
 
 def _discard(awaitable: object) -> None:
@@ -507,3 +525,40 @@ async def _wait_regardless(future: "asyncio.Future[Any]") -> None:
             return
     if not future.cancelled():
         future.exception()  # retrieved: no "exception was never retrieved" warning
+
+
+# Most tokens fit: one etna_get_token call instead of asking for the length
+# first. The buffer is a bytearray, so that it is wiped with a memset-like
+# slice assignment rather than another foreign call, and the token is
+# decoded straight from it (no intermediate bytes copy left unwiped).
+_TOKEN_BUFFER = 1024
+
+
+def _read_token(lib: Any, ptr: Any) -> str:
+    """The session's token (etna_get_token), in a borrow of ``ptr``."""
+    get_token = lib.unchecked.etna_get_token
+    raw = bytearray(_TOKEN_BUFFER)
+    n = get_token(ptr, _TokenBuffer.from_buffer(raw), _TOKEN_BUFFER_LEN)
+    try:
+        if n < 0:
+            raise_last(n)
+        if n < _TOKEN_BUFFER:
+            return str(memoryview(raw)[:n], "utf-8")
+    finally:
+        raw[:] = _ZEROS
+    while True:  # longer than the buffer: nothing was written; ask again
+        size = n + 1
+        raw = bytearray(size)
+        n = get_token(ptr, (ctypes.c_char * size).from_buffer(raw), ctypes.c_size_t(size))
+        try:
+            if n < 0:
+                raise_last(n)
+            if n < size:
+                return str(memoryview(raw)[:n], "utf-8")
+        finally:
+            raw[:] = bytes(size)
+
+
+_TokenBuffer = ctypes.c_char * _TOKEN_BUFFER
+_TOKEN_BUFFER_LEN = ctypes.c_size_t(_TOKEN_BUFFER)
+_ZEROS = bytes(_TOKEN_BUFFER)

@@ -228,3 +228,25 @@ def test_end_login_on_a_closed_session_raises(sandbox):
     s.close()
     with pytest.raises(etna_auth.StateError, match="closed"):
         s.end_login()
+
+
+def test_a_token_longer_than_the_first_buffer(serve):
+    # The token is read with one call into a 1 KiB buffer; a longer one is
+    # asked for again with its length.
+    from helpers import answer, http
+
+    long_token = "t" * 5000
+    server = serve(answer(http(200, {"State": "Succeeded", "Token": long_token})))
+    with etna_auth.Session(server.url(), "k", timeout=5) as s:
+        assert s.login("u", "p") == long_token
+        assert s.token == long_token
+
+
+@pytest.mark.parametrize("length", [1023, 1024, 1025])
+def test_tokens_around_the_buffer_size(serve, length):
+    from helpers import answer, http
+
+    token = "x" * length
+    server = serve(answer(http(200, {"State": "Succeeded", "Token": token})))
+    with etna_auth.Session(server.url(), "k", timeout=5) as s:
+        assert s.login("u", "p") == token == s.token
