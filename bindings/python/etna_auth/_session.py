@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple, Union
 
 from . import _ffi, _log
-from ._errors import CancelledError, StateError, Status, error_for, last_error, raise_last
+from ._errors import CancelledError, StateError, Status, error_for, raise_last
 from ._handle import Handle, PathLike, path_to_c, to_c
 
 __all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token"]
