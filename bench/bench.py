@@ -38,8 +38,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BUILD = HERE / "build"
-LIB = ROOT / "target" / "release" / "libetna_auth.so"
-BINDING_DIR = ROOT / "bindings" / "python"
+# ETNA_AUTH_LIB names a build in another CARGO_TARGET_DIR (the C programs in
+# build/ must then be linked against that directory too).
+LIB = Path(os.environ.get("ETNA_AUTH_LIB") or ROOT / "target" / "release" / "libetna_auth.so")
+BINDING_DIR = Path(os.environ.get("ETNA_AUTH_BINDING_DIR") or ROOT / "bindings" / "python")
 PY = sys.executable  # the real interpreter, never a pyenv shim script
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic costs per login: user-space instructions (callgrind) and system calls (strace).
 
-    python3 bench/costs.py [--variants]      # after bench/run.sh has built bench/build
+    python3 bench/costs.py [--variants] [--only binding-reuse,etna-reuse]   # after bench/run.sh has built bench/build
 
 CPU time on a shared 2-core VM is noisy; instruction and system-call counts
 are not. For each client this runs it under `valgrind --tool=callgrind` and
@@ -96,6 +96,7 @@ def strace_per_call(argv: list) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", action="store_true")
+    ap.add_argument("--only", help="comma-separated client names (e.g. binding-reuse,etna-reuse): measure only these")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="etna-profile-"))
     sb = front = None
@@ -110,6 +111,12 @@ def main() -> int:
                 ("tls-etna-new", 1, 11), ("tls-curl-new", 1, 11), ("requests-reuse", 1, 21)]
         if have_binding:
             plan.append(("binding-reuse", 1, 21))
+        if a.only:
+            only = a.only.split(",")
+            unknown = set(only) - {name for name, *_ in plan}
+            if unknown:
+                raise SystemExit(f"costs.py: --only: unknown or unavailable client(s) {sorted(unknown)}")
+            plan = [p for p in plan if p[0] in only]
         if a.variants:
             print("| [profile.release] variant | stripped .so | instructions/login, plain HTTP, session reused | "
                   "instructions/login, TLS, new session per login |")
@@ -159,7 +166,8 @@ def main() -> int:
                 "binding-reuse": "curl-reuse"}
         for name, (ins, sysc, per) in rows.items():
             which = ", ".join(f"{k} {v:g}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
-            print(f"| `{name}` | {ins / 1e3:.0f} k | {ins / rows[base[name]][0]:.2f}x | {sysc:.1f} | {which} |")
+            vs = f"{ins / rows[base[name]][0]:.2f}x" if base[name] in rows else "n/a"
+            print(f"| `{name}` | {ins / 1e3:.0f} k | {vs} | {sysc:.1f} | {which} |")
         for name, g in breakdown.items():
             total = sum(g.values())
             print(f"\nWhere one more login's user-space instructions go, `{name}` ({total / 1e3:.0f} k):\n")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Python binding's tests through the real shared library.
-# Assumes `cargo build --release` has run (target/release/libetna_auth.so).
+# Assumes `cargo build --release` has run (target/release/libetna_auth.so),
+# or ETNA_AUTH_LIB names the library to test.
 # Installs pytest when missing; exits with pytest's code.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +23,8 @@ case "$(uname -s)" in
     MINGW* | MSYS* | CYGWIN*) lib=etna_auth.dll ;;
     *) lib=libetna_auth.so ;;
 esac
-export ETNA_AUTH_LIB="$root/target/release/$lib"
+# An ETNA_AUTH_LIB given by the caller wins (a build in another
+# CARGO_TARGET_DIR); else the repository's own build.
+export ETNA_AUTH_LIB="${ETNA_AUTH_LIB:-$root/target/release/$lib}"
 python3 -m pytest -q -p no:cacheprovider bindings/python/tests "$@"
 exit $?

@@ -34,13 +34,15 @@ from ._errors import (
     TlsError,
 )
 from ._ffi import LibraryNotFoundError, load_library
+from ._log import TRACE
 from ._sandbox import Sandbox
-from ._session import Factor, Session, Step, forget_token
+from ._session import AsyncFactor, Factor, Session, Step, forget_token
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AppKeyError",
+    "AsyncFactor",
     "CancelledError",
     "CredentialsError",
     "EtnaError",
@@ -59,10 +61,12 @@ __all__ = [
     "StateError",
     "Status",
     "Step",
+    "TRACE",
     "TimeoutError",
     "TlsError",
     "forget_token",
     "library_version",
+    "library_version_number",
     "load_library",
 ]
 
@@ -72,3 +76,11 @@ def library_version() -> str:
     from . import _ffi
 
     return _ffi.text(_ffi.lib().etna_version())
+
+
+def library_version_number() -> int:
+    """The native library's version as ``major * 10000 + minor * 100 + patch``
+    (``etna_version_number()``), e.g. to check a minimum version at run time."""
+    from . import _ffi
+
+    return int(_ffi.lib().etna_version_number())

@@ -28,7 +28,8 @@ import ctypes
 import os
 import sys
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64
+import types
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, List, Optional, Tuple, Union
 
@@ -36,6 +37,7 @@ __all__ = [
     "LibraryNotFoundError",
     "SessionPtr",
     "SandboxPtr",
+    "LogCallback",
     "candidate_paths",
     "library_file_name",
     "load_library",
@@ -65,7 +67,11 @@ class _EtnaSandbox(ctypes.Structure):
 SessionPtr = POINTER(_EtnaSession)
 SandboxPtr = POINTER(_EtnaSandbox)
 
-# name: (restype, argtypes), exactly as in include/etna_auth.h.
+# typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
+LogCallback = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+
+# name: (restype, argtypes), exactly as in include/etna_auth.h (the test
+# suite parses the header and checks every entry, and that none is missing).
 _PROTOTYPES = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
@@ -81,9 +87,12 @@ _PROTOTYPES = {
     "etna_save_token": (c_int, [SessionPtr, c_char_p]),
     "etna_load_token": (c_int, [SessionPtr, c_char_p, c_char_p, c_uint32]),
     "etna_forget_token": (c_int, [c_char_p, c_char_p, c_char_p]),
+    "etna_set_log_callback": (c_int, [SessionPtr, LogCallback, c_void_p, c_int]),
     "etna_last_error": (c_char_p, []),
+    "etna_last_status": (c_int, []),
     "etna_status_str": (c_char_p, [c_int]),
     "etna_version": (c_char_p, []),
+    "etna_version_number": (c_int, []),
     "etna_free": (None, [SessionPtr]),
     "etna_sandbox_start": (SandboxPtr, [c_char_p]),
     "etna_sandbox_url": (c_char_p, [SandboxPtr]),
@@ -92,6 +101,12 @@ _PROTOTYPES = {
     "etna_sandbox_connection_count": (c_uint64, [SandboxPtr]),
     "etna_sandbox_stop": (None, [SandboxPtr]),
 }
+
+
+# The functions that also get an unchecked twin (Library.unchecked).
+_UNCHECKED = ("etna_begin_auth", "etna_supply_pin", "etna_supply_code", "etna_get_token", "etna_last_error")
+# ... and of those, the ones that never block: they keep the GIL.
+_KEEP_GIL = ("etna_get_token", "etna_last_error")
 
 
 def library_file_name(platform: Optional[str] = None) -> str:
@@ -139,6 +154,22 @@ class Library:
             func.restype = restype
             func.argtypes = argtypes
             setattr(self, name, func)
+        # Twins without argtypes of the calls on every login's path, for
+        # the binding's own use only: ctypes' argument checks (from_param
+        # per argument) cost about 8 k instructions per login, 4 % of it
+        # (bench/costs.py). Callers pass exactly the C types: bytes for
+        # const char *, the SessionPtr, a ctypes buffer, c_size_t for size_t.
+        #
+        # The calls that never block (etna_last_error reads a thread-local,
+        # etna_get_token never waits for an exchange in flight) keep the GIL
+        # (a PyDLL view of the same library): releasing and taking it again
+        # costs more than the call itself.
+        self.unchecked = types.SimpleNamespace()
+        keeps_gil = ctypes.PyDLL(str(path), handle=cdll._handle)
+        for name in _UNCHECKED:
+            func = (keeps_gil if name in _KEEP_GIL else cdll)[name]  # new objects, not the checked ones
+            func.restype = _PROTOTYPES[name][0]
+            setattr(self.unchecked, name, func)
         self._cdll = cdll
 
     # The prototypes are set in __init__; this keeps type checkers quiet

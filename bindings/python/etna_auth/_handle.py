@@ -5,11 +5,13 @@ conversion for arguments.
 ``__del__``, and frees the pointer exactly once. Native calls borrow the
 pointer through :meth:`Handle._borrow`, so that ``close()`` from one thread
 never frees a pointer another thread is using: it interrupts the calls in
-flight (``_interrupt``) and waits for them to return before freeing.
+flight (``_interrupt``) and waits for them to return before freeing (or,
+after ``_close_wait`` seconds, leaves the free to the last of them).
 """
 
 import os
 import threading
+import time
 from typing import Any, Generic, Optional, TypeVar, Union
 
 from ._errors import InvalidArgumentError, StateError
@@ -21,6 +23,7 @@ class Handle(Generic[P]):
     """Owns one native pointer ``P``; subclasses say how to free it."""
 
     _ptr: Optional[P] = None  # class default: __del__ works if __init__ failed
+    _orphan: Optional[P] = None  # closed while a call was still using it (see close())
     _kind = "object"
 
     def __init__(self) -> None:
@@ -48,10 +51,25 @@ class Handle(Generic[P]):
         """True once :meth:`close` has run."""
         return self._ptr is None
 
+    #: How long close() goes on cancelling calls in flight before it leaves
+    #: the free to the last of them (as C#'s EtnaSession.Dispose).
+    _close_wait = 5.0
+    #: How often close() cancels: a cancel ends the exchange in flight (or
+    #: the next one to start), so calls queued behind it are each cancelled
+    #: in turn, within a millisecond of reaching the library.
+    _cancel_every = 0.001
+
     def close(self) -> None:
         """Free the native object. Later calls raise :class:`StateError`;
-        closing again does nothing. Calls in flight on other threads are
-        interrupted first and waited for."""
+        closing again does nothing.
+
+        Calls in flight on other threads are interrupted first (they raise
+        :class:`CancelledError`), cancelling every millisecond until none is
+        left, so that calls waiting behind the one in flight are cancelled
+        too. close() waits for them up to 5 seconds; a call still running
+        then (one that a cancel cannot stop, e.g. waiting for a token cache
+        file locked by another process) frees the object itself when it
+        returns: the pointer is never freed while a call uses it."""
         cond = getattr(self, "_cond", None)
         if cond is None:  # __init__ never ran
             return
@@ -59,11 +77,27 @@ class Handle(Generic[P]):
             ptr = self._ptr
             if ptr is None:
                 return
-            self._ptr = None
+            self._ptr = None  # no call can borrow it from now on
+            deadline = time.monotonic() + self._close_wait
             while self._busy:
                 self._interrupt(ptr)
-                cond.wait(0.05)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._orphan = ptr  # freed by the last _Borrow.__exit__
+                    return
+                cond.wait(min(self._cancel_every, remaining))
         self._delete(ptr)
+
+    def _closed_error(self) -> StateError:
+        return StateError(f"the {self._kind} is closed")
+
+    def _after_close(self) -> None:
+        """The last call in flight after close() has returned (called with
+        ``_lock`` held): wake close(), or free the pointer it left behind."""
+        self._cond.notify_all()
+        orphan, self._orphan = self._orphan, None
+        if orphan is not None:  # close() gave up waiting: the last call frees it
+            self._delete(orphan)
 
     def __enter__(self: Any) -> Any:
         return self
@@ -92,7 +126,7 @@ class _Borrow(Generic[P]):
         with handle._lock:
             ptr = handle._ptr
             if ptr is None:
-                raise StateError(f"the {handle._kind} is closed")
+                raise handle._closed_error()
             handle._busy += 1
         return ptr
 
@@ -100,8 +134,8 @@ class _Borrow(Generic[P]):
         handle = self._handle
         with handle._lock:
             handle._busy -= 1
-            if handle._busy == 0 and handle._ptr is None:
-                handle._cond.notify_all()  # close() is waiting
+            if not handle._busy and handle._ptr is None:
+                handle._after_close()
 
 
 PathLike = Union[str, "os.PathLike[str]"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from . import _ffi
-from ._errors import Status, error_for, last_error
+from ._errors import raise_last
 from ._handle import Handle
 from ._session import Session
 
@@ -43,7 +43,10 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
         self._lib = lib = _ffi.lib()
         ptr = lib.etna_sandbox_start(config_c)
         if not ptr:
-            raise error_for(Status.ERR_ARGUMENT, "cannot start the sandbox: " + last_error())
+            # NULL: etna_last_status() says why (ETNA_ERR_ARGUMENT for a bad
+            # config, ETNA_ERR_IO for a port that cannot be bound), and the
+            # message already says that the sandbox did not start.
+            raise_last(lib.etna_last_status())
         self._ptr = ptr
         self._url = _ffi.text(lib.etna_sandbox_url(ptr))
         self._app_key = _ffi.text(lib.etna_sandbox_app_key(ptr))

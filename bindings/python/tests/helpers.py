@@ -9,6 +9,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -62,6 +63,9 @@ def http(status: int, body: "bytes | str | dict", *, reason: str = "X", headers:
     head = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}", "Content-Type: application/json"]
     head += list(headers)
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+NEED_PIN_ANSWER = http(202, {"State": "Expecting", "Step": "SecutityPin", "Reason": "Expecting pin", "Token": "interim-1"})
 
 
 def answer(*responses: bytes) -> Handler:
@@ -194,3 +198,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def forward(head: bytes, upstream: str) -> bytes:
+    """Send a request head (the login requests have no body) to the server
+    at ``upstream`` ("http://127.0.0.1:PORT/...") and return its whole
+    answer, for servers that misbehave first and then behave like another."""
+    host, port = upstream.split("//", 1)[1].split("/", 1)[0].split(":")
+    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"host:")]
+    lines.insert(1, f"Host: {host}:{port}".encode())
+    with socket.create_connection((host, int(port)), timeout=10) as up:
+        up.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = up.recv(65536)
+            if not chunk:
+                raise ConnectionError("upstream closed before its answer")
+            data += chunk
+        top, body = data.split(b"\r\n\r\n", 1)
+        length = int(header(top, "Content-Length") or b"0")
+        while len(body) < length:
+            chunk = up.recv(65536)
+            if not chunk:
+                raise ConnectionError("upstream closed in its answer")
+            body += chunk
+    return top + b"\r\n\r\n" + body
+
+
+def stall_first_then_relay(upstream: str, release: threading.Event) -> Handler:
+    """Never answer the first request (until ``release``); relay every
+    later one to ``upstream`` (e.g. the sandbox's URL)."""
+
+    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
+        if n == 0:
+            release.wait(30)
+            return False
+        conn.sendall(forward(head, upstream))
+        return True
+
+    return handler
+
+
+def slow_relay(upstream: str, delay: float) -> Handler:
+    """Relay every request to ``upstream``, answering ``delay`` s late."""
+
+    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
+        answer_ = forward(head, upstream)
+        time.sleep(delay)
+        conn.sendall(answer_)
+        return True
+
+    return handler

@@ -94,23 +94,6 @@ def test_callable_pin_and_code(session):
     assert [kind for kind, _ in seen] == ["pin", "code"]
 
 
-def test_wrong_string_factor_is_rejected_without_a_second_attempt(sandbox):
-    with sandbox.session() as s:
-        before = sandbox.request_count
-        with pytest.raises(etna_auth.RejectedError) as info:
-            s.login("bob", "bob-pass", pin="9999")
-        # begin + one PIN, not the remaining attempts
-        assert sandbox.request_count - before == 2
-        assert info.value.status is etna_auth.Status.ERR_REJECTED
-        assert "PIN" in str(info.value)
-        assert "9999" not in str(info.value)
-
-
-def test_wrong_string_code_names_the_code(session):
-    with pytest.raises(etna_auth.RejectedError, match="verification code"):
-        session.login("carol", "carol-pass", code="000000")
-
-
 def test_lockout_after_max_attempts(session):
     calls = []
 
@@ -135,30 +118,6 @@ def test_max_attempts_is_configurable():
         assert s.begin_auth("u", "p") is Step.NEED_PIN
         with pytest.raises(etna_auth.RejectedError):
             s.supply_pin("2")
-
-
-def test_factor_asked_for_but_not_given_is_a_value_error(session):
-    with pytest.raises(ValueError, match="PIN") as info:
-        session.login("bob", "bob-pass")
-    assert not isinstance(info.value, etna_auth.EtnaError)
-    with pytest.raises(ValueError, match="verification code"):
-        session.login("dave", "dave-pass", pin="4321")
-
-
-def test_factor_callable_must_return_a_str(session):
-    with pytest.raises(TypeError, match="pin"):
-        session.login("bob", "bob-pass", pin=lambda reason: 1234)
-
-
-def test_factor_callable_exception_propagates(session):
-    class Abort(Exception):
-        pass
-
-    def pin(reason):
-        raise Abort()
-
-    with pytest.raises(Abort):
-        session.login("bob", "bob-pass", pin=pin)
 
 
 def test_factor_of_wrong_type_is_a_type_error_before_anything_is_sent(sandbox):
@@ -269,3 +228,25 @@ def test_end_login_on_a_closed_session_raises(sandbox):
     s.close()
     with pytest.raises(etna_auth.StateError, match="closed"):
         s.end_login()
+
+
+def test_a_token_longer_than_the_first_buffer(serve):
+    # The token is read with one call into a 1 KiB buffer; a longer one is
+    # asked for again with its length.
+    from helpers import answer, http
+
+    long_token = "t" * 5000
+    server = serve(answer(http(200, {"State": "Succeeded", "Token": long_token})))
+    with etna_auth.Session(server.url(), "k", timeout=5) as s:
+        assert s.login("u", "p") == long_token
+        assert s.token == long_token
+
+
+@pytest.mark.parametrize("length", [1023, 1024, 1025])
+def test_tokens_around_the_buffer_size(serve, length):
+    from helpers import answer, http
+
+    token = "x" * length
+    server = serve(answer(http(200, {"State": "Succeeded", "Token": token})))
+    with etna_auth.Session(server.url(), "k", timeout=5) as s:
+        assert s.login("u", "p") == token == s.token

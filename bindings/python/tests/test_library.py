@@ -16,7 +16,6 @@ import etna_auth
 from etna_auth import _ffi
 
 BINDING_DIR = Path(__file__).resolve().parents[1]
-REPO_RELEASE = BINDING_DIR.parents[1] / "target" / "release"
 
 
 def run(code, *, cwd, env_lib=None):
@@ -78,10 +77,10 @@ def test_a_wrong_env_var_is_an_error_not_a_fallback(tmp_path):
     assert str(wrong) in result.stderr and "ETNA_AUTH_LIB" in result.stderr
 
 
-def test_a_wrong_explicit_path_is_an_error(tmp_path):
+def test_a_wrong_explicit_path_is_an_error(library, tmp_path):
     wrong = tmp_path / "libetna_auth.so"
     code = f"import etna_auth; etna_auth.load_library({str(wrong)!r})"
-    result = run(code, cwd=BINDING_DIR, env_lib=REPO_RELEASE / "libetna_auth.so")
+    result = run(code, cwd=BINDING_DIR, env_lib=library)
     assert result.returncode != 0
     assert str(wrong) in result.stderr and "explicit path" in result.stderr
 
@@ -132,11 +131,18 @@ def test_bundled_library_is_found(library, copied_package):
     assert result.stdout.strip() == str(bundled)
 
 
-def test_repository_target_release_is_found():
-    # From the source tree, without ETNA_AUTH_LIB: <repo>/target/release.
-    expected = REPO_RELEASE / _ffi.library_file_name()
-    assert expected.is_file(), "run `cargo build --release` first"
-    result = run(LOAD, cwd=BINDING_DIR)
+def test_repository_target_release_is_found(library, tmp_path):
+    # Without ETNA_AUTH_LIB, from a source tree: <repo>/target/release. A
+    # copy of the tree's layout, so that the test does not depend on where
+    # this checkout's build went (CARGO_TARGET_DIR).
+    repo = tmp_path / "repo"
+    package_dir = repo / "bindings" / "python"
+    shutil.copytree(BINDING_DIR / "etna_auth", package_dir / "etna_auth",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.dylib", "*.dll"))
+    expected = repo / "target" / "release" / _ffi.library_file_name()
+    expected.parent.mkdir(parents=True)
+    shutil.copy(library, expected)
+    result = run(LOAD, cwd=package_dir)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == expected
 

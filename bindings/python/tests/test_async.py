@@ -1,0 +1,258 @@
+"""Session.login_async: the event loop keeps running, cancelling the task
+interrupts the native call at once, and many logins share one loop.
+(The login policy itself is tested for both drivers in test_policy.py.)"""
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import etna_auth
+from helpers import slow_relay, stall_first_then_relay
+
+BINDING_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = BINDING_DIR.parents[1]
+
+
+class Heartbeat:
+    """A task ticking every 10 ms on the loop; ``max_gap`` is the longest
+    time between two ticks (how long the loop was blocked, plus 10 ms)."""
+
+    def __init__(self) -> None:
+        self.max_gap = 0.0
+        self.ticks = 0
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            self.max_gap = max(self.max_gap, now - last)
+            self.ticks += 1
+            last = now
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+
+def test_string_plain_and_async_callables(sandbox):
+    async def code(reason):
+        await asyncio.sleep(0)
+        return "654321"
+
+    async def main():
+        with sandbox.session() as s:
+            a = await s.login_async("dave", "dave-pass", pin="4321", code=code)
+            b = await s.login_async("dave", "dave-pass", pin=lambda reason: "4321", code="654321")
+            return a, b, s.token
+
+    a, b, token = asyncio.run(main())
+    assert a and b and a != b and b == token
+
+
+def test_the_loop_is_never_blocked_during_a_slow_login(sandbox, serve):
+    # Each answer comes 0.3 s late: a blocking call would stall the loop.
+    server = serve(slow_relay(sandbox.url, 0.3))
+
+    async def main():
+        beat = Heartbeat()
+        with etna_auth.Session(server.url(), sandbox.app_key, timeout=10) as s:
+            start = time.monotonic()
+            token = await s.login_async("dave", "dave-pass", pin="4321", code="654321")
+            elapsed = time.monotonic() - start
+        await beat.stop()
+        return token, elapsed, beat
+
+    token, elapsed, beat = asyncio.run(main())
+    assert token
+    assert elapsed >= 0.9  # three slow exchanges really happened
+    assert beat.max_gap < 0.05, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
+    assert beat.ticks >= 40
+
+
+def test_cancelling_the_task_interrupts_a_stalled_exchange(sandbox, serve):
+    # The first request is never answered; later ones reach the sandbox, so
+    # the same session (bound to this URL) can then log in.
+    release = threading.Event()
+    server = serve(stall_first_then_relay(sandbox.url, release))
+
+    async def main():
+        beat = Heartbeat()
+        with etna_auth.Session(server.url(), sandbox.app_key, timeout=20) as s:
+            task = asyncio.ensure_future(s.login_async("bob", "bob-pass", pin="1234"))
+            while server.requests == 0:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.05)  # the call is blocked in C, in recv
+            start = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            cancel_time = time.monotonic() - start
+            # The login was ended: nothing to supply, nothing sent.
+            requests = server.requests
+            with pytest.raises(etna_auth.StateError):
+                s.supply_pin("1234")
+            assert server.requests == requests
+            # The session stays usable.
+            token = await s.login_async("dave", "dave-pass", pin="4321", code="654321")
+        await beat.stop()
+        return cancel_time, token, beat
+
+    try:
+        cancel_time, token, beat = asyncio.run(main())
+    finally:
+        release.set()
+    assert cancel_time < 0.1, f"cancellation took {cancel_time * 1000:.0f} ms"
+    assert token
+    assert beat.max_gap < 0.05
+
+
+def test_cancelling_while_a_callback_is_awaited(sandbox):
+    # Cancelled outside a native call: the login is ended all the same.
+    async def main():
+        asked = asyncio.Event()
+
+        async def pin(reason):
+            asked.set()
+            await asyncio.sleep(10)
+            return "1234"
+
+        with sandbox.session() as s:
+            task = asyncio.ensure_future(s.login_async("bob", "bob-pass", pin=pin))
+            await asked.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            with pytest.raises(etna_auth.StateError):
+                s.supply_pin("1234")
+            return await s.login_async("bob", "bob-pass", pin="1234")
+
+    assert asyncio.run(main())
+
+
+def test_an_exchange_cancelled_before_its_worker_starts_never_runs(sandbox):
+    # One worker thread, kept busy: the login's exchange waits in the queue.
+    # Cancelled there, it must never reach the server later.
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        executor = ThreadPoolExecutor(1)
+        loop.set_default_executor(executor)
+        busy = threading.Event()
+        blocker = loop.run_in_executor(None, busy.wait, 5)
+        with sandbox.session() as s:
+            before = sandbox.request_count
+            task = asyncio.ensure_future(s.login_async("alice", "alice-pass"))
+            await asyncio.sleep(0.05)
+            start = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            cancel_time = time.monotonic() - start
+            busy.set()
+            await blocker
+            await loop.run_in_executor(None, time.sleep, 0.05)  # the queued job has run by now
+            assert sandbox.request_count == before
+            token = await s.login_async("alice", "alice-pass")
+        return cancel_time, token
+
+    cancel_time, token = asyncio.run(main())
+    assert cancel_time < 0.1 and token
+
+
+def test_twenty_concurrent_logins_on_one_loop(sandbox):
+    accounts = [
+        ("alice", "alice-pass", {}),
+        ("bob", "bob-pass", {"pin": "1234"}),
+        ("carol", "carol-pass", {"code": "123456"}),
+        ("dave", "dave-pass", {"pin": "4321", "code": "654321"}),
+    ]
+
+    async def one(i):
+        user, password, factors = accounts[i % len(accounts)]
+        if "code" in factors:
+            value = factors["code"]
+
+            async def code(reason):
+                await asyncio.sleep(0.001)
+                return value
+
+            factors = dict(factors, code=code)
+        with etna_auth.Session(sandbox.url, sandbox.app_key, timeout=10) as s:
+            return await s.login_async(user, password, **factors)
+
+    async def main():
+        beat = Heartbeat()
+        before = sandbox.request_count
+        tokens = await asyncio.gather(*(one(i) for i in range(20)))
+        await beat.stop()
+        return tokens, sandbox.request_count - before, beat
+
+    tokens, requests, beat = asyncio.run(main())
+    assert len(tokens) == 20 and len(set(tokens)) == 20 and all(tokens)
+    assert requests == 5 * (1 + 2 + 2 + 3)
+    assert beat.max_gap < 0.05
+
+
+# -- a slow host name lookup, in a child process with a getaddrinfo shim ------
+
+CHILD = r"""
+import asyncio, json, sys, time
+sys.path.insert(0, sys.argv[1])
+import etna_auth
+
+async def main():
+    with etna_auth.Session("https://login.slow-dns.test/api", "k", timeout=20) as s:
+        task = asyncio.ensure_future(s.login_async("u", "p"))
+        await asyncio.sleep(0.3)  # well inside the 3 s lookup
+        start = time.monotonic()
+        task.cancel()
+        try:
+            await task
+            outcome = "finished"
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+        except Exception as exc:
+            outcome = repr(exc)
+        cancel_time = time.monotonic() - start
+        # Without a cancel, the same lookup takes the shim's 3 s.
+        start = time.monotonic()
+        try:
+            await s.login_async("u", "p")
+            slow = "finished"
+        except etna_auth.NetworkError:
+            slow = "NetworkError"
+        slow_time = time.monotonic() - start
+    print(json.dumps({"outcome": outcome, "cancel_time": cancel_time, "slow": slow, "slow_time": slow_time}))
+
+asyncio.run(main())
+"""
+
+
+def test_cancelling_during_a_slow_host_name_lookup(library, tmp_path):
+    cc = shutil.which("cc")
+    assert cc, "this test needs a C compiler (cc) to build tests/c/slow_dns.c; install gcc or clang"
+    shim = tmp_path / "slow_dns.so"
+    subprocess.run([cc, "-shared", "-fPIC", str(REPO_DIR / "tests" / "c" / "slow_dns.c"), "-ldl", "-o", str(shim)], check=True)
+    env = dict(os.environ, LD_PRELOAD=str(shim), ETNA_AUTH_LIB=library)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(BINDING_DIR)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert got["outcome"] == "cancelled"
+    assert got["cancel_time"] < 0.1, got
+    assert got["slow"] == "NetworkError" and got["slow_time"] >= 2.5, got
