@@ -22,6 +22,6 @@ case "$(uname -s)" in
     MINGW* | MSYS* | CYGWIN*) lib=etna_auth.dll ;;
     *) lib=libetna_auth.so ;;
 esac
-export ETNA_AUTH_LIB="$root/target/release/$lib"
+export ETNA_AUTH_LIB="${ETNA_AUTH_LIB:-$root/target/release/$lib}"
 python3 -m pytest -q -p no:cacheprovider bindings/python/tests "$@"
 exit $?
