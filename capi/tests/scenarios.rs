@@ -3,7 +3,8 @@
 //! etna-auth-ffi-tests --test scenarios [-- FILTER]`). The format is in
 //! tests/scenarios/README.md; scripted servers come from one
 //! tests/scenarios/hostile_server.py child process (python3, or
-//! ETNA_AUTH_PYTHON), shared by scenarios that run in parallel
+//! ETNA_AUTH_PYTHON; under Wine the Unix python3, see tests/windows.sh),
+//! shared by scenarios that run in parallel
 //! (ETNA_SCENARIO_THREADS, default 8: most of them wait on a deadline).
 //!
 //! Beyond what the bindings' runners check, each status-returning call's
@@ -17,8 +18,9 @@ mod common;
 use std::collections::VecDeque;
 use std::ffi::{c_char, CStr};
 use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,8 +30,11 @@ use serde_json::{json, Value};
 
 type Outcome = Result<(), String>;
 
+/// hostile_server.py in a child process, driven over a TCP connection it
+/// makes back to us (`--connect PORT`): unlike pipes, that also works for a
+/// Windows build under Wine, which runs the Unix python3 as a Unix program.
 struct Hostile {
-    io: Mutex<(Option<ChildStdin>, BufReader<ChildStdout>)>,
+    io: Mutex<(TcpStream, BufReader<TcpStream>)>,
     child: Mutex<Child>,
 }
 
@@ -37,29 +42,46 @@ impl Hostile {
     fn start(scenarios: &Path) -> Hostile {
         let server = scenarios.with_file_name("hostile_server.py");
         let python = std::env::var("ETNA_AUTH_PYTHON").unwrap_or_else(|_| "python3".into());
-        let mut child = Command::new(&python)
-            .arg(&server)
-            .arg(scenarios)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let child = Command::new(&python)
+            .arg(path_for(&python, &server))
+            .arg(path_for(&python, scenarios))
+            .args(["--connect", &port.to_string()])
+            .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {python} {}: {e}", server.display()));
-        let stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        listener.set_nonblocking(true).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("hostile_server.py did not connect back: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
+        reader.read_line(&mut line).unwrap();
         let ready: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        assert_eq!(ready["ready"], true, "hostile_server.py did not start: {line:?}");
+        assert_eq!(
+            ready["ready"], true,
+            "hostile_server.py did not start: {line:?}"
+        );
         Hostile {
-            io: Mutex::new((Some(stdin), stdout)),
+            io: Mutex::new((stream, reader)),
             child: Mutex::new(child),
         }
     }
 
     fn ask(&self, command: &str) -> Result<Value, String> {
         let mut io = self.io.lock().unwrap();
-        let stdin = io.0.as_mut().ok_or("the server is stopped")?;
-        writeln!(stdin, "{command}").and_then(|_| stdin.flush()).map_err(|e| e.to_string())?;
+        io.0.write_all(format!("{command}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
         let mut line = String::new();
         io.1.read_line(&mut line).map_err(|e| e.to_string())?;
         let answer: Value = serde_json::from_str(&line).map_err(|e| format!("{e}: {line:?}"))?;
@@ -72,9 +94,24 @@ impl Hostile {
 
 impl Drop for Hostile {
     fn drop(&mut self) {
-        // End of input ends the server.
-        drop(self.io.lock().unwrap().0.take());
+        // The end of the connection ends the server.
+        let _ = self.io.lock().unwrap().0.shutdown(std::net::Shutdown::Both);
         let _ = self.child.lock().unwrap().wait();
+    }
+}
+
+/// A path as the server's python reads it: without the `\\?\` prefix of
+/// canonical Windows paths, and as a Unix path when the python is a Unix
+/// program started from Wine (`ETNA_AUTH_PYTHON=/usr/bin/python3`; Wine's
+/// drive Z: is the Unix root).
+fn path_for(python: &str, path: &Path) -> String {
+    let p = path.to_string_lossy();
+    let p = p.strip_prefix(r"\\?\").unwrap_or(&p);
+    match p.strip_prefix(r"Z:\") {
+        Some(rest) if cfg!(windows) && python.starts_with('/') => {
+            format!("/{}", rest.replace('\\', "/"))
+        }
+        _ => p.to_owned(),
     }
 }
 
@@ -135,7 +172,9 @@ impl Run<'_> {
                 self.sandbox = Some(sbx);
             }
             "script" | "refused" => {
-                let opened = self.hostile.ask(&format!("open {}", str_of(self.sc, "id")?))?;
+                let opened = self
+                    .hostile
+                    .ask(&format!("open {}", str_of(self.sc, "id")?))?;
                 self.server_url = Some(str_of(&opened, "url")?);
                 self.run_key = Some(str_of(&opened, "key")?);
             }
@@ -190,7 +229,9 @@ impl Run<'_> {
                     self.timeout_ms = step["ms"].as_u64().ok_or("ms missing")?;
                     etna_set_timeout_ms(p, self.timeout_ms as u32)
                 }
-                "set_ca_file" => etna_set_ca_file(p, c(&self.expand(&str_of(step, "path")?)).as_ptr()),
+                "set_ca_file" => {
+                    etna_set_ca_file(p, c(&self.expand(&str_of(step, "path")?)).as_ptr())
+                }
                 "token" => {
                     let n = etna_get_token(p, std::ptr::null_mut(), 0);
                     if n < 0 {
@@ -242,7 +283,9 @@ impl Run<'_> {
         };
         let status = etna_last_status();
         if status != rc {
-            return Err(format!("{name} returned {rc} but etna_last_status() is {status}"));
+            return Err(format!(
+                "{name} returned {rc} but etna_last_status() is {status}"
+            ));
         }
         Ok((rc, last_error(), None, true))
     }
@@ -295,9 +338,14 @@ impl Run<'_> {
             }
         }
         if let (Some(at_s), "expires_at") = (value.as_ref().and_then(Value::as_i64), name) {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
             if !(now + 23 * 3600 < at_s && at_s <= now + 24 * 3600 + 60) {
-                return Err(format!("{at}: expires at {at_s}, not about 24 h after {now}"));
+                return Err(format!(
+                    "{at}: expires at {at_s}, not about 24 h after {now}"
+                ));
             }
         }
         let slack = self.doc["defaults"]["slack_ms"].as_u64().unwrap_or(2500);
@@ -334,13 +382,19 @@ impl Run<'_> {
         for key in ["requests", "connections"] {
             if let Some(n) = want[key].as_u64() {
                 if got[key].as_u64() != Some(n) {
-                    return Err(format!("{id}: {} {key} at the server, expected {n}", got[key]));
+                    return Err(format!(
+                        "{id}: {} {key} at the server, expected {n}",
+                        got[key]
+                    ));
                 }
             }
         }
         if let Some(max) = want["max_connections"].as_u64() {
             if got["connections"].as_u64().unwrap_or(0) > max {
-                return Err(format!("{id}: {} connections, at most {max} expected", got["connections"]));
+                return Err(format!(
+                    "{id}: {} connections, at most {max} expected",
+                    got["connections"]
+                ));
             }
         }
         Ok(())
@@ -385,8 +439,15 @@ fn main() {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/scenarios.json")
         });
-    let scenarios = scenarios.canonicalize().expect("tests/scenarios/scenarios.json");
-    let pki = scenarios.parent().unwrap().join("../pki").canonicalize().expect("tests/pki");
+    let scenarios = scenarios
+        .canonicalize()
+        .expect("tests/scenarios/scenarios.json");
+    let pki = scenarios
+        .parent()
+        .unwrap()
+        .join("../pki")
+        .canonicalize()
+        .expect("tests/pki");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&scenarios).unwrap())
         .expect("scenarios.json is JSON");
     let all = doc["scenarios"].as_array().expect("scenarios");
@@ -403,7 +464,11 @@ fn main() {
         }
         return;
     }
-    println!("\nrunning {} scenarios of {}", chosen.len(), scenarios.display());
+    println!(
+        "\nrunning {} scenarios of {}",
+        chosen.len(),
+        scenarios.display()
+    );
     let hostile = Hostile::start(&scenarios);
     let threads: usize = std::env::var("ETNA_SCENARIO_THREADS")
         .ok()
@@ -413,7 +478,9 @@ fn main() {
     let failures = Mutex::new(Vec::new());
     let passed = Mutex::new(0usize);
     let started = Instant::now();
-    let pki = pki.to_str().unwrap().to_owned();
+    // Not verbatim (`\\?\` on Windows), so that "{pki}/ca.pem" is a valid path.
+    let pki = pki.to_str().unwrap();
+    let pki = pki.strip_prefix(r"\\?\").unwrap_or(pki).to_owned();
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| loop {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The one scripted hostile server of the scenario runners (Rust, Python, C#).
 
-    python3 hostile_server.py [SCENARIOS_JSON]
+    python3 hostile_server.py [SCENARIOS_JSON] [--connect PORT]
 
 Serves every scenario of scenarios.json (README.md beside this file
 describes the format) on 127.0.0.1, keyed by a path prefix: a scenario run
@@ -16,12 +16,15 @@ knows a fourth port with nothing listening (connection refused). A TLS
 ClientHello on the plain port gets a plain-http 400 answer (an https URL to
 a plain http server).
 
-Control, one line in and one JSON line out, on standard input and output:
+Control, one line in and one JSON line out, on standard input and output,
+or with ``--connect PORT`` over a TCP connection the server makes to
+127.0.0.1:PORT (for a runner whose pipes a Unix child cannot use, as a
+Windows test under Wine):
 
     (at start)        {"ready": true, "http": P, "https": P, "https_wrong_name": P, "refused": P}
     open ID           {"url": "...", "key": "ID/RUN"}       a fresh run of scenario ID
     stats ID/RUN      {"requests": N, "connections": N, "violations": [...]}
-    (end of input)    the server exits
+    (end of input)    the server exits (the connection closes, with --connect)
 
 ``requests`` counts the requests read under the run's prefix, ``connections``
 the connections that carried at least one of them, and ``violations`` lists
@@ -405,7 +408,13 @@ def free_port():
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "scenarios.json")
+    args = sys.argv[1:]
+    connect = None
+    if "--connect" in args:
+        i = args.index("--connect")
+        connect = int(args[i + 1])
+        del args[i : i + 2]
+    path = args[0] if args else os.path.join(HERE, "scenarios.json")
     with open(path, encoding="utf-8") as f:
         state = State(json.load(f))
     state.ports = {
@@ -414,14 +423,19 @@ def main():
         "https_wrong_name": listen(state, "https", tls_context("wrong-name")),
         "refused": free_port(),
     }
-    out = sys.stdout
+    out, lines = sys.stdout, sys.stdin
+    if connect is not None:
+        control = socket.create_connection(("127.0.0.1", connect))
+        control.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        out = control.makefile("w", encoding="utf-8", newline="\n")
+        lines = control.makefile("r", encoding="utf-8", newline="\n")
 
     def say(obj):
         out.write(json.dumps(obj) + "\n")
         out.flush()
 
     say(dict(ready=True, **state.ports))
-    for line in sys.stdin:
+    for line in lines:
         words = line.split()
         if not words:
             continue
