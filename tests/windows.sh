@@ -69,6 +69,9 @@ x86_64-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared \
     -o "$SYS32/bcryptprimitives.dll" "$HERE/windows/bcryptprimitives.c" -lbcrypt
 
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
+# capi/tests/scenarios.rs starts tests/scenarios/hostile_server.py with the
+# Unix python3, which Wine runs as a Unix program.
+export ETNA_AUTH_PYTHON="${ETNA_AUTH_PYTHON:-$(command -v python3)}"
 # Test targets that build for Windows (the others use Unix-only APIs in the
 # test code itself: see the report / cfg(unix) in them).
 if [ ${#ARGS[@]} -eq 0 ]; then

@@ -97,7 +97,10 @@ mcs -langversion:7 -target:library -warnaserror+ -doc:"$out/app/EtnaAuth.xml" \
     -out:"$out/app/EtnaAuth.dll" "$here"/EtnaAuth/*.cs
 mcs -langversion:7 -warnaserror+ -r:"$out/app/EtnaAuth.dll" -out:"$out/app/LoadCheck.exe" "$here"/tests/loadcheck/LoadCheck.cs
 # The tests compiled with the sources (they look at internals, e.g. the handles' release counts).
-mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/EtnaAuth/*.cs "$here"/tests/*.cs
+# One test per scenario of tests/scenarios/scenarios.json (ScenarioTests.cs), generated.
+export ETNA_SCENARIOS=${ETNA_SCENARIOS:-$root/tests/scenarios/scenarios.json}
+"$python" "$here/tests/scenario_tests.py" "$out/ScenarioCases.cs"
+mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/EtnaAuth/*.cs "$here"/tests/*.cs "$out/ScenarioCases.cs"
 # The mcs-built assemblies run on CoreCLR as they are (mscorlib/System/System.Core are
 # facades there); the runtimeconfig names the shared framework, as an SDK build would.
 runtimeconfig() {
