@@ -7,6 +7,8 @@
 mod common;
 
 use common::*;
+use std::thread::sleep;
+use std::time::Duration;
 
 #[test]
 fn the_user_agent_names_this_version() {
@@ -27,4 +29,24 @@ fn the_user_agent_names_this_version() {
         )),
         "{head}"
     );
+}
+
+#[test]
+fn a_second_unasked_answer_written_later_is_never_taken_for_the_next_login() {
+    let server = Hostile::start(|i, _, stream| {
+        if i == 0 {
+            send(stream, &http(200, r#"{"State":"Succeeded","Token":"first-token"}"#));
+            sleep(Duration::from_millis(20));
+            send(stream, &http(200, r#"{"State":"Succeeded","Token":"unasked-token"}"#));
+        } else {
+            send(stream, &http(200, r#"{"State":"Succeeded","Token":"next-token"}"#));
+        }
+        After::KeepAlive
+    });
+    let s = S::new(&server.base_url, "k");
+    assert_eq!(s.begin("u", "p"), ETNA_OK, "{}", last_error());
+    assert_eq!(s.token().unwrap(), "first-token");
+    sleep(Duration::from_millis(100));
+    assert_eq!(s.begin("u", "p"), ETNA_OK, "{}", last_error());
+    assert_eq!(s.token().unwrap(), "next-token");
 }
