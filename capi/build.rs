@@ -96,6 +96,8 @@ fn main() {
     println!("cargo:rerun-if-changed=../src/status_table.rs");
     println!("cargo:rerun-if-changed=build.rs");
 
+    export_definitions();
+
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
     let version = std::env::var("CARGO_PKG_VERSION").expect("set by cargo");
     let mut config = cbindgen::Config {
@@ -142,5 +144,25 @@ fn main() {
             // A read-only source tree (a vendored crate) still builds.
             println!("cargo:warning=could not write {}: {e}", path.display());
         }
+    }
+}
+
+/// Windows (MinGW): the linker also writes `etna_auth.def` (the DLL's
+/// exports) next to `etna_auth.dll`, for MSVC users to make an import library
+/// with `lib /def:etna_auth.def /machine:x64 /out:etna_auth.lib`. The DLL's
+/// folder is three up from OUT_DIR (`<target>/<triple>/<profile>/build/<pkg>/out`).
+fn export_definitions() {
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    if os != "windows" || env != "gnu" {
+        return;
+    }
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    if let Some(dll_dir) = out_dir.ancestors().nth(3) {
+        let def = dll_dir.join("etna_auth.def");
+        println!(
+            "cargo:rustc-cdylib-link-arg=-Wl,--output-def,{}",
+            def.display()
+        );
     }
 }

@@ -792,7 +792,8 @@ impl Sandbox {
 impl Drop for Sandbox {
     /// Stops accepting, shuts down the open connections and waits for the
     /// threads. Prompt even with idle keep-alive clients: their threads are
-    /// blocked in a read that the shutdown ends at once.
+    /// blocked in a read that the shutdown ends at once (on Windows, where a
+    /// shutdown is not known to wake a blocked `recv`, `CancelIoEx` does).
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         // The accept thread is blocked in accept(); a connection of our own
@@ -808,6 +809,8 @@ impl Drop for Sandbox {
         // The accept thread is gone, so no connection is added from now on.
         for stream in lock(&self.shared.open).values() {
             let _ = stream.shutdown(Shutdown::Both);
+            #[cfg(windows)]
+            crate::transport::cancel_io(stream);
         }
         let workers = std::mem::take(&mut *lock(&self.shared.workers));
         for worker in workers {

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Build etna-auth for Windows (x86_64-pc-windows-gnu, MinGW) and run its Rust
-# tests under Wine.
+# Build etna-auth for Windows (x86_64-pc-windows-gnu, MinGW) and test it
+# under Wine: the Rust tests of every workspace package, the C ABI from C
+# against etna_auth.dll, the CLI's demo, and what the DLL imports and exports.
 #
-#   bash tests/windows.sh                 # the Windows-ready test targets
-#   bash tests/windows.sh -- --lib        # other cargo test arguments
-#   bash tests/windows.sh --check-dll     # build the DLL and show what it imports
+#   bash tests/windows.sh                 # everything (debug builds)
+#   bash tests/windows.sh -- -p etna-auth --lib   # only cargo test, with these arguments
+#   bash tests/windows.sh --check-dll     # the release DLL: imports and .def only
 #
-# Installs on demand (apt-get; root or sudo): gcc-mingw-w64-x86-64 (linker),
-# wine64; and the rustup target. WINEPREFIX is a fresh temporary folder
-# (removed at the end), WINEDEBUG=-all. Rust's std imports ProcessPrng from
-# bcryptprimitives.dll, which Wine 8 lacks: a stand-in built from
-# tests/windows/bcryptprimitives.c (forwarding to BCryptGenRandom) goes into
-# the prefix's system32, for the test run only.
+# Prints cargo's "test result:" lines for the Rust tests, then one line
+# "windows: N passed, M failed" for everything else (the C programs' checks
+# and this script's own); exits non-zero when anything failed.
+#
+# Installs on demand (apt-get; root or sudo): gcc-mingw-w64-x86-64 (linker,
+# C compiler), wine64; and the rustup target. WINEPREFIX is a fresh
+# temporary folder (removed at the end), WINEDEBUG=-all. Rust's std imports
+# ProcessPrng from bcryptprimitives.dll, which Wine 8 lacks: a stand-in built
+# from tests/windows/bcryptprimitives.c (forwarding to BCryptGenRandom) goes
+# into the prefix's system32, for the test run only.
+#
+# Not run on Windows: capi/tests/secrets.rs and one test of cli/tests/cli.rs
+# (#[cfg(unix)]: pseudo-terminals, setsid, SSL_CERT_FILE).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -23,7 +31,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --check-dll) CHECK_DLL=1 ;;
         --) shift; ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "windows.sh: unknown argument $1" >&2; exit 64 ;;
     esac
     shift
@@ -43,23 +51,53 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 
 cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-OUT="$TARGET_DIR/$TARGET/debug"
+START=$(date +%s)
+
+# The script's own checks, and the C programs' counts, add up to the
+# "windows:" line.
+passed=0
+failed=0
+check() { # description, command...
+    local what=$1; shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAIL: $what"; fi
+}
+
+# The DLLs a PE file imports, one a line.
+imports() { x86_64-w64-mingw32-objdump -p "$1" | sed -n 's/^\s*DLL Name: //p' | sort -u; }
+# Only Windows' own DLLs: none of MinGW's runtime (crt-static, .cargo/config.toml).
+windows_only() {
+    if imports "$1" | grep -Eiq '^(libgcc|libwinpthread|libstdc)'; then
+        say "$1 needs MinGW runtime DLLs:"; imports "$1" >&2; return 1
+    fi
+}
+# The .def next to the DLL (capi/build.rs) lists exactly the header's functions.
+def_matches_header() {
+    local def=$1
+    [ -f "$def" ] || { say "no $def"; return 1; }
+    diff <(grep -oE '^[A-Za-z].*\betna_[a-z_0-9]+\(' include/etna_auth.h | grep -oE 'etna_[a-z_0-9]+\($' | tr -d '(' | sort -u) \
+         <(awk '$1 ~ /^etna_/ {print $1}' "$def" | sort -u) >&2
+}
 
 if [ "$CHECK_DLL" = 1 ]; then
-    cargo build --release --lib --target "$TARGET"
+    cargo build --release -p etna-auth-ffi --target "$TARGET"
     DLL="$TARGET_DIR/$TARGET/release/etna_auth.dll"
-    x86_64-w64-mingw32-objdump -p "$DLL" | grep 'DLL Name' | sort -u
-    if x86_64-w64-mingw32-objdump -p "$DLL" | grep -Eiq 'DLL Name: (libgcc|libwinpthread|libstdc)'; then
-        say "FAIL: $DLL needs MinGW runtime DLLs"; exit 1
-    fi
-    exit 0
+    imports "$DLL"
+    check "release etna_auth.dll imports only Windows DLLs" windows_only "$DLL"
+    check "release etna_auth.def lists the header's functions" def_matches_header "${DLL%.dll}.def"
+    echo "windows: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
 fi
 
 # A Wine prefix of our own, made once per run (wineboot: ~10-20 s).
 export WINEDEBUG=-all
 WINEPREFIX="$(mktemp -d /tmp/etna-wine.XXXXXX)"
 export WINEPREFIX
-cleanup() { WINEPREFIX="$WINEPREFIX" /usr/lib/wine/wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"; }
+WORK="$(mktemp -d /tmp/etna-windows.XXXXXX)"
+cleanup() {
+    WINEPREFIX="$WINEPREFIX" /usr/lib/wine/wineserver -k 2>/dev/null || true
+    rm -rf "$WINEPREFIX" "$WORK"
+}
 trap cleanup EXIT
 say "wineboot ($WINEPREFIX)"
 "$WINE" wineboot --init >/dev/null 2>&1 || true
@@ -72,13 +110,108 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
 # capi/tests/scenarios.rs starts tests/scenarios/hostile_server.py with the
 # Unix python3, which Wine runs as a Unix program.
 export ETNA_AUTH_PYTHON="${ETNA_AUTH_PYTHON:-$(command -v python3)}"
-# Test targets that build for Windows (the others use Unix-only APIs in the
-# test code itself: see the report / cfg(unix) in them).
+
+# 1. The Rust tests of every package, under Wine.
+only_cargo=0
 if [ ${#ARGS[@]} -eq 0 ]; then
-    ARGS=(--lib --tests)
+    ARGS=(--workspace --tests)
+else
+    only_cargo=1
 fi
-START=$(date +%s)
-status=0
-cargo test --target "$TARGET" "${ARGS[@]}" || status=$?
-say "cargo test under Wine: exit $status in $(( $(date +%s) - START )) s"
-exit $status
+rust_status=0
+T0=$(date +%s)
+cargo test --target "$TARGET" "${ARGS[@]}" 2>&1 | tee "$WORK/cargo-test.log" || rust_status=$?
+rust_counts=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$WORK/cargo-test.log" \
+    | awk '{p += $1; f += $2} END {printf "%d passed, %d failed", p, f}')
+say "Rust tests under Wine: $rust_counts (exit $rust_status, $(( $(date +%s) - T0 )) s)"
+if [ "$only_cargo" = 1 ]; then
+    exit "$rust_status"
+fi
+
+# 2. The C library (etna_auth.dll, its import library libetna_auth.dll.a,
+# etna_auth.def) and the CLI (etna-auth.exe).
+T0=$(date +%s)
+cargo build --target "$TARGET" -p etna-auth-ffi -p etna-auth-cli
+OUT="$TARGET_DIR/$TARGET/debug"
+DLL="$OUT/etna_auth.dll"
+say "DLL and CLI built in $(( $(date +%s) - T0 )) s; etna_auth.dll imports:"
+imports "$DLL" | sed 's/^/    /' >&2
+check "etna_auth.dll imports only Windows DLLs" windows_only "$DLL"
+check "etna-auth.exe imports only Windows DLLs" windows_only "$OUT/etna-auth.exe"
+check "etna_auth.def lists the header's functions" def_matches_header "$OUT/etna_auth.def"
+
+# 3. The C programs against the DLL, next to a copy of it.
+T0=$(date +%s)
+CBUILD="$WORK/c"
+mkdir -p "$CBUILD"
+cp "$DLL" "$CBUILD/"
+cflags=(-std=c99 -Wall -Wextra -Werror -O1 -Iinclude -Itests/c)
+compile() { # output, source, extra libraries...
+    local out=$1 src=$2; shift 2
+    x86_64-w64-mingw32-gcc "${cflags[@]}" "$src" "$OUT/libetna_auth.dll.a" "$@" -o "$CBUILD/$out" \
+        && imports "$CBUILD/$out" | grep -qix 'etna_auth.dll'
+}
+check "test_flows.c compiles against etna_auth.dll" compile test_flows.exe tests/c/test_flows.c
+check "test_windows.c compiles against etna_auth.dll" compile test_windows.exe tests/windows/test_windows.c -lws2_32
+
+# Runs a C program under Wine; its "N passed, M failed" goes into the total
+# (its lines are shown indented, so that only the total is counted above).
+run_c() { # name, arguments...
+    local name=$1; shift
+    [ -f "$CBUILD/$name" ] || { failed=$((failed + 1)); say "FAIL: $name was not built"; return; }
+    local status=0
+    (cd "$CBUILD" && timeout 300 "$WINE" "./$name" "$@") >"$WORK/$name.log" 2>&1 || status=$?
+    tr -d '\r' <"$WORK/$name.log" | sed "s/^/    $name| /" >&2
+    local counts
+    counts=$(tr -d '\r' <"$WORK/$name.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
+    if [ -z "$counts" ]; then
+        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
+    fi
+    set -- $counts
+    passed=$((passed + $1)); failed=$((failed + $2))
+    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
+        failed=$((failed + 1)); say "FAIL: $name exited with $status"
+    fi
+}
+run_c test_flows.exe
+
+# https from C: the C# tests' TLS server (Python, on the host's 127.0.0.1,
+# which a Wine process reaches) with their committed test PKI.
+python3 - "$ROOT/bindings/csharp/tests/TestPki.cs" "$WORK" <<'EOF'
+import re, sys
+source = open(sys.argv[1]).read()
+for name, body in re.findall(r'public const string (\w+) =(.*?);', source, re.S):
+    pem = ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', body)).replace('\\n', '\n')
+    open('%s/%s.pem' % (sys.argv[2], name), 'w').write(pem)
+EOF
+coproc TLS { exec python3 "$ROOT/bindings/csharp/tests/tls_server.py" "$WORK/LeafPem.pem" "$WORK/LeafKeyPem.pem"; }
+TLS_PID=$TLS_PID
+tls_port=""
+read -r -t 10 word tls_port <&"${TLS[0]}" || true
+if [ "${word:-}" != port ] || [ -z "$tls_port" ]; then
+    failed=$((failed + 1)); say "FAIL: tls_server.py did not start"; tls_port=1
+fi
+# Windows paths of the PEM files: Wine's Z: is the host's /.
+run_c test_windows.exe "$tls_port" "Z:$WORK/CaPem.pem" "Z:$WORK/LeafPem.pem"
+eval "exec ${TLS[1]}>&-"
+kill "$TLS_PID" 2>/dev/null || true
+wait "$TLS_PID" 2>/dev/null || true
+say "C tests built and run in $(( $(date +%s) - T0 )) s"
+
+# 4. The CLI's demo: three logins against its own sandbox.
+demo_ok() {
+    local status=0
+    (cd "$CBUILD" && timeout 120 "$WINE" "$OUT/etna-auth.exe" demo) >"$WORK/demo.log" 2>&1 || status=$?
+    tr -d '\r' <"$WORK/demo.log" | sed 's/^/    etna-auth.exe demo| /' >&2
+    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
+    local needle
+    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
+        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
+    done
+}
+check "etna-auth.exe demo" demo_ok
+
+say "done in $(( $(date +%s) - START )) s; Rust tests: $rust_counts (the \"test result\" lines above)"
+[ "$rust_status" = 0 ] || say "FAIL: cargo test under Wine exited with $rust_status"
+echo "windows: $passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$rust_status" = 0 ]

@@ -1,8 +1,10 @@
 //! The `etna-auth` binary as scripts use it: output on stdout, messages on
 //! stderr, exit codes per status.
-// Unix only: terminals (openpty, setsid, termios), signals and file modes.
-#![cfg(unix)]
+// Also run on Windows (under Wine): there a child of `Command::output` has
+// no console to prompt on, as setsid gives none here; the trust store test is
+// Unix only (SSL_CERT_FILE / SSL_CERT_DIR are how Unix finds its store).
 
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
@@ -15,6 +17,7 @@ fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     // No controlling terminal: a prompt must fail, not wait.
+    #[cfg(unix)]
     unsafe {
         cmd.pre_exec(|| {
             libc::setsid();
@@ -155,6 +158,7 @@ fn usage_errors_exit_64() {
     assert!(cli(&["--help"], &[]).status.success());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_machine_without_a_trust_store_gets_a_tls_error_naming_the_ca_file() {
     let empty_dir = std::env::temp_dir().join(format!("etna-empty-certs-{}", std::process::id()));

@@ -40,6 +40,8 @@ use crate::proxy::ProxyUrl;
 
 mod resolve;
 mod tcp;
+#[cfg(all(windows, feature = "sandbox"))]
+pub(crate) use tcp::cancel_io;
 
 use resolve::{DirectResolver, LookupWaker};
 

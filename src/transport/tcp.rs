@@ -311,7 +311,7 @@ mod sys {
     }
 
     /// Ends a `recv` or `send` blocked on the socket in another thread.
-    pub(super) fn cancel_io(stream: &TcpStream) {
+    pub(crate) fn cancel_io(stream: &TcpStream) {
         // SAFETY: a socket is a kernel handle; CancelIoEx only cancels I/O.
         unsafe {
             windows_sys::Win32::System::IO::CancelIoEx(
@@ -321,6 +321,10 @@ mod sys {
         };
     }
 }
+
+/// For the sandbox's stop, which wakes its connections' blocked reads alike.
+#[cfg(all(windows, feature = "sandbox"))]
+pub(crate) use sys::cancel_io;
 
 /// A ureq duration as a std one; `None` when it never happens.
 pub(super) fn exact(duration: UreqDuration) -> Option<Duration> {

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Build etna-auth for musl (x86_64-unknown-linux-musl, fully static) and test
+# it natively: the static `etna-auth` CLI runs its demo, and tests/c/test_flows.c
+# linked statically against the musl libetna_auth.a with `musl-gcc -static`
+# logs in against the sandbox.
+#
+#   bash tests/musl.sh            # release builds (what would ship)
+#   bash tests/musl.sh --debug    # debug builds (faster to build)
+#
+# Prints one line "musl: N passed, M failed" (this script's checks and the
+# C program's) and exits non-zero when anything failed.
+#
+# Installs on demand (apt-get; root or sudo): musl-tools (musl-gcc), file;
+# and the rustup target. +crt-static is set for this target in
+# .cargo/config.toml. (cargo warns that it drops the C library's cdylib
+# crate type: musl with crt-static makes only the static library.)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+TARGET=x86_64-unknown-linux-musl
+PROFILE=release
+case "${1:-}" in
+    "") ;;
+    --debug) PROFILE=debug ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "musl.sh: unknown argument $1" >&2; exit 64 ;;
+esac
+
+say() { echo "musl.sh: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+apt_install() {
+    say "installing $* (apt-get)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 \
+        || { as_root apt-get update -qq >/dev/null 2>&1 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
+}
+command -v musl-gcc >/dev/null || apt_install musl-tools
+command -v file >/dev/null || apt_install file
+rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
+
+cd "$ROOT"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET_DIR/$TARGET/$PROFILE"
+WORK="$(mktemp -d /tmp/etna-musl.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+START=$(date +%s)
+
+passed=0
+failed=0
+check() { # description, command...
+    local what=$1; shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAIL: $what"; fi
+}
+
+profile_flag=()
+[ "$PROFILE" = release ] && profile_flag=(--release)
+build_ok=0
+cargo build "${profile_flag[@]}" --target "$TARGET" -p etna-auth-cli -p etna-auth-ffi && build_ok=1
+check "cargo build for $TARGET" [ "$build_ok" = 1 ]
+say "built ($PROFILE) in $(( $(date +%s) - START )) s"
+
+CLI="$OUT/etna-auth"
+# "static-pie linked" or "statically linked", and no interpreter.
+is_static() {
+    local what
+    what=$(file -L "$1")
+    say "$what"
+    grep -Eq 'static(-pie)? linked|statically linked' <<<"$what" && ! grep -q 'interpreter' <<<"$what"
+}
+check "etna-auth is static" is_static "$CLI"
+if [ -f "$CLI" ]; then
+    cp "$CLI" "$WORK/etna-auth"
+    strip "$WORK/etna-auth"
+    say "etna-auth: $(stat -c %s "$CLI") bytes, $(stat -c %s "$WORK/etna-auth") stripped"
+fi
+
+demo_ok() {
+    local status=0
+    timeout 60 "$CLI" demo >"$WORK/demo.log" 2>&1 || status=$?
+    sed 's/^/    etna-auth demo| /' "$WORK/demo.log" >&2
+    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
+    local needle
+    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
+        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
+    done
+}
+check "etna-auth demo" demo_ok
+
+# The C program, static against libetna_auth.a (musl's libc, libpthread and
+# libm are all in libc.a). The staticlib leaves the unwinder out (Rust's musl
+# std links it with -bundle): link Rust's own self-contained libunwind.a, as
+# the host's libgcc_eh.a is glibc's (it needs _dl_find_object).
+UNWIND="$(rustc --print sysroot)/lib/rustlib/$TARGET/lib/self-contained/libunwind.a"
+compile() {
+    musl-gcc -static -std=c99 -Wall -Wextra -Werror -O1 -Iinclude -Itests/c \
+        tests/c/test_flows.c "$OUT/libetna_auth.a" "$UNWIND" -o "$WORK/test_flows"
+}
+check "test_flows.c links statically with musl-gcc" compile
+if [ -f "$WORK/test_flows" ]; then
+    check "test_flows is static" is_static "$WORK/test_flows"
+    say "test_flows: $(stat -c %s "$WORK/test_flows") bytes"
+    status=0
+    timeout 120 "$WORK/test_flows" >"$WORK/test_flows.log" 2>&1 || status=$?
+    sed 's/^/    test_flows| /' "$WORK/test_flows.log" >&2
+    counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/test_flows.log" | tail -1)
+    if [ -z "$counts" ]; then
+        failed=$((failed + 1)); say "FAIL: test_flows gave no count (exit $status)"
+    else
+        set -- $counts
+        passed=$((passed + $1)); failed=$((failed + $2))
+        if [ "$status" != 0 ] && [ "$2" = 0 ]; then failed=$((failed + 1)); say "FAIL: test_flows exited with $status"; fi
+    fi
+fi
+
+say "done in $(( $(date +%s) - START )) s"
+echo "musl: $passed passed, $failed failed"
+[ "$failed" = 0 ]
