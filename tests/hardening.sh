@@ -117,7 +117,7 @@ asan_env=(CARGO_TARGET_DIR="$root/target/asan"
     ASAN_OPTIONS="detect_leaks=1:detect_odr_violation=0:abort_on_error=0")
 asan_args=(+nightly test --release --target x86_64-unknown-linux-gnu
     --lib --test capi_sandbox --test capi_hostile --test capi_cache
-    --test capi_cancel_proxy --test capi_tls --test scenarios
+    --test capi_cancel_proxy --test capi_tls --test capi_log --test scenarios
     --test stress --test secrets --test zeroize_on_free --test cli)
 if ! skipped asan && [ $have_nightly = 1 ]; then
     step "ASan build (while fuzzing runs)"

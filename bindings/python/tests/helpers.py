@@ -1,8 +1,6 @@
-"""Helpers for the tests: small hostile HTTP servers on 127.0.0.1 and a test PKI.
-
-The servers are plain sockets (no HTTP library) so that they can answer
-anything: garbage, redirects, resets, silence.
-"""
+"""Helpers for the tests: small scripted HTTP servers on 127.0.0.1, plain
+sockets (no HTTP library) so that they can answer anything. The shared fault
+matrix and the one test PKI are in tests/scenarios (test_scenarios.py)."""
 
 import json
 import socket
@@ -10,47 +8,9 @@ import ssl
 import struct
 import threading
 import time
-from pathlib import Path
 from typing import Callable, List, Optional
 
-# A test CA and a leaf certificate for "localhost" signed by it (P-256, valid
-# 2020-2120), made once with the `cryptography` package for these tests.
-CA_PEM = '''\
------BEGIN CERTIFICATE-----
-MIIBizCCATKgAwIBAgIUfNAq4l+U+ExmfVPN4I5fbHa9XVkwCgYIKoZIzj0EAwIw
-IzEhMB8GA1UEAwwYZXRuYS1hdXRoIHB5dGhvbiB0ZXN0IENBMCAXDTIwMDEwMTAw
-MDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAjMSEwHwYDVQQDDBhldG5hLWF1dGggcHl0
-aG9uIHRlc3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARHmGhqQu7SUM84
-FapOC8rVEldjt4Sf71yOG4Q1oWGd4pvvdBADUxNVXt1y24dp/seWdYzQxsyLKOPq
-QXDTy3KJo0IwQDAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAdBgNV
-HQ4EFgQU+7F5Nkw5MSQDmC5nR3HfxSWrP1EwCgYIKoZIzj0EAwIDRwAwRAIgECfU
-AdXZGtnalfAkLK25qhL/1ay3tayRR3FQRQi/8gICIAyH/F642S1h08di3heo5O07
-Ib2Je2xDpHsST6IgO9c2
------END CERTIFICATE-----
-'''
-
-LEAF_PEM = '''\
------BEGIN CERTIFICATE-----
-MIIBmDCCAT2gAwIBAgIUYIUgrk5i721tegrNrnYkH6JzfxQwCgYIKoZIzj0EAwIw
-IzEhMB8GA1UEAwwYZXRuYS1hdXRoIHB5dGhvbiB0ZXN0IENBMCAXDTIwMDEwMTAw
-MDAwMFoYDzIxMjAwMTAxMDAwMDAwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTAT
-BgcqhkjOPQIBBggqhkjOPQMBBwNCAAQUr9SQ0uAMZeK7SPn8hTAjfJzfIrBYv55x
-5QYIA0VSSSyXZBK6a8JqyZCkxmTxYelGflaG9dMOeAhK2FlEnv70o1wwWjAUBgNV
-HREEDTALgglsb2NhbGhvc3QwDAYDVR0TAQH/BAIwADATBgNVHSUEDDAKBggrBgEF
-BQcDATAfBgNVHSMEGDAWgBT7sXk2TDkxJAOYLmdHcd/FJas/UTAKBggqhkjOPQQD
-AgNJADBGAiEAnAv4oRWTwpI9G1TsHJoyyYCgNqM5EhfNCtk8TeslIE8CIQCnXYQn
-y9sRk9chN3hyee4w3wNkgYGRop/ezK5QPEJ6Nw==
------END CERTIFICATE-----
-'''
-
-LEAF_KEY = '''\
------BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgB2UygTDb1lXkOXS2
-7qMJUOxSDNh5ezIcKEp7RmdwfxShRANCAAQUr9SQ0uAMZeK7SPn8hTAjfJzfIrBY
-v55x5QYIA0VSSSyXZBK6a8JqyZCkxmTxYelGflaG9dMOeAhK2FlEnv70
------END PRIVATE KEY-----
-'''
-
+#: A scripted server's handler: (request index, request head, connection) -> keep alive.
 Handler = Callable[[int, bytes, socket.socket], bool]
 
 
@@ -182,15 +142,6 @@ def header(head: bytes, name: str) -> Optional[bytes]:
         if key.strip().lower() == name.lower().encode():
             return value.strip()
     return None
-
-
-def tls_server_context(tmp: Path) -> ssl.SSLContext:
-    cert, key = tmp / "leaf.pem", tmp / "leaf.key"
-    cert.write_text(LEAF_PEM)
-    key.write_text(LEAF_KEY)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(cert), str(key))
-    return ctx
 
 
 def free_port() -> int:
