@@ -91,6 +91,14 @@ run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
 run_suite bench-smoke bash bench/run.sh --smoke
 # Fuzzing, miri, AddressSanitizer, valgrind on a loop of every error.
 run_suite hardening bash tests/hardening.sh
+# Windows (MinGW, run under Wine): the Rust tests of every package, the C
+# programs against the DLL, the demo, the DLL's imports and .def file.
+run_suite windows bash tests/windows.sh
+# musl: a fully static CLI and a C client linked statically (a debug build:
+# the release build's fat LTO adds 5 minutes and tests nothing more).
+run_suite musl bash tests/musl.sh --debug
+# macOS: type-checked only (no Mac here), library, CLI and tests.
+run_suite macos-check bash tests/macos_check.sh
 
 # The total over every runner's own count.
 passed=0; failed=0
@@ -101,6 +109,10 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
+# The Windows and musl scripts' own checks (their Rust tests are counted by
+# the "test result:" rule above).
+while read -r p f; do add "$p" "$f"; done < <(
+    cat "$logs"/windows.log "$logs"/musl.log 2>/dev/null | sed -n 's/^\(windows\|musl\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
 for log in "$logs"/pytest-*.log; do
     [ -f "$log" ] || continue
     summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)
