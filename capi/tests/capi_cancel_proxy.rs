@@ -463,6 +463,9 @@ fn a_proxy_that_wants_credentials_says_where_they_go_without_showing_them() {
                 && message.contains("http://user:password@host:port"),
             "{message}"
         );
-        assert!(!message.contains("Wrong-Proxy-Pass") && !message.contains("proxyuser"), "{message}");
+        assert!(
+            !message.contains("Wrong-Proxy-Pass") && !message.contains("proxyuser"),
+            "{message}"
+        );
     }
 }

@@ -35,11 +35,20 @@ fn the_user_agent_names_this_version() {
 fn a_second_unasked_answer_written_later_is_never_taken_for_the_next_login() {
     let server = Hostile::start(|i, _, stream| {
         if i == 0 {
-            send(stream, &http(200, r#"{"State":"Succeeded","Token":"first-token"}"#));
+            send(
+                stream,
+                &http(200, r#"{"State":"Succeeded","Token":"first-token"}"#),
+            );
             sleep(Duration::from_millis(20));
-            send(stream, &http(200, r#"{"State":"Succeeded","Token":"unasked-token"}"#));
+            send(
+                stream,
+                &http(200, r#"{"State":"Succeeded","Token":"unasked-token"}"#),
+            );
         } else {
-            send(stream, &http(200, r#"{"State":"Succeeded","Token":"next-token"}"#));
+            send(
+                stream,
+                &http(200, r#"{"State":"Succeeded","Token":"next-token"}"#),
+            );
         }
         After::KeepAlive
     });
