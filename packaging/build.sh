@@ -80,6 +80,9 @@ echo "dist: $dist; cargo target dir: $CARGO_TARGET_DIR"
 py_version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' bindings/python/etna_auth/__init__.py)
 [ "$py_version" = "$version" ] || die "bindings/python/etna_auth/__init__.py has __version__ $py_version, Cargo.toml $version"
 
+cs_version=$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' bindings/csharp/EtnaAuth/EtnaAuth.csproj)
+[ "$cs_version" = "$version" ] || die "bindings/csharp/EtnaAuth/EtnaAuth.csproj has <Version>$cs_version, Cargo.toml $version"
+
 # --- tools -----------------------------------------------------------------------------
 apt_updated=
 apt_install() {
