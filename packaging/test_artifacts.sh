@@ -169,12 +169,18 @@ if [ -n "$wheel_gnu" ]; then
         '$pyenv_dir/bin/python' -m pip install --quiet pytest"
     # The suite outside the repository: tests copied to a temporary directory, run from
     # there, with a PATH holding no cargo and no ETNA_AUTH_LIB.
-    cp -r "$root/bindings/python/tests" "$tmp/pytests"
-    rm -rf "$tmp/pytests/__pycache__"
+    # The tests' fixtures copy the package from beside the tests directory
+    # (bindings/python/etna_auth): here a link to the installed package, which
+    # resolves to site-packages, where the package's library lookup starts.
+    mkdir -p "$tmp/python"
+    cp -r "$root/bindings/python/tests" "$tmp/python/tests"
+    rm -rf "$tmp/python/tests/__pycache__"
+    site=$("$pyenv_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
+    ln -s "$site/etna_auth" "$tmp/python/etna_auth"
     clean_env=(env -u ETNA_AUTH_LIB -u PYTHONPATH -u VIRTUAL_ENV PATH="$pyenv_dir/bin:/usr/bin:/bin" HOME="$tmp")
     show "no cargo on the test PATH" bash -c "! ${clean_env[*]} bash -c 'command -v cargo'"
     show "the installed package loads its bundled library" bash -c "
-        cd '$tmp/pytests' && ${clean_env[*]} python -c '
+        cd '$tmp/python/tests' && ${clean_env[*]} python -c '
 import importlib.metadata, sys, etna_auth
 from etna_auth import _ffi
 lib = etna_auth.load_library()
@@ -184,7 +190,7 @@ assert lib.path == bundled and str(bundled).startswith(sys.prefix), (lib.path, b
 assert etna_auth.library_version() == etna_auth.__version__ == importlib.metadata.version(\"etna-auth\") == \"$version\"
 '"
     show "the bundled library comes before ETNA_AUTH_LIB" bash -c "
-        cd '$tmp/pytests' && ${clean_env[*]} ETNA_AUTH_LIB=/nonexistent/libetna_auth.so python -c '
+        cd '$tmp/python/tests' && ${clean_env[*]} ETNA_AUTH_LIB=/nonexistent/libetna_auth.so python -c '
 import etna_auth; print(etna_auth.load_library().path)' | grep -F '$pyenv_dir/'"
     # Deselected: what tests the source tree's lookup, which an installed wheel does not
     # use (the repository's target/release; ETNA_AUTH_LIB as the last word, which the
@@ -195,9 +201,9 @@ import etna_auth; print(etna_auth.load_library().path)' | grep -F '$pyenv_dir/'"
         --deselect test_library.py::test_a_file_that_is_not_a_library
         --deselect test_library.py::test_a_bare_name_goes_to_the_system_search
     )
-    echo "== Python suite against the installed wheel (from $tmp/pytests)"
-    (cd "$tmp/pytests" && "${clean_env[@]}" python -m pytest -q -p no:cacheprovider -o addopts= \
-        --rootdir "$tmp/pytests" "${deselect[@]}" . 2>&1) | tee "$tmp/pytest.log"
+    echo "== Python suite against the installed wheel (from $tmp/python/tests)"
+    (cd "$tmp/python/tests" && "${clean_env[@]}" python -m pytest -q -p no:cacheprovider -o addopts= \
+        --rootdir "$tmp/python/tests" "${deselect[@]}" . 2>&1) | tee "$tmp/pytest.log"
     pytest_rc=${PIPESTATUS[0]}
     line=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$tmp/pytest.log" | tail -1)
     p=$(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)
