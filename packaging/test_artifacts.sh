@@ -137,6 +137,21 @@ for tarball in "$dist"/etna-auth-"$version"-x86_64-linux-*.tar.gz; do
             readelf -d '$top/lib/libetna_auth.so.$version' | grep NEEDED
             ! readelf -d '$top/lib/libetna_auth.so.$version' | grep -F 'libc.so.6' &&
             ! readelf -d '$top/bin/etna-auth' | grep -F NEEDED"
+        show "musl CLI (static) --version" bash -c "'$top/bin/etna-auth' --version | tee /dev/stderr | grep -qF '$version'"
+        if command -v musl-gcc >/dev/null && [ -e /lib/ld-musl-x86_64.so.1 ]; then
+            # The .so needs libgcc_s.so.1 (Alpine's libgcc); Debian's is glibc's, so a stand-in
+            # made of Rust's own musl libunwind provides the unwinder under musl's loader.
+            app=$tmp/app-$flavour
+            mkdir -p "$app"
+            cp "$here/test/app.c" "$app/"
+            show "C program against the musl tarball (musl-gcc, pkg-config), run under musl's loader" bash -c "
+                cd '$app' && export PKG_CONFIG_PATH='$top/lib/pkgconfig' &&
+                unwind=\$(rustc --print sysroot 2>/dev/null)/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a &&
+                [ -f \"\$unwind\" ] &&
+                musl-gcc -shared -o libgcc_s.so.1 -Wl,--whole-archive \"\$unwind\" -Wl,--no-whole-archive &&
+                musl-gcc -Wall -Wextra -Werror app.c \$(pkg-config --cflags --libs etna_auth) -Wl,-rpath-link,. -o app &&
+                LD_LIBRARY_PATH='$top/lib':. ./app"
+        fi
     fi
 done
 for zipfile in "$dist"/etna-auth-"$version"-x86_64-windows-gnu.zip; do
