@@ -160,11 +160,9 @@ if want linux-gnu; then
     name=etna-auth-$version-x86_64-linux-gnu
     stage=$work/$name
     cinstall "$triple" "$stage"
-    # The CLI for the host, in target/release: the test command's `cargo build --release`
-    # has built it already (cargo-c's library goes to target/<triple>/release).
-    [ "$(rustc -vV | sed -n 's/^host: //p')" = "$triple" ] || die "linux-gnu is built on an $triple host only"
-    cargo build --release --locked -p etna-auth-cli || die "the CLI for $triple did not build"
-    install -D -m755 "$CARGO_TARGET_DIR/release/etna-auth" "$stage/bin/etna-auth"
+    # Beside cargo-c's build (target/<triple>/release), whose dependencies it shares.
+    cargo build --release --locked -p etna-auth-cli --target "$triple" || die "the CLI for $triple did not build"
+    install -D -m755 "$CARGO_TARGET_DIR/$triple/release/etna-auth" "$stage/bin/etna-auth"
     docs_into "$stage"
     tar_dir "$stage" "$dist/$name.tar.gz"
     so=$(readlink -f "$stage/lib/libetna_auth.so")
