@@ -30,8 +30,9 @@
 # a few minutes once), the Rust targets (rustup), musl-tools / mingw-w64 /
 # mono-mcs / zip (apt), and a Python venv with setuptools, build and auditwheel
 # (pip) under ${XDG_CACHE_HOME:-~/.cache}/etna-auth/. Cargo's output goes to
-# $CARGO_TARGET_DIR (default target/) under target/<triple>/release, as cargo-c
-# always names the target.
+# $CARGO_TARGET_DIR (default target/): cargo-c's builds under cargo-c/<triple>/release
+# (cargo-c embeds another cargo, whose fingerprints would clash with the system
+# cargo's), the CLI under release/ (the host's) or <triple>/release.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -142,7 +143,11 @@ docs_into() { # dir: README, licences, changelog, ABI policy
 cinstall() {
     local triple=$1 prefix=$2
     shift 2
-    cargo cinstall --release --locked -p etna-auth-ffi --target "$triple" \
+    # cargo-c embeds its own cargo, whose fingerprints differ from the system cargo's
+    # ("config settings changed"): sharing a target directory would rebuild everything
+    # on every run, so cargo-c gets its own.
+    CARGO_TARGET_DIR=${cargo_c_target_dir:-$CARGO_TARGET_DIR/cargo-c} \
+        cargo cinstall --release --locked -p etna-auth-ffi --target "$triple" \
         --prefix "$prefix" --libdir "$prefix/lib" --bindir "$prefix/bin" --includedir "$prefix/include" "$@" ||
         die "cargo cinstall for $triple failed (see above)"
     # Relocatable: the prefix is where the .pc file is, two levels up.
@@ -160,9 +165,10 @@ if want linux-gnu; then
     name=etna-auth-$version-x86_64-linux-gnu
     stage=$work/$name
     cinstall "$triple" "$stage"
-    # Beside cargo-c's build (target/<triple>/release), whose dependencies it shares.
-    cargo build --release --locked -p etna-auth-cli --target "$triple" || die "the CLI for $triple did not build"
-    install -D -m755 "$CARGO_TARGET_DIR/$triple/release/etna-auth" "$stage/bin/etna-auth"
+    # The CLI for the host, in target/release (where the test command's build put it).
+    [ "$(rustc -vV | sed -n 's/^host: //p')" = "$triple" ] || die "linux-gnu is built on an $triple host only"
+    cargo build --release --locked -p etna-auth-cli || die "the CLI for $triple did not build"
+    install -D -m755 "$CARGO_TARGET_DIR/release/etna-auth" "$stage/bin/etna-auth"
     docs_into "$stage"
     tar_dir "$stage" "$dist/$name.tar.gz"
     so=$(readlink -f "$stage/lib/libetna_auth.so")
@@ -190,7 +196,7 @@ if want linux-musl; then
     # musl-gcc searches musl's directory only: a directory holding just that link.
     mkdir -p "$CARGO_TARGET_DIR/musl-libgcc_s"
     ln -sf "$(gcc -print-file-name=libgcc_s.so.1)" "$CARGO_TARGET_DIR/musl-libgcc_s/libgcc_s.so.1"
-    CARGO_TARGET_DIR=$CARGO_TARGET_DIR/musl-dynamic \
+    cargo_c_target_dir=$CARGO_TARGET_DIR/cargo-c-musl-dynamic \
         RUSTFLAGS="-C target-feature=-crt-static -C link-arg=-L$CARGO_TARGET_DIR/musl-libgcc_s" \
         CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc CC_x86_64_unknown_linux_musl=musl-gcc \
         cinstall "$triple" "$stage"
