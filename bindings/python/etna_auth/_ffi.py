@@ -7,13 +7,16 @@ of ``include/etna_auth.h`` is declared once below with its ``argtypes`` and
 
 Where the library is looked for (see :func:`candidate_paths`):
 
-1. a path given to :func:`load_library`, else the ``ETNA_AUTH_LIB``
-   environment variable; when one of these is given it is the only
-   candidate (a wrong value is an error, never a reason to load some other
-   copy of the library). A bare file name such as ``libetna_auth.so`` is
-   left to the system's library search;
-2. the library bundled inside this package directory;
-3. ``<repository>/target/release/``, found relative to this source file
+1. a path given to :func:`load_library`: then the only candidate (a wrong
+   value is an error, never a reason to load some other copy);
+2. the library bundled inside this package directory, by its absolute path
+   (``etna_auth/libetna_auth.so`` next to this module): what a wheel
+   installs, built for this very version of the binding, so it comes first;
+3. the ``ETNA_AUTH_LIB`` environment variable; when it is set, it is the
+   last candidate (a wrong value is an error, never a reason to load the
+   build tree's copy). A bare file name such as ``libetna_auth.so`` is left
+   to the system's library search;
+4. ``<repository>/target/release/``, found relative to this source file
    (``bindings/python/etna_auth`` -> ``../../../target/release``), for a
    checkout or an editable install after ``cargo build --release``.
 
@@ -129,14 +132,14 @@ def candidate_paths(path: Optional[PathArg] = None) -> List[Tuple[str, Path]]:
     """The places the library is looked for, in order, as (origin, path)."""
     if path is not None:
         return [("explicit path", Path(os.fspath(path)))]
+    name = library_file_name()
+    candidates = [("bundled in the package", _PACKAGE_DIR / name)]
     env = os.environ.get(ENV_VAR)
     if env:
-        return [(ENV_VAR, Path(env))]
-    name = library_file_name()
-    return [
-        ("bundled in the package", _PACKAGE_DIR / name),
-        ("the repository's target/release", _REPO_RELEASE_DIR / name),
-    ]
+        candidates.append((ENV_VAR, Path(env)))
+    else:
+        candidates.append(("the repository's target/release", _REPO_RELEASE_DIR / name))
+    return candidates
 
 
 class Library:
@@ -189,8 +192,9 @@ def _open(path: Path) -> Library:
 def load_library(path: Optional[PathArg] = None) -> Library:
     """Load the etna-auth library (once per process) and return it.
 
-    ``path`` (or else ``ETNA_AUTH_LIB``) names the library file to use; by
-    default it is looked for as described in the module documentation.
+    ``path`` names the library file to use; by default it is looked for as
+    described in the module documentation (the bundled library, then
+    ``ETNA_AUTH_LIB``, then the repository's ``target/release``).
     Calling this again returns the library already loaded; asking for a
     different file once one is loaded raises ``RuntimeError``.
 
