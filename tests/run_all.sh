@@ -84,9 +84,12 @@ run_suite c-tests-dns env LD_PRELOAD="$cbuild/slow_dns.so" LD_LIBRARY_PATH="$roo
     "$cbuild/test_dns"
 
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
-run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider tests/cli
+run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider cli/tests/terminal
 [ -f bindings/python/run_tests.sh ] && run_suite pytest-python bash bindings/python/run_tests.sh
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
+# The release artifacts (Linux tarball, wheel, sdist, NuGet package) built and
+# tested as a user meets them (packaging/README.md).
+run_suite packaging bash packaging/build.sh --test
 # Every benchmark client still works (5 logins each; no timing is checked).
 run_suite bench-smoke bash bench/run.sh --smoke
 # Fuzzing, miri, AddressSanitizer, valgrind on a loop of every error.
@@ -109,6 +112,8 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
+while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^packaging: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/packaging.log 2>/dev/null)
 # The Windows and musl scripts' own checks (their Rust tests are counted by
 # the "test result:" rule above).
 while read -r p f; do add "$p" "$f"; done < <(

@@ -40,37 +40,7 @@ python=${ETNA_AUTH_PYTHON:-python3}
 # --- the .NET Core runtime ------------------------------------------------------------
 # No .NET SDK is needed: mcs compiles, `dotnet exec --runtimeconfig` runs the assembly on
 # the shared framework. ETNA_AUTH_DOTNET may name another `dotnet` host instead.
-dotnet_version=3.1.23
-wheel=dotnetcore2-$dotnet_version-py3-none-manylinux1_x86_64.whl
-wheel_sha256=5f076ddc39da0c685e7de20ecb91ee81185928918ec86fbeb3bffc55dd867ab5
-dotnet_dir=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/dotnetcore2-$dotnet_version
-dotnet=${ETNA_AUTH_DOTNET:-}
-if [ -z "$dotnet" ]; then
-    if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
-        echo "run_tests.sh: the dotnetcore2 wheel is for Linux x86-64; elsewhere set ETNA_AUTH_DOTNET to a dotnet host with Microsoft.NETCore.App" >&2
-        exit 1
-    fi
-    dotnet=$dotnet_dir/dotnet
-    if [ ! -x "$dotnet" ]; then
-        echo "run_tests.sh: installing the .NET Core $dotnet_version runtime (PyPI wheel dotnetcore2) into $dotnet_dir"
-        if ! "$python" -m pip --version >/dev/null 2>&1; then
-            apt_install python3-pip
-        fi
-        mkdir -p "$(dirname "$dotnet_dir")"
-        tmp=$(mktemp -d "$(dirname "$dotnet_dir")/.dotnetcore2.XXXXXX")
-        "$python" -m pip download -q --no-deps --only-binary=:all: --platform manylinux1_x86_64 \
-            --python-version 3 "dotnetcore2==$dotnet_version" -d "$tmp/wheel"
-        echo "$wheel_sha256  $tmp/wheel/$wheel" | sha256sum -c --quiet -
-        "$python" -m zipfile -e "$tmp/wheel/$wheel" "$tmp/x"
-        chmod +x "$tmp/x/dotnetcore2/bin/dotnet"
-        # Renamed into place whole, so that a run in parallel never sees half a runtime.
-        mv -T "$tmp/x/dotnetcore2/bin" "$dotnet_dir" 2>/dev/null || true
-        rm -rf "$tmp"
-        [ -x "$dotnet" ] || { echo "run_tests.sh: no $dotnet after unpacking the wheel" >&2; exit 1; }
-    fi
-fi
-# No ICU on the machine: the invariant culture is all the tests need.
-export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+. "$root/packaging/dotnet-runtime.sh"   # sets $dotnet and $dotnet_version: .NET Core 3.1 from the dotnetcore2 wheel
 
 # --- the native library ---------------------------------------------------------------
 case "$(uname -s)" in
