@@ -32,6 +32,18 @@ command -v cc >/dev/null || apt_install gcc libc6-dev
 command -v c++ >/dev/null || apt_install g++
 cargo --version && cc --version | head -1 && c++ --version | head -1 && valgrind --version
 
+# cargo-c (for packaging/build.sh) compiles for minutes on a fresh machine:
+# built in the background at low priority while the tests below wait on
+# sockets and timers; the packaging step waits for it.
+cargo_c_log="$logs/cargo-c-install.txt"
+cargo_c_pid=
+if ! cargo cinstall --version >/dev/null 2>&1; then
+    command -v pkg-config >/dev/null || apt_install pkg-config
+    (nice -n 15 cargo install --locked --quiet cargo-c --version "$(sed -n 's/^cargo_c_version=//p' packaging/build.sh)" \
+        >"$cargo_c_log" 2>&1) &
+    cargo_c_pid=$!
+fi
+
 step "build (release) and header freshness"
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -89,6 +101,10 @@ run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider cli/tests/terminal
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
 # The release artifacts (Linux tarball, wheel, sdist, NuGet package) built and
 # tested as a user meets them (packaging/README.md).
+if [ -n "$cargo_c_pid" ]; then
+    step "waiting for the cargo-c install"
+    wait "$cargo_c_pid" || { cat "$cargo_c_log"; echo "cargo-c did not install"; }
+fi
 run_suite packaging bash packaging/build.sh --test
 # Every benchmark client still works (5 logins each; no timing is checked).
 run_suite bench-smoke bash bench/run.sh --smoke
