@@ -288,9 +288,10 @@ int main(int argc, char **argv) {
             expect(etna_load_token(s, cache, "alice", 60), ETNA_OK, "load");
             expect(etna_forget_token(cache, url, "alice"), ETNA_OK, "forget");
             break;
-        default: /* ETNA_ERR_CANCELLED is not reachable without a second thread;
-                    etna_cancel with nothing in flight is a no-op */
+        default: /* a cancel with nothing in flight stops the next call, once */
             expect(etna_cancel(shared), ETNA_OK, "cancel idle");
+            expect(etna_begin_auth(shared, "alice", "alice-pass"), ETNA_ERR_CANCELLED,
+                   "cancelled before sending");
             expect(etna_begin_auth(shared, "alice", "alice-pass"), ETNA_OK, "shared ok");
             CHECK(etna_token_expires_at(shared) > 0);
             break;
