@@ -312,7 +312,7 @@ EOF
         header=$root/include/etna_auth.h
         [ -f "$tmp/moved-gnu/etna-auth-$version-x86_64-linux-gnu/include/etna_auth.h" ] &&
             header=$tmp/moved-gnu/etna-auth-$version-x86_64-linux-gnu/include/etna_auth.h
-        cs_env=(env -u LD_LIBRARY_PATH ETNA_AUTH_HEADER="$header" ETNA_AUTH_TLS_SERVER="$root/bindings/csharp/tests/tls_server.py" ETNA_AUTH_PYTHON=python3)
+        cs_env=(env -u LD_LIBRARY_PATH ETNA_AUTH_HEADER="$header" ETNA_AUTH_PYTHON=python3)
         show "packaged assembly and native library versions (mono)" "${cs_env[@]}" mono "$app/VersionCheck.exe" "$version"
         show "load from the application's directory (mono)" "${cs_env[@]}" mono "$app/LoadCheck.exe"
         show "load from the application's directory (coreclr)" "${cs_env[@]}" "$dotnet" exec --runtimeconfig "$app/LoadCheck.runtimeconfig.json" "$app/LoadCheck.exe"

@@ -175,27 +175,36 @@ run_c() { # name, arguments...
 }
 run_c test_flows.exe
 
-# https from C: the C# tests' TLS server (Python, on the host's 127.0.0.1,
-# which a Wine process reaches) with their committed test PKI.
-python3 - "$ROOT/bindings/csharp/tests/TestPki.cs" "$WORK" <<'EOF'
-import re, sys
-source = open(sys.argv[1]).read()
-for name, body in re.findall(r'public const string (\w+) =(.*?);', source, re.S):
-    pem = ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', body)).replace('\\n', '\n')
-    open('%s/%s.pem' % (sys.argv[2], name), 'w').write(pem)
-EOF
-coproc TLS { exec python3 "$ROOT/bindings/csharp/tests/tls_server.py" "$WORK/LeafPem.pem" "$WORK/LeafKeyPem.pem"; }
-TLS_PID=$TLS_PID
-tls_port=""
-read -r -t 10 word tls_port <&"${TLS[0]}" || true
-if [ "${word:-}" != port ] || [ -z "$tls_port" ]; then
-    failed=$((failed + 1)); say "FAIL: tls_server.py did not start"; tls_port=1
-fi
+# https from C: tests/pki/tls_server.py on the host's 127.0.0.1 (which a Wine
+# process reaches), with the one test PKI of tests/pki: the server's
+# certificate, and one for another name.
+start_tls() { # name cert key -> tls_port; the server runs until its input FIFO is closed
+    local name=$1
+    mkfifo "$WORK/$name.in"
+    python3 "$ROOT/tests/pki/tls_server.py" "$2" "$3" <"$WORK/$name.in" >"$WORK/$name.out" &
+    TLS_PIDS+=("$!")
+    local fd
+    exec {fd}>"$WORK/$name.in"
+    TLS_INS+=("$fd")
+    tls_port=""
+    for _ in $(seq 100); do
+        tls_port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$WORK/$name.out")
+        [ -n "$tls_port" ] && break
+        sleep 0.1
+    done
+    if [ -z "$tls_port" ]; then
+        failed=$((failed + 1)); say "FAIL: tls_server.py ($name) did not start"; tls_port=1
+    fi
+}
+TLS_PIDS=(); TLS_INS=()
+start_tls good "$ROOT/tests/pki/server.pem" "$ROOT/tests/pki/server.key"
+good_port=$tls_port
+start_tls wrong "$ROOT/tests/pki/wrong-name.pem" "$ROOT/tests/pki/wrong-name.key"
+wrong_port=$tls_port
 # Windows paths of the PEM files: Wine's Z: is the host's /.
-run_c test_windows.exe "$tls_port" "Z:$WORK/CaPem.pem" "Z:$WORK/LeafPem.pem"
-eval "exec ${TLS[1]}>&-"
-kill "$TLS_PID" 2>/dev/null || true
-wait "$TLS_PID" 2>/dev/null || true
+run_c test_windows.exe "$good_port" "$wrong_port" "Z:$ROOT/tests/pki/ca.pem" "Z:$ROOT/tests/pki/other-ca.pem"
+for fd in "${TLS_INS[@]}"; do eval "exec ${fd}>&-"; done
+for pid in "${TLS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
 say "C tests built and run in $(( $(date +%s) - T0 )) s"
 
 # 4. The CLI's demo: three logins against its own sandbox.

@@ -84,7 +84,6 @@ runtimeconfig "$out/app/LoadCheck.runtimeconfig.json"
 
 # --- run ------------------------------------------------------------------------------
 export ETNA_AUTH_HEADER="$root/include/etna_auth.h"
-export ETNA_AUTH_TLS_SERVER="$here/tests/tls_server.py"
 export ETNA_AUTH_PYTHON="$python"
 status=0
 passed=0

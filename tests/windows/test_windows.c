@@ -4,13 +4,14 @@
  * thread and before any call, and the token cache in a temporary folder.
  * Built with MinGW against etna_auth.dll, run under Wine by tests/windows.sh.
  *
- *   test_windows.exe TLS_PORT CA_PEM OTHER_PEM
+ *   test_windows.exe TLS_PORT WRONG_NAME_PORT CA_PEM OTHER_PEM
  *
  * TLS_PORT: an https server on 127.0.0.1 whose certificate for "localhost"
  * CA_PEM signed, answering every request with the token "tok-abc"
- * (bindings/csharp/tests/tls_server.py, run on the host by tests/windows.sh:
- * a Wine process reaches the host's loopback). OTHER_PEM: a certificate that
- * did not sign it.
+ * (tests/pki/tls_server.py with tests/pki/server.pem, run on the host by
+ * tests/windows.sh: a Wine process reaches the host's loopback).
+ * WRONG_NAME_PORT: the same with a certificate CA_PEM signed for another
+ * name (tests/pki/wrong-name.pem). OTHER_PEM: a CA that signed neither.
  *
  * Build: x86_64-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -Iinclude
  *        -Itests/c tests/windows/test_windows.c libetna_auth.dll.a -lws2_32
@@ -36,7 +37,7 @@ static const char *token_of(const EtnaSession *s) {
     return buf;
 }
 
-static void tls(int port, const char *ca, const char *other) {
+static void tls(int port, int wrong_name_port, const char *ca, const char *other) {
     char url[128];
     snprintf(url, sizeof url, "https://localhost:%d/api", port);
 
@@ -64,8 +65,8 @@ static void tls(int port, const char *ca, const char *other) {
     CHECK(etna_begin_auth(s, "u", "p") == ETNA_ERR_TLS);
     etna_free(s);
 
-    /* The right CA, the wrong name: the certificate is for localhost only. */
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/api", port);
+    /* The right CA, the wrong name: that certificate is for another host. */
+    snprintf(url, sizeof url, "https://localhost:%d/api", wrong_name_port);
     s = etna_new(url, "k");
     CHECK(etna_set_ca_file(s, ca) == ETNA_OK);
     CHECK(etna_begin_auth(s, "u", "p") == ETNA_ERR_TLS);
@@ -252,8 +253,8 @@ static void token_cache(const EtnaSandbox *sbx) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: test_windows TLS_PORT CA_PEM OTHER_PEM\n");
+    if (argc != 5) {
+        fprintf(stderr, "usage: test_windows TLS_PORT WRONG_NAME_PORT CA_PEM OTHER_PEM\n");
         return 64;
     }
     WSADATA wsa;
@@ -266,7 +267,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot start the sandbox: %s\n", etna_last_error());
         return 1;
     }
-    tls(atoi(argv[1]), argv[2], argv[3]);
+    tls(atoi(argv[1]), atoi(argv[2]), argv[3], argv[4]);
     cancel_in_flight();
     cancel_before(sbx);
     token_cache(sbx);

@@ -1,9 +1,6 @@
 #!/usr/bin/env python3
-"""An https token endpoint on 127.0.0.1 for the C# TLS tests (TlsTests.cs).
-
-Out of process, on Python's ssl module, so that the tests do not depend on the
-.NET runtime's own TLS (.NET Core 3.1's SslStream needs OpenSSL 1.x; Mono's
-differs again). The native library's sandbox serves plain http only.
+"""An https token endpoint on 127.0.0.1 with a certificate of tests/pki, for
+the C test under Wine (tests/windows.sh), out of process on Python's ssl module.
 
     python3 tls_server.py CERT.pem KEY.pem
 
