@@ -188,12 +188,20 @@ if [ -n "$wheel_gnu" ]; then
     # The tests' fixtures copy the package from beside the tests directory
     # (bindings/python/etna_auth): here a link to the installed package, which
     # resolves to site-packages, where the package's library lookup starts.
-    mkdir -p "$tmp/python"
+    # Laid out as in the repository (the tests find the shared scenario list, its
+    # server and PKI, the C header and the DNS shim's source from their own
+    # place); the header is the one the Linux tarball ships.
+    mkdir -p "$tmp/repo/bindings/python" "$tmp/repo/tests/c" "$tmp/repo/include"
+    ln -s "$tmp/repo/bindings/python" "$tmp/python"
     cp -r "$root/bindings/python/tests" "$tmp/python/tests"
     rm -rf "$tmp/python/tests/__pycache__"
+    cp -r "$root/tests/scenarios" "$root/tests/pki" "$tmp/repo/tests/"
+    cp "$root/tests/c/slow_dns.c" "$tmp/repo/tests/c/"
+    shipped_header=$(find "$tmp" -path '*linux-gnu/include/etna_auth.h' -print -quit 2>/dev/null)
+    cp "${shipped_header:-$root/include/etna_auth.h}" "$tmp/repo/include/"
     site=$("$pyenv_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
     ln -s "$site/etna_auth" "$tmp/python/etna_auth"
-    clean_env=(env -u ETNA_AUTH_LIB -u PYTHONPATH -u VIRTUAL_ENV PATH="$pyenv_dir/bin:/usr/bin:/bin" HOME="$tmp")
+    clean_env=(env -u ETNA_AUTH_LIB -u PYTHONPATH -u VIRTUAL_ENV -u ETNA_AUTH_HEADER PATH="$pyenv_dir/bin:/usr/bin:/bin" HOME="$tmp")
     show "no cargo on the test PATH" bash -c "! ${clean_env[*]} bash -c 'command -v cargo'"
     show "the installed package loads its bundled library" bash -c "
         cd '$tmp/python/tests' && ${clean_env[*]} python -c '
@@ -295,8 +303,11 @@ EOF"
         app=$tmp/csharp
         mkdir -p "$app"
         cp "$n/lib/netstandard2.0/EtnaAuth.dll" "$n/runtimes/linux-x64/native/libetna_auth.so" "$app/"
+        # One test per scenario, generated as bindings/csharp/run_tests.sh does.
+        ETNA_SCENARIOS="$root/tests/scenarios/scenarios.json" \
+            python3 "$root/bindings/csharp/tests/scenario_tests.py" "$app/ScenarioCases.cs"
         check "C# tests compile against the packaged EtnaAuth.dll" \
-            mcs -langversion:7 -warnaserror+ -debug -r:"$app/EtnaAuth.dll" -out:"$app/EtnaAuth.Tests.exe" "$root"/bindings/csharp/tests/*.cs
+            mcs -langversion:7 -warnaserror+ -debug -r:"$app/EtnaAuth.dll" -out:"$app/EtnaAuth.Tests.exe" "$root"/bindings/csharp/tests/*.cs "$app/ScenarioCases.cs"
         check "LoadCheck and VersionCheck compile against the packaged EtnaAuth.dll" bash -c "
             mcs -langversion:7 -warnaserror+ -r:'$app/EtnaAuth.dll' -out:'$app/LoadCheck.exe' '$root/bindings/csharp/tests/loadcheck/LoadCheck.cs' &&
             mcs -langversion:7 -warnaserror+ -r:'$app/EtnaAuth.dll' -out:'$app/VersionCheck.exe' '$here/test/VersionCheck.cs'"
@@ -312,7 +323,7 @@ EOF
         header=$root/include/etna_auth.h
         [ -f "$tmp/moved-gnu/etna-auth-$version-x86_64-linux-gnu/include/etna_auth.h" ] &&
             header=$tmp/moved-gnu/etna-auth-$version-x86_64-linux-gnu/include/etna_auth.h
-        cs_env=(env -u LD_LIBRARY_PATH ETNA_AUTH_HEADER="$header" ETNA_AUTH_PYTHON=python3)
+        cs_env=(env -u LD_LIBRARY_PATH ETNA_AUTH_HEADER="$header" ETNA_AUTH_PYTHON=python3 ETNA_SCENARIOS="$root/tests/scenarios/scenarios.json")
         show "packaged assembly and native library versions (mono)" "${cs_env[@]}" mono "$app/VersionCheck.exe" "$version"
         show "load from the application's directory (mono)" "${cs_env[@]}" mono "$app/LoadCheck.exe"
         show "load from the application's directory (coreclr)" "${cs_env[@]}" "$dotnet" exec --runtimeconfig "$app/LoadCheck.runtimeconfig.json" "$app/LoadCheck.exe"
