@@ -11,11 +11,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+. "$HERE/apt.sh"   # as_root, apt_install
 if ! command -v clang >/dev/null || ! command -v llvm-ar >/dev/null; then
-    echo "macos_check.sh: installing clang llvm (apt-get)" >&2
-    as_root apt-get update -qq >/dev/null 2>&1 || true
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm >/dev/null
+    apt_install clang llvm
 fi
 cd "$ROOT"
 status=0

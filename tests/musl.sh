@@ -27,12 +27,7 @@ case "${1:-}" in
 esac
 
 say() { echo "musl.sh: $*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
-apt_install() {
-    say "installing $* (apt-get)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 \
-        || { as_root apt-get update -qq >/dev/null 2>&1 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"   # as_root, apt_install
 command -v musl-gcc >/dev/null || apt_install musl-tools
 command -v file >/dev/null || apt_install file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"

@@ -18,13 +18,7 @@ run_suite() { # name, command...
     if "$@" 2>&1 | tee "$logs/$name.log"; then :; else failures+=("$name"); fi
 }
 
-apt_install() { # packages...
-    if [ -z "${APT_UPDATED:-}" ]; then
-        apt-get update -qq >/dev/null 2>&1 || true
-        APT_UPDATED=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+. tests/apt.sh   # apt_install: Debian packages on demand
 
 step "tools"
 command -v valgrind >/dev/null || apt_install valgrind

@@ -38,12 +38,7 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "windows.sh: $*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
-apt_install() {
-    say "installing $* (apt-get)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 \
-        || { as_root apt-get update -qq >/dev/null 2>&1 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"   # as_root, apt_install
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
 [ -x "$WINE" ] || apt_install wine64

@@ -35,9 +35,23 @@ namespace EtnaAuth
         /// <exception cref="Exception">Whatever a callback threw, unchanged.</exception>
         public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
         {
-            // Encoded first: null or NUL-containing arguments are refused before anything else.
-            byte[] user = Utf8.EncodeRequired(username, "username");
-            byte[] pass = Utf8.EncodeRequired(password, "password");
+            byte[] user, pass;
+            BeginLoginArguments(username, password, out user, out pass);
+            // The same method as LoginAsync, run with the native calls on this thread and callbacks
+            // whose tasks are complete when they return: every await finds its task done, so the whole
+            // login runs here, synchronously, and GetResult rethrows the original exception (no
+            // AggregateException).
+            return RunLogin(user, pass, Synchronous(pin), Synchronous(code), false, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// The credentials as UTF-8 (null or NUL-containing arguments are refused before anything
+        /// else), once the session may change; the password bytes are wiped if it may not.
+        /// </summary>
+        private void BeginLoginArguments(string username, string password, out byte[] user, out byte[] pass)
+        {
+            user = Utf8.EncodeRequired(username, "username");
+            pass = Utf8.EncodeRequired(password, "password");
             try
             {
                 Changing();
@@ -47,11 +61,6 @@ namespace EtnaAuth
                 Utf8.Wipe(pass);
                 throw;
             }
-            // The same method as LoginAsync, run with the native calls on this thread and callbacks
-            // whose tasks are complete when they return: every await finds its task done, so the whole
-            // login runs here, synchronously, and GetResult rethrows the original exception (no
-            // AggregateException).
-            return RunLogin(user, pass, Synchronous(pin), Synchronous(code), false, CancellationToken.None).GetAwaiter().GetResult();
         }
 
         /// <summary>
@@ -83,17 +92,8 @@ namespace EtnaAuth
         public Task<string> LoginAsync(string username, string password, Func<string, Task<string>> pin = null, Func<string, Task<string>> code = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            byte[] user = Utf8.EncodeRequired(username, "username");
-            byte[] pass = Utf8.EncodeRequired(password, "password");
-            try
-            {
-                Changing();
-            }
-            catch (Exception)
-            {
-                Utf8.Wipe(pass);
-                throw;
-            }
+            byte[] user, pass;
+            BeginLoginArguments(username, password, out user, out pass);
             if (cancellationToken.IsCancellationRequested)
             {
                 Utf8.Wipe(pass);
