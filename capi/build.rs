@@ -7,13 +7,34 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The table of statuses as rows of (code, C name, description, doc).
+/// One row of the table of statuses (src/status_table.rs).
+struct Row {
+    variant: &'static str,
+    code: i32,
+    name: &'static str,
+    python: &'static str,
+    csharp: &'static str,
+    family: &'static str,
+    exit: u8,
+    retry: bool,
+    describe: &'static str,
+    doc: &'static str,
+}
+
 macro_rules! status_table {
-    ($($variant:ident = $code:literal, $name:literal, $describe:literal, $doc:literal;)*) => {
-        const STATUSES: &[(i32, &str, &str, &str)] = &[$(($code, $name, $describe, $doc),)*];
+    ($($variant:ident = $code:literal, $name:literal,
+       python $python:literal, csharp $csharp:literal, family $family:literal,
+       exit $exit:literal, retry $retry:literal,
+       $describe:literal, $doc:literal;)*) => {
+        const STATUSES: &[Row] = &[$(Row {
+            variant: stringify!($variant), code: $code, name: $name,
+            python: $python, csharp: $csharp, family: $family,
+            exit: $exit, retry: $retry, describe: $describe, doc: $doc,
+        },)*];
     };
 }
 include!("../src/status_table.rs");
+include!("../src/defaults.rs");
 
 /// The header's macros: version, then one constant per status.
 fn header_macros(version: &str) -> String {
@@ -47,12 +68,53 @@ fn header_macros(version: &str) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
+        "/** The deadline of each exchange until etna_set_timeout_ms() sets another, in ms. */"
+    );
+    let _ = writeln!(out, "#define ETNA_DEFAULT_TIMEOUT_MS {DEFAULT_TIMEOUT_MS}");
+    let _ = writeln!(
+        out,
+        "/** The size of the answer buffer an EtnaAskCallback gets, at least, in bytes. */"
+    );
+    let _ = writeln!(out, "#define ETNA_ANSWER_BUFFER_SIZE {ANSWER_BUFFER_SIZE}");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
         "/* Status codes: ETNA_OK, ETNA_NEED_* (> 0) and ETNA_ERR_* (< 0). */"
     );
-    for (code, name, _, doc) in STATUSES {
-        let _ = writeln!(out, "/** {doc} */");
-        let _ = writeln!(out, "#define {name} {code}");
+    for row in STATUSES {
+        let _ = writeln!(out, "/** {} */", row.doc);
+        let _ = writeln!(out, "#define {} {}", row.name, row.code);
     }
+    out
+}
+
+/// Every column of the status table as JSON (bindings/status_codes.json),
+/// for the front ends' generators and checks. Written by hand: build.rs has
+/// no serde, and every value is a plain literal.
+fn status_json() -> String {
+    let text = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("[\n");
+    for (i, row) in STATUSES.iter().enumerate() {
+        let family = STATUSES
+            .iter()
+            .find(|r| r.variant == row.family)
+            .map_or(String::from("null"), |r| text(r.name));
+        let _ = writeln!(
+            out,
+            "  {{\"name\": {}, \"code\": {}, \"python\": {}, \"csharp\": {}, \"family\": {}, \"exit\": {}, \"retry\": {}, \"describe\": {}, \"doc\": {}}}{}",
+            text(row.name),
+            row.code,
+            text(row.python),
+            text(row.csharp),
+            family,
+            row.exit,
+            row.retry,
+            text(row.describe),
+            text(row.doc),
+            if i + 1 < STATUSES.len() { "," } else { "" }
+        );
+    }
+    out.push_str("]\n");
     out
 }
 
@@ -94,6 +156,7 @@ const HEADER_INTRO: &str = "\
 fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=../src/status_table.rs");
+    println!("cargo:rerun-if-changed=../src/defaults.rs");
     println!("cargo:rerun-if-changed=build.rs");
 
     export_definitions();
@@ -131,19 +194,25 @@ fn main() {
         Err(e) => panic!("cbindgen could not generate the header: {e}"),
     };
 
-    // Write only on change, so that the header's mtime (and anything that
-    // depends on it) moves only when the API does.
-    let path = Path::new(&crate_dir)
-        .join("..")
-        .join("include")
-        .join("etna_auth.h");
-    if std::fs::read(&path).ok().as_deref() != Some(&header[..]) {
-        if let Err(e) = std::fs::create_dir_all(path.parent().expect("has a parent"))
-            .and_then(|_| std::fs::write(&path, &header))
-        {
-            // A read-only source tree (a vendored crate) still builds.
-            println!("cargo:warning=could not write {}: {e}", path.display());
-        }
+    let top = Path::new(&crate_dir).join("..");
+    write_if_changed(&top.join("include").join("etna_auth.h"), &header);
+    write_if_changed(
+        &top.join("bindings").join("status_codes.json"),
+        status_json().as_bytes(),
+    );
+}
+
+/// Writes a generated file only on change, so that its mtime (and anything
+/// that depends on it) moves only when the API does.
+fn write_if_changed(path: &Path, content: &[u8]) {
+    if std::fs::read(path).ok().as_deref() == Some(content) {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(path.parent().expect("has a parent"))
+        .and_then(|_| std::fs::write(path, content))
+    {
+        // A read-only source tree (a vendored crate) still builds.
+        println!("cargo:warning=could not write {}: {e}", path.display());
     }
 }
 

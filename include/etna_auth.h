@@ -46,6 +46,11 @@
 /** major * 10000 + minor * 100 + patch; compare with etna_version_number() at run time. */
 #define ETNA_AUTH_VERSION_NUMBER 100
 
+/** The deadline of each exchange until etna_set_timeout_ms() sets another, in ms. */
+#define ETNA_DEFAULT_TIMEOUT_MS 30000
+/** The size of the answer buffer an EtnaAskCallback gets, at least, in bytes. */
+#define ETNA_ANSWER_BUFFER_SIZE 256
+
 /* Status codes: ETNA_OK, ETNA_NEED_* (> 0) and ETNA_ERR_* (< 0). */
 /** Success. */
 #define ETNA_OK 0
@@ -122,6 +127,30 @@ typedef struct EtnaSession EtnaSession;
  * (UTF-8, no CR or LF, valid only during the call).
  */
 typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
+
+/**
+ * Asks the application for a second factor during etna_login().
+ *
+ * `step` is ETNA_NEED_PIN or ETNA_NEED_CODE; `reason` is the server's
+ * Reason for asking (UTF-8, e.g. "Expecting security pin" the first time,
+ * "Invalid pin" after a wrong one), valid only during the call. The callback
+ * writes the factor, NUL-terminated UTF-8, into `answer`, a buffer of the
+ * library's of `answer_size` bytes (at least ETNA_ANSWER_BUFFER_SIZE), which
+ * the library wipes after use, and returns 0. Any other return value gives
+ * the login up.
+ *
+ * The callback runs on the thread that called etna_login(), while that call
+ * holds the session: it must not call the functions that change this session
+ * (etna_begin_auth(), etna_supply_*(), etna_end_login(), etna_set_*(),
+ * etna_load_token(), etna_free()); etna_cancel() and the read-only calls are
+ * fine. A C++ exception (or a longjmp) must never leave the callback: catch
+ * everything inside it and return non-zero.
+ */
+typedef int (*EtnaAskCallback)(void *user_data,
+                               int step,
+                               const char *reason,
+                               char *answer,
+                               size_t answer_size);
 
 #ifdef __cplusplus
 extern "C" {
@@ -481,6 +510,44 @@ int etna_version_number(void);
  * `session` is NULL or a live session created by etna_new(), freed once.
  */
 void etna_free(EtnaSession *session);
+
+/**
+ * Logs in from start to end, following the one login policy
+ * (docs/login-policy.md): sends the user name and password, then calls
+ * `ask` for each second factor the server asks for, as often as it asks (a
+ * wrong PIN may be asked for again, with the server's Reason), and sends
+ * each answer. `user_data` is passed to `ask` untouched.
+ *
+ * Returns ETNA_OK when the session holds the token (etna_get_token()).
+ * Otherwise the login is ended before the call returns, as by
+ * etna_end_login() (no credentials stay in the session, nothing more is
+ * sent), and the status says why:
+ * - ETNA_ERR_CANCELLED when `ask` gave up (returned non-zero), when the
+ *   server asks for a factor and `ask` is NULL (the message names the
+ *   factor), or when etna_cancel() interrupted the login, also while `ask`
+ *   was running (the next exchange is then not sent);
+ * - ETNA_ERR_ARGUMENT for a NULL or non-UTF-8 argument, or an answer that
+ *   does not fit in the buffer (no NUL within `answer_size` bytes), is not
+ *   UTF-8 or holds a control character;
+ * - any error of etna_begin_auth() and etna_supply_pin() /
+ *   etna_supply_code(), such as ETNA_ERR_CREDENTIALS or
+ *   ETNA_ERR_REJECTED (a factor refused for good, with the server's Reason).
+ *
+ * The strings are copied; the copies, and every answer, are wiped once used.
+ *
+ * Blocks for the whole login: up to the session's timeout for each exchange
+ * (one more per factor), plus the time `ask` takes; less when etna_cancel()
+ * interrupts it. Also while another call is in flight on the same session.
+ *
+ * # Safety
+ * `session` is NULL or a live session; the strings are NULL or
+ * NUL-terminated; `ask` is NULL or a function as described above.
+ */
+int etna_login(EtnaSession *session,
+               const char *username,
+               const char *password,
+               EtnaAskCallback ask,
+               void *user_data);
 
 /**
  * Starts a sandbox on 127.0.0.1, serving in background threads.

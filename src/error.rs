@@ -9,7 +9,10 @@ use std::fmt;
 
 /// Defines [`Status`] from the one table of codes, `status_table.rs`.
 macro_rules! status_table {
-    ($($variant:ident = $code:literal, $name:literal, $describe:literal, $doc:literal;)*) => {
+    ($($variant:ident = $code:literal, $name:literal,
+       python $python:literal, csharp $csharp:literal, family $family:literal,
+       exit $exit:literal, retry $retry:literal,
+       $describe:literal, $doc:literal;)*) => {
         /// What a call came to: success, a second factor asked for, or the
         /// kind of failure, one per thing a caller may want to handle
         /// differently. The numbers are the C ABI's status codes and never
@@ -38,6 +41,46 @@ macro_rules! status_table {
                     $(Status::$variant => $describe,)*
                 }
             }
+
+            /// The exit code of the command-line tool for this status (0 for
+            /// the statuses that are not errors).
+            pub fn exit_code(self) -> u8 {
+                match self {
+                    $(Status::$variant => $exit,)*
+                }
+            }
+
+            /// Whether repeating the same call can help: trouble on the way
+            /// (network, timeout, an overloaded server), not a refusal.
+            pub fn retry_can_help(self) -> bool {
+                match self {
+                    $(Status::$variant => $retry,)*
+                }
+            }
+
+            /// The name of the exception class in the Python binding ("" for
+            /// the statuses that are not errors).
+            pub fn python_class(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $python,)*
+                }
+            }
+
+            /// The name of the exception class in the C# binding.
+            pub fn csharp_class(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $csharp,)*
+                }
+            }
+
+            /// The status whose exception class is the parent of this one's
+            /// (a timeout is a network failure), if any besides the base class.
+            pub fn family(self) -> Option<Status> {
+                let parent = match self {
+                    $(Status::$variant => $family,)*
+                };
+                Status::ALL.iter().copied().find(|s| format!("{s:?}") == parent)
+            }
         }
     };
 }
@@ -57,10 +100,7 @@ impl Status {
     /// Trouble on the way that leaves a login resumable: the caller may
     /// repeat the same step.
     pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            Status::Network | Status::Timeout | Status::Server | Status::Cancelled
-        )
+        self.retry_can_help() || self == Status::Cancelled
     }
 }
 

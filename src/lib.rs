@@ -44,8 +44,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod defaults;
 pub mod error;
 pub mod log;
+pub mod login;
 pub mod protocol;
 pub mod proxy;
 #[cfg(feature = "sandbox")]

@@ -48,6 +48,16 @@ impl Step {
         }
     }
 
+    /// What the factor asked for at this step is called in messages
+    /// ("PIN", "verification code"); `None` for [`Step::Done`].
+    pub fn noun(self) -> Option<&'static str> {
+        match self {
+            Step::Done => None,
+            Step::NeedPin => Some(Factor::Pin.noun()),
+            Step::NeedCode => Some(Factor::Code.noun()),
+        }
+    }
+
     fn asking(factor: Factor) -> Step {
         match factor {
             Factor::Pin => Step::NeedPin,
@@ -261,81 +271,6 @@ impl Session {
         self.reason.clear();
         let settings = self.transport.settings().clone();
         self.transport.reconfigure(settings);
-    }
-
-    /// Logs in from start to end: sends the user name and password, then asks
-    /// `ask` for each second factor the server wants, with the step
-    /// ([`Step::NeedPin`] or [`Step::NeedCode`]) and the server's Reason
-    /// ("Invalid pin" after a wrong one, or empty). `ask` returns the factor,
-    /// or `None` to give up. It is called again when the server lets the user
-    /// retry a wrong factor. Returns the token.
-    ///
-    /// Whenever the login does not succeed (an error, `None` from `ask`, or a
-    /// panic in `ask`, which goes on unwinding), the login is ended first as
-    /// by [`Session::end_login`]: the credentials are wiped and nothing more
-    /// is sent. Giving up is [`Status::Cancelled`]. The factors that `ask`
-    /// returns are wiped once sent.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), etna_auth::Error> {
-    /// use etna_auth::{Session, Step};
-    ///
-    /// let mut session = Session::new("https://pub-api-et-demo-prod.etnasoft.us/api", "my-app-key")?;
-    /// let token = session.login("alice", "alice-pass", |step, reason| {
-    ///     let what = if step == Step::NeedPin { "PIN" } else { "code" };
-    ///     eprintln!("{reason} Enter the {what}:");
-    ///     let mut line = String::new();
-    ///     std::io::stdin().read_line(&mut line).ok()?;
-    ///     Some(line.trim().to_owned())
-    /// })?;
-    /// println!("Authorization: Bearer {token}");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn login<F>(&mut self, username: &str, password: &str, mut ask: F) -> Result<&str, Error>
-    where
-        F: FnMut(Step, &str) -> Option<String>,
-    {
-        let mut step = self.begin_auth(username, password);
-        loop {
-            let asked = match step {
-                Ok(Step::Done) => break,
-                Ok(asked) => asked,
-                Err(e) => {
-                    self.end_login();
-                    return Err(e);
-                }
-            };
-            let reason = self.reason.clone();
-            let answer =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ask(asked, &reason)));
-            let factor = match answer {
-                Ok(Some(factor)) => zeroize::Zeroizing::new(factor),
-                Ok(None) => {
-                    self.end_login();
-                    return Err(Error::new(
-                        Status::Cancelled,
-                        format!(
-                            "the login was abandoned: no {} was given",
-                            if asked == Step::NeedPin {
-                                Factor::Pin.noun()
-                            } else {
-                                Factor::Code.noun()
-                            }
-                        ),
-                    ));
-                }
-                Err(panic) => {
-                    self.end_login();
-                    std::panic::resume_unwind(panic);
-                }
-            };
-            step = match asked {
-                Step::NeedPin => self.supply_pin(&factor),
-                _ => self.supply_code(&factor),
-            };
-        }
-        Ok(self.token().unwrap_or_default())
     }
 
     /// Answers the server's request for the security PIN.

@@ -638,5 +638,8 @@ pub unsafe extern "C" fn etna_free(session: *mut EtnaSession) {
     quiet_call(|| drop(Box::from_raw(session)));
 }
 
+mod login_api;
+pub use login_api::*;
+
 mod sandbox_api;
 pub use sandbox_api::*;

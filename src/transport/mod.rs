@@ -46,7 +46,8 @@ pub(crate) use tcp::cancel_io;
 use resolve::{DirectResolver, LookupWaker};
 
 /// The default deadline of one exchange.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_TIMEOUT: Duration =
+    Duration::from_millis(crate::defaults::DEFAULT_TIMEOUT_MS as u64);
 
 /// Buffer sizes: answers are small JSON documents, and ureq's 128 KiB
 /// defaults would dominate the memory of a small client.

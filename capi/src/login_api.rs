@@ -1,0 +1,139 @@
+//! etna_login(): the whole login policy (src/login.rs) behind one C call,
+//! with the second factors asked for through a callback.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+
+use zeroize::Zeroizing;
+
+use super::boundary::{arg_ref, arg_str, status_call, Done};
+use super::EtnaSession;
+use etna_auth::defaults::ANSWER_BUFFER_SIZE;
+use etna_auth::error::Error;
+use etna_auth::login::Reply;
+use etna_auth::session::Step;
+
+/// Asks the application for a second factor during etna_login().
+///
+/// `step` is ETNA_NEED_PIN or ETNA_NEED_CODE; `reason` is the server's
+/// Reason for asking (UTF-8, e.g. "Expecting security pin" the first time,
+/// "Invalid pin" after a wrong one), valid only during the call. The callback
+/// writes the factor, NUL-terminated UTF-8, into `answer`, a buffer of the
+/// library's of `answer_size` bytes (at least ETNA_ANSWER_BUFFER_SIZE), which
+/// the library wipes after use, and returns 0. Any other return value gives
+/// the login up.
+///
+/// The callback runs on the thread that called etna_login(), while that call
+/// holds the session: it must not call the functions that change this session
+/// (etna_begin_auth(), etna_supply_*(), etna_end_login(), etna_set_*(),
+/// etna_load_token(), etna_free()); etna_cancel() and the read-only calls are
+/// fine. A C++ exception (or a longjmp) must never leave the callback: catch
+/// everything inside it and return non-zero.
+pub type EtnaAskCallback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        step: c_int,
+        reason: *const c_char,
+        answer: *mut c_char,
+        answer_size: usize,
+    ) -> c_int,
+>;
+
+/// Logs in from start to end, following the one login policy
+/// (docs/login-policy.md): sends the user name and password, then calls
+/// `ask` for each second factor the server asks for, as often as it asks (a
+/// wrong PIN may be asked for again, with the server's Reason), and sends
+/// each answer. `user_data` is passed to `ask` untouched.
+///
+/// Returns ETNA_OK when the session holds the token (etna_get_token()).
+/// Otherwise the login is ended before the call returns, as by
+/// etna_end_login() (no credentials stay in the session, nothing more is
+/// sent), and the status says why:
+/// - ETNA_ERR_CANCELLED when `ask` gave up (returned non-zero), when the
+///   server asks for a factor and `ask` is NULL (the message names the
+///   factor), or when etna_cancel() interrupted the login, also while `ask`
+///   was running (the next exchange is then not sent);
+/// - ETNA_ERR_ARGUMENT for a NULL or non-UTF-8 argument, or an answer that
+///   does not fit in the buffer (no NUL within `answer_size` bytes), is not
+///   UTF-8 or holds a control character;
+/// - any error of etna_begin_auth() and etna_supply_pin() /
+///   etna_supply_code(), such as ETNA_ERR_CREDENTIALS or
+///   ETNA_ERR_REJECTED (a factor refused for good, with the server's Reason).
+///
+/// The strings are copied; the copies, and every answer, are wiped once used.
+///
+/// Blocks for the whole login: up to the session's timeout for each exchange
+/// (one more per factor), plus the time `ask` takes; less when etna_cancel()
+/// interrupts it. Also while another call is in flight on the same session.
+///
+/// # Safety
+/// `session` is NULL or a live session; the strings are NULL or
+/// NUL-terminated; `ask` is NULL or a function as described above.
+#[no_mangle]
+pub unsafe extern "C" fn etna_login(
+    session: *mut EtnaSession,
+    username: *const c_char,
+    password: *const c_char,
+    ask: EtnaAskCallback,
+    user_data: *mut c_void,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        session.change(|session| {
+            let credentials = arg_str(username, "username")
+                .and_then(|username| Ok((username, arg_str(password, "password")?)));
+            let (username, password) = match credentials {
+                Ok(credentials) => credentials,
+                Err(e) => {
+                    // Every failure ends the login, this one too.
+                    session.end_login();
+                    return Err(e);
+                }
+            };
+            session.login_with(username, password, |step, reason| {
+                ask_application(ask, user_data, step, reason)
+            })?;
+            Ok(Done::ok())
+        })
+    })
+}
+
+/// Calls the application's callback for one factor and reads its answer.
+fn ask_application(
+    ask: EtnaAskCallback,
+    user_data: *mut c_void,
+    step: Step,
+    reason: &str,
+) -> Reply {
+    let Some(ask) = ask else {
+        return Ok(None);
+    };
+    let noun = step.noun().unwrap_or("answer");
+    let reason = CString::new(reason.replace('\0', "\\0")).unwrap_or_default();
+    let mut answer = Zeroizing::new(vec![0u8; ANSWER_BUFFER_SIZE]);
+    // SAFETY: the caller of etna_login() promises a callback of this type;
+    // the buffer and the reason outlive the call.
+    let verdict = unsafe {
+        ask(
+            user_data,
+            step.status().code(),
+            reason.as_ptr(),
+            answer.as_mut_ptr().cast(),
+            answer.len(),
+        )
+    };
+    if verdict != 0 {
+        return Ok(None);
+    }
+    let Some(end) = answer.iter().position(|&b| b == 0) else {
+        return Err(Error::argument(format!(
+            "the {noun} written by the callback does not fit in the answer buffer ({} bytes with the terminating NUL)",
+            answer.len()
+        )));
+    };
+    match std::str::from_utf8(&answer[..end]) {
+        Ok(factor) => Ok(Some(factor.to_owned())),
+        Err(_) => Err(Error::argument(format!(
+            "the {noun} written by the callback is not valid UTF-8"
+        ))),
+    }
+}

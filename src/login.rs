@@ -1,0 +1,114 @@
+//! The login policy (docs/login-policy.md), written once: every front end
+//! (the CLI, `etna_login` in C and the C++, Python and C# wrappers over it)
+//! runs a whole login through [`Session::login_with`].
+//!
+//! The policy: send the user name and password, then ask the caller for each
+//! second factor the server wants, as often as it asks (the server's Reason
+//! says why: "Invalid pin" after a wrong one). Whenever the login does not
+//! succeed, it is ended before the error is returned, so that no credentials
+//! stay in the session and nothing more is sent.
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Status};
+use crate::session::{Session, Step};
+
+/// The caller's answer when the server asks for a factor.
+pub type Reply = Result<Option<String>, Error>;
+
+impl Session {
+    /// Logs in from start to end: sends the user name and password, then asks
+    /// `ask` for each second factor the server wants, with the step
+    /// ([`Step::NeedPin`] or [`Step::NeedCode`]) and the server's Reason
+    /// ("Expecting security pin" the first time, "Invalid pin" after a wrong
+    /// one). `ask` returns the factor, or `None` to give up. It is called
+    /// again when the server lets the user retry a wrong factor. Returns the
+    /// token.
+    ///
+    /// Whenever the login does not succeed (an error, `None` from `ask`, or a
+    /// panic in `ask`, which goes on unwinding), the login is ended first as
+    /// by [`Session::end_login`]: the credentials are wiped and nothing more
+    /// is sent. Giving up is [`Status::Cancelled`]. The factors that `ask`
+    /// returns are wiped once sent.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), etna_auth::Error> {
+    /// use etna_auth::{Session, Step};
+    ///
+    /// let mut session = Session::new("https://pub-api-et-demo-prod.etnasoft.us/api", "my-app-key")?;
+    /// let token = session.login("alice", "alice-pass", |step, reason| {
+    ///     let what = if step == Step::NeedPin { "PIN" } else { "code" };
+    ///     eprintln!("{reason} Enter the {what}:");
+    ///     let mut line = String::new();
+    ///     std::io::stdin().read_line(&mut line).ok()?;
+    ///     Some(line.trim().to_owned())
+    /// })?;
+    /// println!("Authorization: Bearer {token}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn login<F>(&mut self, username: &str, password: &str, mut ask: F) -> Result<&str, Error>
+    where
+        F: FnMut(Step, &str) -> Option<String>,
+    {
+        self.login_with(username, password, |step, reason| Ok(ask(step, reason)))
+    }
+
+    /// [`Session::login`] for callers whose answer can also fail: `ask`
+    /// returns `Ok(Some(factor))`, `Ok(None)` to give up, or an error (say,
+    /// an answer that could not be read), which ends the login and is
+    /// returned as it is.
+    pub fn login_with<F>(
+        &mut self,
+        username: &str,
+        password: &str,
+        mut ask: F,
+    ) -> Result<&str, Error>
+    where
+        F: FnMut(Step, &str) -> Reply,
+    {
+        let mut step = self.begin_auth(username, password);
+        loop {
+            let asked = match step {
+                Ok(Step::Done) => break,
+                Ok(asked) => asked,
+                Err(e) => return Err(self.give_up(e)),
+            };
+            let reason = self.reason().to_owned();
+            let reply =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ask(asked, &reason)));
+            let factor = match reply {
+                Ok(Ok(Some(factor))) => Zeroizing::new(factor),
+                Ok(Ok(None)) => return Err(self.give_up(abandoned(asked))),
+                Ok(Err(e)) => return Err(self.give_up(e)),
+                Err(panic) => {
+                    self.end_login();
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            step = match asked {
+                Step::NeedPin => self.supply_pin(&factor),
+                _ => self.supply_code(&factor),
+            };
+        }
+        Ok(self.token().unwrap_or_default())
+    }
+
+    /// Ends the login and passes its error on.
+    fn give_up(&mut self, error: Error) -> Error {
+        self.end_login();
+        error
+    }
+}
+
+/// The error of a login given up when the server asked for a factor: the
+/// caller's answer was "none", or there was nobody to ask.
+pub fn abandoned(step: Step) -> Error {
+    Error::new(
+        Status::Cancelled,
+        format!(
+            "the login was abandoned: no {} was given",
+            step.noun().unwrap_or("answer")
+        ),
+    )
+}
