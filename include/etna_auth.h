@@ -550,6 +550,24 @@ int etna_login(EtnaSession *session,
                void *user_data);
 
 /**
+ * Gives up the login in progress when the server waits for a factor, as
+ * etna_login() does when its callback gives up: for applications and
+ * wrappers that drive etna_begin_auth() / etna_supply_*() themselves and
+ * want the same outcome and the same message. The login is ended as by
+ * etna_end_login().
+ *
+ * Returns ETNA_ERR_CANCELLED, with the message naming the factor the server
+ * asked for (the text etna_login() gives); ETNA_ERR_STATE, changing
+ * nothing, when no login waits for a factor; ETNA_ERR_ARGUMENT for NULL.
+ *
+ * Never uses the network; blocks only while a call is in flight on the same session.
+ *
+ * # Safety
+ * `session` is NULL or a live session.
+ */
+int etna_abandon_login(EtnaSession *session);
+
+/**
  * Starts a sandbox on 127.0.0.1, serving in background threads.
  *
  * `config_json` is NULL for the default accounts, or a JSON object whose

@@ -94,6 +94,21 @@ impl Session {
         Ok(self.token().unwrap_or_default())
     }
 
+    /// Gives up the login that waits for a factor, for front ends that drive
+    /// the steps themselves (an async login whose callback said "none"): the
+    /// login is ended, and the error is the one [`Session::login`] gives for
+    /// the same situation, so that every front end shows one text. Without a
+    /// login waiting for a factor, nothing changes and the error is a state
+    /// error.
+    pub fn abandon_login(&mut self) -> Error {
+        match self.awaiting() {
+            Some(step) => self.give_up(abandoned(step)),
+            None => {
+                Error::state("no login is waiting for a PIN or code: there is nothing to abandon")
+            }
+        }
+    }
+
     /// Ends the login and passes its error on.
     fn give_up(&mut self, error: Error) -> Error {
         self.end_login();

@@ -97,6 +97,28 @@ pub unsafe extern "C" fn etna_login(
     })
 }
 
+/// Gives up the login in progress when the server waits for a factor, as
+/// etna_login() does when its callback gives up: for applications and
+/// wrappers that drive etna_begin_auth() / etna_supply_*() themselves and
+/// want the same outcome and the same message. The login is ended as by
+/// etna_end_login().
+///
+/// Returns ETNA_ERR_CANCELLED, with the message naming the factor the server
+/// asked for (the text etna_login() gives); ETNA_ERR_STATE, changing
+/// nothing, when no login waits for a factor; ETNA_ERR_ARGUMENT for NULL.
+///
+/// Never uses the network; blocks only while a call is in flight on the same session.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn etna_abandon_login(session: *mut EtnaSession) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        Err(session.change(|session| session.abandon_login()))
+    })
+}
+
 /// Calls the application's callback for one factor and reads its answer.
 fn ask_application(
     ask: EtnaAskCallback,

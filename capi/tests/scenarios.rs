@@ -16,7 +16,7 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -127,6 +127,121 @@ fn str_of(v: &Value, key: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{key} missing in {v}"))
 }
 
+/// The scripted answers of a "login" step, given to etna_login()'s callback
+/// one per request for a factor, and what the callback was asked.
+struct Script {
+    /// `None`: no callback at all (a NULL `ask`).
+    answers: Option<Vec<Value>>,
+    asked: Vec<(String, String)>,
+    trouble: Option<String>,
+}
+
+impl Script {
+    fn new(step: &Value) -> Result<Script, String> {
+        let answers = match &step["answers"] {
+            Value::Null => None,
+            Value::Array(a) => Some(a.clone()),
+            other => return Err(format!("answers must be a list or null, not {other}")),
+        };
+        Ok(Script {
+            answers,
+            asked: Vec::new(),
+            trouble: None,
+        })
+    }
+
+    fn callback(&mut self) -> (EtnaAskCallback, *mut c_void) {
+        match self.answers {
+            None => (None, std::ptr::null_mut()),
+            Some(_) => (Some(answer_from_script), (self as *mut Script).cast()),
+        }
+    }
+
+    /// The callback was called as `expect.asked` says: [[STEP, REASON REGEX], ...].
+    fn check(&self, expect: &Value, secrets: &[String]) -> Outcome {
+        if let Some(trouble) = &self.trouble {
+            return Err(trouble.clone());
+        }
+        for (_, reason) in &self.asked {
+            if let Some(secret) = secrets.iter().find(|s| reason.contains(s.as_str())) {
+                return Err(format!("secret {secret:?} in the reason {reason:?}"));
+            }
+        }
+        let Some(wanted) = expect.get("asked") else {
+            return Ok(());
+        };
+        let wanted = wanted.as_array().ok_or("expect.asked must be a list")?;
+        if wanted.len() != self.asked.len() {
+            return Err(format!(
+                "the callback was asked {:?}, expected {} times",
+                self.asked,
+                wanted.len()
+            ));
+        }
+        for ((step, reason), want) in self.asked.iter().zip(wanted) {
+            let (want_step, pattern) = (want[0].as_str(), want[1].as_str().unwrap_or(""));
+            let re = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
+            if want_step != Some(step.as_str()) || !re.is_match(reason) {
+                return Err(format!(
+                    "the callback was asked {step} ({reason:?}), expected {want}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes an answer writes: a string, a {"repeat", "times"} string, or
+    /// {"give", "after_ms"} after a pause; `None` gives up ({"throw"} too: C
+    /// has no exceptions, a C callback gives up instead).
+    fn answer_bytes(answer: &Value) -> Option<Vec<u8>> {
+        match answer {
+            Value::String(s) => Some(s.clone().into_bytes()),
+            Value::Object(o) if o.contains_key("repeat") => {
+                let times = o["times"].as_u64().unwrap_or(1) as usize;
+                Some(o["repeat"].as_str()?.repeat(times).into_bytes())
+            }
+            Value::Object(o) if o.contains_key("give") => {
+                std::thread::sleep(Duration::from_millis(o["after_ms"].as_u64().unwrap_or(0)));
+                Some(o["give"].as_str()?.as_bytes().to_vec())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// etna_login()'s callback: the next scripted answer. An answer that does not
+/// fit fills the whole buffer without a NUL, as the bindings do.
+unsafe extern "C" fn answer_from_script(
+    user_data: *mut c_void,
+    step: c_int,
+    reason: *const c_char,
+    answer: *mut c_char,
+    answer_size: usize,
+) -> c_int {
+    let script = &mut *user_data.cast::<Script>();
+    let reason = CStr::from_ptr(reason).to_string_lossy().into_owned();
+    let index = script.asked.len();
+    script.asked.push((status_name(step), reason));
+    let Some(scripted) = script.answers.as_ref().and_then(|a| a.get(index)) else {
+        script.trouble = Some(format!(
+            "the callback was asked {} times, more than scripted",
+            index + 1
+        ));
+        return -1;
+    };
+    let Some(bytes) = Script::answer_bytes(scripted) else {
+        return -1;
+    };
+    let out = std::slice::from_raw_parts_mut(answer.cast::<u8>(), answer_size);
+    if bytes.len() < answer_size {
+        out[..bytes.len()].copy_from_slice(&bytes);
+        out[bytes.len()] = 0;
+    } else {
+        out.copy_from_slice(&bytes[..answer_size]);
+    }
+    0
+}
+
 struct Session(*mut EtnaSession);
 unsafe impl Send for Session {}
 unsafe impl Sync for Session {}
@@ -222,6 +337,20 @@ impl Run<'_> {
                 "begin" => etna_begin_auth(p, s("username")?.as_ptr(), s("password")?.as_ptr()),
                 "pin" => etna_supply_pin(p, s("value")?.as_ptr()),
                 "code" => etna_supply_code(p, s("value")?.as_ptr()),
+                "login" => {
+                    let mut script = Script::new(step)?;
+                    let (ask, data) = script.callback();
+                    let rc = etna_login(
+                        p,
+                        s("username")?.as_ptr(),
+                        s("password")?.as_ptr(),
+                        ask,
+                        data,
+                    );
+                    script.check(&step["expect"], &self.secrets)?;
+                    rc
+                }
+                "abandon" => etna_abandon_login(p),
                 "end_login" => etna_end_login(p),
                 "cancel" => etna_cancel(p),
                 "set_proxy" => etna_set_proxy(p, s("url")?.as_ptr()),
@@ -352,6 +481,11 @@ impl Run<'_> {
         let max_ms = expect["max_ms"].as_u64().or_else(|| {
             (matches!(name, "begin" | "pin" | "code") && self.session.is_some())
                 .then_some(self.timeout_ms + slack)
+        });
+        // A login: up to four exchanges (a wrong factor asked again); a
+        // scenario whose callback pauses says its own max_ms.
+        let max_ms = max_ms.or_else(|| {
+            (name == "login" && self.session.is_some()).then_some(4 * self.timeout_ms + slack)
         });
         if let Some(max) = max_ms {
             if elapsed > Duration::from_millis(max) {
