@@ -75,6 +75,12 @@ run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_api"
+# etna_login(): the login policy from C (callback contract, C-only answers).
+run_suite c-login-compile cc "${cflags[@]}" tests/c/test_login.c -L"$root/target/release" -letna_auth -o "$cbuild/test_login"
+run_suite c-tests-login-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_login"
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
