@@ -58,6 +58,8 @@
 #define ETNA_NEED_PIN 1
 /** The server asks for the verification code sent by email or SMS: call etna_supply_code(). */
 #define ETNA_NEED_CODE 2
+/** The step an EtnaAskCallback is asked for by etna_acquire_token() when a login is needed and no password was given: the callback writes the password. */
+#define ETNA_NEED_PASSWORD 3
 /** A bad argument (NULL, invalid UTF-8, a control character in a header value...). Nothing was sent. */
 #define ETNA_ERR_ARGUMENT -1
 /** The call is not valid now (e.g. etna_supply_pin() when no PIN was asked for). Nothing was sent. */
@@ -133,7 +135,9 @@ typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
  *
  * `step` is ETNA_NEED_PIN or ETNA_NEED_CODE; `reason` is the server's
  * Reason for asking (UTF-8, e.g. "Expecting security pin" the first time,
- * "Invalid pin" after a wrong one), valid only during the call. The callback
+ * "Invalid pin" after a wrong one), valid only during the call.
+ * etna_acquire_token() also asks with ETNA_NEED_PASSWORD for the password
+ * (its `reason` says why a login is needed). The callback
  * writes the factor, NUL-terminated UTF-8, into `answer`, a buffer of the
  * library's of `answer_size` bytes (at least ETNA_ANSWER_BUFFER_SIZE), which
  * the library wipes after use, and returns 0. Any other return value gives
@@ -566,6 +570,101 @@ int etna_login(EtnaSession *session,
  * `session` is NULL or a live session.
  */
 int etna_abandon_login(EtnaSession *session);
+
+/**
+ * Gives the session a token valid for at least `min_valid_s` more seconds,
+ * the way a trading application wants it: the stored token of `username`
+ * for the session's base URL when it stays valid that long (nothing is
+ * sent; `password` and `ask` are not used), else a login by etna_login()'s
+ * policy, whose token is then stored. Afterwards etna_get_token() and
+ * etna_token_expires_at() give the token.
+ *
+ * `store` names where tokens are kept:
+ * - NULL: the default store: the environment variable ETNA_AUTH_STORE when
+ *   set (a store as below), else the token file
+ *   $XDG_CONFIG_HOME/etna-auth/tokens.json (else
+ *   ~/.config/etna-auth/tokens.json) on Linux,
+ *   %APPDATA%\etna-auth\tokens.json on Windows,
+ *   ~/Library/Application Support/etna-auth/tokens.json on macOS
+ *   (etna_default_store() gives it);
+ * - "keyring": the OS credential store: the Secret Service on Linux (GNOME
+ *   Keyring, KWallet), the Credential Manager on Windows, the Keychain on
+ *   macOS. When none is reachable the call fails with ETNA_ERR_IO and a
+ *   message naming the way out (a token file); it never falls back to a
+ *   file on its own;
+ * - any other string: the path of a token file, in etna_save_token()'s
+ *   format (files written by etna_save_token() are read as they are).
+ * Token files are created 0600 (an owner-only access list on Windows) and
+ * their missing folders 0700 (owner-only). A store keys its tokens by base
+ * URL and user name and never holds a password.
+ *
+ * With `password` NULL, the password is asked through `ask` with the step
+ * ETNA_NEED_PASSWORD (its `reason` says why a login is needed), and only
+ * when a login is needed: with a valid stored token, no password is needed
+ * at all. `ask` is then called for each second factor as etna_login()
+ * calls it. With neither a password nor `ask`, a needed login gives up
+ * with ETNA_ERR_CANCELLED before anything is sent; so does an `ask` that
+ * returns non-zero. A refused password is returned at once
+ * (ETNA_ERR_CREDENTIALS), never tried again. `user_data` is passed to
+ * `ask` untouched.
+ *
+ * One login at a time per store, base URL and user name, across the
+ * user's threads and processes: while one caller logs in, the others wait
+ * in this call (an OS file lock on a lock file beside the token file, in
+ * the default store's folder for "keyring"), then take the token it
+ * stored, so one login sends one SMS code. When the caller that logs in
+ * fails, gives up or dies, the lock is released (also by the OS, for a
+ * process that ends) and the next waiter logs in itself. etna_cancel() on
+ * a waiting session ends its wait at once with ETNA_ERR_CANCELLED; the
+ * others go on waiting.
+ *
+ * Returns ETNA_OK when the session holds the token. Otherwise the login is
+ * ended as by etna_end_login() (no credentials stay, nothing more is sent)
+ * and the status says why: ETNA_ERR_ARGUMENT (NULL session or username,
+ * invalid UTF-8, an empty store, `min_valid_s` over 86400, a bad answer
+ * from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
+ * or written, or is readable by others), or any error of etna_login().
+ * One exception: when the login succeeded but storing its token failed,
+ * the call returns that ETNA_ERR_IO and the session keeps the token.
+ *
+ * The strings are copied; the copies, and every answer, are wiped once
+ * used. The `ask` rules of EtnaAskCallback hold (it runs on this thread,
+ * while this call holds the session).
+ *
+ * Blocks: for the store (file reads, or a D-Bus / system call to the
+ * credential store), while another caller logs in for the same user (as
+ * long as that login takes), and for a login as etna_login() does. Also
+ * while another call is in flight on the same session.
+ *
+ * # Safety
+ * `session` is NULL or a live session; the strings are NULL or
+ * NUL-terminated; `ask` is NULL or a function as EtnaAskCallback says.
+ */
+int etna_acquire_token(EtnaSession *session,
+                       const char *store,
+                       const char *username,
+                       const char *password,
+                       uint32_t min_valid_s,
+                       EtnaAskCallback ask,
+                       void *user_data);
+
+/**
+ * The default store, as etna_acquire_token() uses it for a NULL `store`:
+ * the value of ETNA_AUTH_STORE when set ("keyring" or a path), else the
+ * default token file's path (e.g. "/home/me/.config/etna-auth/tokens.json").
+ * Nothing is created.
+ *
+ * Returns its length n in bytes (not counting the NUL); the string and a
+ * NUL are written to `buf` only when `buf` is not NULL and `len > n` (ask
+ * with NULL/0 first, then allocate n + 1). ETNA_ERR_IO when there is no
+ * default place (HOME, or APPDATA on Windows, is not set).
+ *
+ * Never blocks.
+ *
+ * # Safety
+ * `buf` is NULL or writable for `len` bytes.
+ */
+int etna_default_store(char *buf, size_t len);
 
 /**
  * Starts a sandbox on 127.0.0.1, serving in background threads.

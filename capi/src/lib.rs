@@ -641,5 +641,8 @@ pub unsafe extern "C" fn etna_free(session: *mut EtnaSession) {
 mod login_api;
 pub use login_api::*;
 
+mod acquire_api;
+pub use acquire_api::*;
+
 mod sandbox_api;
 pub use sandbox_api::*;

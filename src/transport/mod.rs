@@ -253,6 +253,13 @@ impl Canceller {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).pending = false;
     }
 
+    /// Uses up a pending cancel, if there is one: for a wait outside any
+    /// exchange (etna_acquire_token() waiting for another login), which
+    /// polls it.
+    pub fn take_pending(&self) -> bool {
+        std::mem::take(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()).pending)
+    }
+
     /// Registers the exchange about to start; `false` when a pending cancel
     /// stops it before it sends anything (the cancel is used up).
     fn start(&self, agent: &Agent, lookup: &Arc<LookupWaker>) -> bool {
