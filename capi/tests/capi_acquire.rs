@@ -614,3 +614,70 @@ fn an_unreachable_keyring_fails_clearly_and_sends_nothing() {
     assert!(rest.starts_with("[]"), "no password asked: {rest}");
     assert_eq!(sbx.requests(), 0, "nothing sent");
 }
+
+/// The keyring store against the system's real credential store: run by
+/// tests/keyring.sh under a private D-Bus session with GNOME Keyring
+/// (Linux), and by tests/windows.sh under Wine (its advapi32 implements
+/// CredWriteW / CredReadW). With ETNA_TEST_KEYRING_OUT set, it writes the
+/// base URL and the token left in the store there, for the script to check
+/// from outside (secret-tool).
+#[test]
+#[cfg_attr(not(windows), ignore = "needs a Secret Service: run tests/keyring.sh")]
+fn keyring_store_under_the_os_credential_store() {
+    use etna_auth::store::Store;
+
+    let sbx = Sbx::start(None);
+    let keyring = Path::new("keyring");
+    let s = sbx.session();
+    let rc = acquire(&s, Some(keyring), "alice", Some("alice-pass"), 300, None);
+    assert_eq!(rc, ETNA_OK, "{}", last_error());
+    assert_eq!(sbx.requests(), 1);
+    let token = s.token().unwrap();
+
+    // A new session takes it from the store: nothing sent, nobody asked.
+    let again = sbx.session();
+    let nobody = Asker::default();
+    assert_eq!(
+        acquire(&again, Some(keyring), "alice", None, 300, Some(&nobody)),
+        ETNA_OK
+    );
+    assert_eq!(again.token().unwrap(), token);
+    assert_eq!(again.expires_at(), s.expires_at());
+    assert_eq!((sbx.requests(), nobody.steps().len()), (1, 0));
+
+    // The index lists it, without the token.
+    let listed = Store::Keyring.list().unwrap();
+    let mine: Vec<_> = listed.iter().filter(|l| l.base_url == sbx.url()).collect();
+    assert_eq!(mine.len(), 1, "{listed:?}");
+    assert_eq!(
+        (mine[0].username.as_str(), mine[0].expires_at),
+        ("alice", s.expires_at())
+    );
+
+    // Forgotten: the next acquire needs a login (and gives up without a password).
+    Store::Keyring.forget(&sbx.url(), "alice").unwrap();
+    assert_eq!(
+        acquire(&again, Some(keyring), "alice", None, 300, None),
+        ETNA_ERR_CANCELLED
+    );
+    assert!(Store::Keyring
+        .list()
+        .unwrap()
+        .iter()
+        .all(|l| l.base_url != sbx.url()));
+    assert_eq!(sbx.requests(), 1);
+
+    // Stored again, and left in place for a look from outside.
+    let last = sbx.session();
+    assert_eq!(
+        acquire(&last, Some(keyring), "alice", Some("alice-pass"), 300, None),
+        ETNA_OK
+    );
+    assert_eq!(sbx.requests(), 2);
+    if let Some(out) = std::env::var_os("ETNA_TEST_KEYRING_OUT") {
+        let text = format!("{}\n{}\n", sbx.url(), last.token().unwrap());
+        std::fs::write(out, text).unwrap();
+    } else {
+        Store::Keyring.forget(&sbx.url(), "alice").unwrap();
+    }
+}
