@@ -594,6 +594,7 @@ int etna_abandon_login(EtnaSession *session);
  *   file on its own;
  * - any other string: the path of a token file, in etna_save_token()'s
  *   format (files written by etna_save_token() are read as they are).
+ *
  * Token files are created 0600 (an owner-only access list on Windows) and
  * their missing folders 0700 (owner-only). A store keys its tokens by base
  * URL and user name and never holds a password.
