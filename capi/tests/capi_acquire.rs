@@ -5,6 +5,9 @@
 //! mid-login, the default store's folders, and a keyring store that is not
 //! reachable.
 
+#[cfg(windows)]
+#[path = "windows/acl.rs"]
+mod acl;
 mod common;
 
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -144,6 +147,15 @@ fn an_empty_store_logs_in_and_stores_then_nothing_is_sent() {
         assert_eq!(mode(store.parent().unwrap()), 0o700);
         assert_eq!(mode(&dir.join("missing")), 0o700);
     }
+    #[cfg(windows)]
+    {
+        // The new folders: owner-only, inherited by what is created inside.
+        let me = acl::my_sid();
+        let owner_only = format!("O:{me}D:P(A;OICI;FA;;;{me})");
+        assert_eq!(acl::get_sddl(store.parent().unwrap()), owner_only);
+        assert_eq!(acl::get_sddl(&dir.join("missing")), owner_only);
+        assert_eq!(acl::get_sddl(&store), acl::owner_only_sddl());
+    }
     let text = std::fs::read_to_string(&store).unwrap();
     assert!(
         text.contains(&token) && !text.contains("carol-pass"),
@@ -189,6 +201,8 @@ fn write_store(path: &Path, base_url: &str, user: &str, token: &str, expires_in:
     std::fs::write(path, json.to_string()).unwrap();
     #[cfg(unix)]
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    #[cfg(windows)]
+    acl::set_sddl(path, &acl::owner_only_sddl());
 }
 
 #[test]
