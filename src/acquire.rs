@@ -140,7 +140,7 @@ impl Session {
         store.save(&entry).map_err(Failure::NotStored)?;
         self.log().write(
             Level::Info,
-            format_args!("the token is stored in the {}", store.describe()),
+            format_args!("the token is stored in {}", store.describe()),
         );
         drop(taken);
         Ok(())
@@ -164,7 +164,7 @@ impl Session {
         self.log().write(
             Level::Info,
             format_args!(
-                "using the stored token of {username:?} from the {}",
+                "using the stored token of {username:?} from {}",
                 store.describe()
             ),
         );

@@ -112,7 +112,7 @@ pub(super) fn entries() -> Result<Vec<Entry>, Error> {
     token_cache::entries(&index_path()?)
 }
 
-fn describe() -> String {
+pub(super) fn describe() -> String {
     format!("the OS credential store ({NAME})")
 }
 

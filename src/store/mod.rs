@@ -76,11 +76,12 @@ impl Store {
         Ok(Store::File(PathBuf::from(spec)))
     }
 
-    /// The store in messages: `token file "/home/me/.config/etna-auth/tokens.json"`.
+    /// The store in messages: `the token file "/home/me/.config/etna-auth/tokens.json"`,
+    /// `the OS credential store (the Secret Service: GNOME Keyring, KWallet)`.
     pub fn describe(&self) -> String {
         match self {
-            Store::File(path) => format!("token file {}", quote(&path.display().to_string())),
-            Store::Keyring => format!("the OS credential store ({})", keyring::NAME),
+            Store::File(path) => format!("the token file {}", quote(&path.display().to_string())),
+            Store::Keyring => keyring::describe(),
         }
     }
 
