@@ -7,7 +7,8 @@
 # (capi/tests/capi_acquire.rs), then checks from outside with secret-tool
 # that the entry holds the token (and its expiry) and not the password.
 #
-#   bash tests/keyring.sh
+#   bash tests/keyring.sh             # debug build of the test
+#   bash tests/keyring.sh --release   # release (what tests/run_all.sh has built)
 #
 # Prints cargo's "test result:" line, then "keyring: N passed, M failed"
 # for this script's own checks; exits non-zero when anything failed.
@@ -18,14 +19,23 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 say() { echo "keyring.sh: $*" >&2; }
 
+PROFILE=()
+case "${1:-}" in
+    ""|--inside) ;;
+    --release) PROFILE=(--release) ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "keyring.sh: unknown argument $1" >&2; exit 64 ;;
+esac
+
 if [ "${1:-}" != --inside ]; then
+    export ETNA_KEYRING_PROFILE="${PROFILE[*]:-}"
     . "$HERE/apt.sh"   # apt_install
     command -v gnome-keyring-daemon >/dev/null || apt_install gnome-keyring
     command -v secret-tool >/dev/null || apt_install libsecret-tools
     command -v dbus-run-session >/dev/null || apt_install dbus-daemon dbus-x11
     cd "$ROOT"
     # Built outside the D-Bus session (minutes on a fresh machine).
-    cargo test --no-run -p etna-auth-ffi-tests --test capi_acquire >&2
+    cargo test "${PROFILE[@]}" --no-run -p etna-auth-ffi-tests --test capi_acquire >&2
     WORK="$(mktemp -d /tmp/etna-keyring.XXXXXX)"
     trap 'rm -rf "$WORK"' EXIT
     export ETNA_KEYRING_WORK="$WORK"
@@ -58,7 +68,8 @@ export GNOME_KEYRING_CONTROL
 check "gnome-keyring-daemon runs" pgrep -u "$(id -u)" -f gnome-keyring-daemon >/dev/null
 
 rust_ok() {
-    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test -q -p etna-auth-ffi-tests --test capi_acquire \
+    # shellcheck disable=SC2086 # empty or --release
+    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test $ETNA_KEYRING_PROFILE -q -p etna-auth-ffi-tests --test capi_acquire \
         keyring_store_under_the_os_credential_store -- --ignored --exact >"$WORK/cargo.log" 2>&1
     local status=$?
     cat "$WORK/cargo.log"   # its "test result:" line, once
