@@ -50,6 +50,9 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     fi
 fi
 
+# The copies of the project's facts (README status table, header macros)
+# against their one source (src/status_table.rs, src/defaults.rs).
+run_suite facts python3 tests/facts.py
 run_suite rust-format cargo fmt --all -- --check
 run_suite rust-clippy cargo clippy --release --all-targets -- -D warnings
 run_suite rust-tests cargo test --release
@@ -126,6 +129,8 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^facts: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/facts.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(

@@ -191,8 +191,9 @@ pub unsafe extern "C" fn etna_begin_auth(
 /// Returns ETNA_OK, ETNA_NEED_PIN again when the PIN was wrong and the
 /// server allows another try (etna_last_error() holds its Reason, e.g.
 /// "Invalid pin"), ETNA_NEED_CODE when a code is needed next, or an error.
-/// After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT or ETNA_ERR_SERVER the step
-/// stands and the call may be repeated; after any other error the login is over.
+/// After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT, ETNA_ERR_SERVER or
+/// ETNA_ERR_CANCELLED the step stands and the call may be repeated; after
+/// any other error the login is over.
 ///
 /// Blocks as etna_begin_auth(): up to the session's timeout.
 ///
