@@ -72,7 +72,7 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
-# The 1.0 additions (versions, last status, cancel before a call, log callback).
+# The API additions of the first release (versions, last status, cancel before a call, log callback).
 run_suite c-api-compile cc "${cflags[@]}" tests/c/test_api.c -L"$root/target/release" -letna_auth -o "$cbuild/test_api"
 run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
