@@ -74,3 +74,93 @@ impl Canceller {
         std::mem::take(&mut state.cancelled)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An agent and its resolver's waker, as an exchange registers them. No
+    /// connection is made: the agent is only held and shut down.
+    fn in_flight() -> (Agent, Arc<LookupWaker>) {
+        (Agent::new_with_defaults(), Arc::default())
+    }
+
+    #[test]
+    fn a_cancel_with_nothing_in_flight_stops_the_next_exchange_once() {
+        let canceller = Canceller::default();
+        let (agent, lookup) = in_flight();
+        canceller.cancel();
+        assert!(!canceller.start(&agent, &lookup), "the pending cancel");
+        assert!(!lookup.is_woken(), "nothing was in flight to wake");
+        // Used up: the exchange after that one runs.
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish());
+    }
+
+    #[test]
+    fn cancels_do_not_add_up() {
+        let canceller = Canceller::default();
+        let (agent, lookup) = in_flight();
+        canceller.cancel();
+        canceller.cancel();
+        assert!(!canceller.start(&agent, &lookup));
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish());
+    }
+
+    #[test]
+    fn clear_forgets_a_pending_cancel() {
+        let canceller = Canceller::default();
+        let (agent, lookup) = in_flight();
+        canceller.cancel();
+        canceller.clear();
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish());
+    }
+
+    #[test]
+    fn a_cancel_in_flight_is_reported_by_finish_once_and_wakes_the_lookup() {
+        let canceller = Canceller::default();
+        let (agent, lookup) = in_flight();
+        assert!(canceller.start(&agent, &lookup));
+        canceller.cancel();
+        assert!(lookup.is_woken());
+        // clear() is for pending cancels only: this one still counts.
+        canceller.clear();
+        assert!(canceller.finish(), "the exchange was cancelled");
+        assert!(!canceller.finish(), "reported once");
+        // It was used by that exchange, not kept for the next one.
+        let (agent, lookup) = in_flight();
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish());
+    }
+
+    #[test]
+    fn a_cancel_after_an_exchange_finished_is_for_the_next_one() {
+        let canceller = Canceller::default();
+        let (agent, lookup) = in_flight();
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish(), "not cancelled");
+        canceller.cancel();
+        assert!(!lookup.is_woken(), "the finished exchange is not touched");
+        assert!(!canceller.start(&agent, &lookup));
+    }
+
+    #[test]
+    fn a_cancel_from_another_thread_is_seen() {
+        let canceller = Arc::new(Canceller::default());
+        let (agent, lookup) = in_flight();
+        assert!(canceller.start(&agent, &lookup));
+        let other = Arc::clone(&canceller);
+        std::thread::spawn(move || other.cancel())
+            .join()
+            .expect("the cancelling thread");
+        assert!(lookup.is_woken());
+        assert!(canceller.finish());
+    }
+
+    #[test]
+    fn debug_shows_only_the_type() {
+        assert_eq!(format!("{:?}", Canceller::default()), "Canceller");
+    }
+}

@@ -229,3 +229,65 @@ fn build_agent(settings: &Settings, connects: Arc<AtomicU64>, lookup: Arc<Lookup
     };
     Agent::with_parts(config, connector, resolver)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::net::TcpListener;
+
+    #[test]
+    fn only_a_closed_or_reset_connection_is_dead() {
+        use io::ErrorKind::*;
+        for kind in [
+            UnexpectedEof,
+            ConnectionReset,
+            ConnectionAborted,
+            BrokenPipe,
+        ] {
+            let error = ureq::Error::Io(io::Error::new(kind, "gone"));
+            assert!(is_dead_connection(&error), "{kind:?}");
+        }
+        for kind in [TimedOut, ConnectionRefused, WouldBlock, Other] {
+            let error = ureq::Error::Io(io::Error::new(kind, "not gone"));
+            assert!(!is_dead_connection(&error), "{kind:?}");
+        }
+        for error in [
+            ureq::Error::ConnectionFailed,
+            ureq::Error::HostNotFound,
+            ureq::Error::Timeout(ureq::Timeout::Global),
+        ] {
+            assert!(!is_dead_connection(&error), "{error}");
+        }
+    }
+
+    /// A pending cancel ends the next exchange before it connects, and only
+    /// that one: the exchange after it reaches the server (which never
+    /// answers, so it times out).
+    #[test]
+    fn a_pending_cancel_stops_one_exchange_before_it_connects() {
+        let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        server.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/api/token", server.local_addr().unwrap());
+        let settings = Settings {
+            timeout: Duration::from_millis(300),
+            trust: Trust::System,
+            proxy: None,
+            log: Log::off(),
+        };
+        let canceller = Arc::new(Canceller::default());
+        let mut transport = Transport::new(settings, canceller.clone());
+        canceller.cancel();
+        let error = transport.post(&url, &[]).err().expect("cancelled");
+        assert_eq!(error.status(), Status::Cancelled);
+        assert!(error.message().contains("nothing was sent"), "{error}");
+        assert_eq!(
+            server.accept().map(|_| ()).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock,
+            "no connection was made"
+        );
+        let error = transport.post(&url, &[]).err().expect("no answer");
+        assert_eq!(error.status(), Status::Timeout, "{error}");
+        assert!(server.accept().is_ok(), "the second exchange connected");
+    }
+}

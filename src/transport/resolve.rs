@@ -134,6 +134,11 @@ impl LookupWaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.waiting = None;
     }
+
+    #[cfg(test)]
+    pub(super) fn is_woken(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).woken
+    }
 }
 
 impl DirectResolver {

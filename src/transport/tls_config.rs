@@ -140,3 +140,129 @@ fn shared_ca_config(ders: Vec<CertificateDer<'static>>) -> Result<Arc<ClientConf
     cache.insert(key, Arc::downgrade(&config));
     Ok(config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A fresh self-signed certificate, as DER and as PEM.
+    fn certificate() -> (CertificateDer<'static>, String) {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
+            .expect("a test certificate");
+        (made.cert.der().clone(), made.cert.pem())
+    }
+
+    /// A file of this test's own under the temporary directory, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!(
+                "etna-auth-tls-config-{}-{name}.pem",
+                std::process::id()
+            ));
+            std::fs::write(&path, contents).expect("write the test file");
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn config_of(trust: &Trust) -> Arc<ClientConfig> {
+        match trust {
+            Trust::CaFile(config) => config.clone(),
+            Trust::System => panic!("a CA file's trust"),
+        }
+    }
+
+    #[test]
+    fn the_same_certificates_share_one_config_while_it_is_used() {
+        let (a, _) = certificate();
+        let (b, _) = certificate();
+        let first = shared_ca_config(vec![a.clone()]).unwrap();
+        let again = shared_ca_config(vec![a.clone()]).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // Other certificates, or more of them, are another key.
+        let other = shared_ca_config(vec![b.clone()]).unwrap();
+        let both = shared_ca_config(vec![a.clone(), b]).unwrap();
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(!Arc::ptr_eq(&first, &both));
+        assert!(!Arc::ptr_eq(&other, &both));
+        // The cache holds no session's config alive.
+        let weak = Arc::downgrade(&first);
+        drop((first, again));
+        assert!(weak.upgrade().is_none());
+        assert!(shared_ca_config(vec![a]).is_ok(), "built anew");
+    }
+
+    #[test]
+    fn two_files_with_the_same_certificate_share_one_config() {
+        let (_, pem) = certificate();
+        let one = TempFile::new("one", &pem);
+        let two = TempFile::new("two", &format!("# the same CA\n{pem}"));
+        let first = Trust::from_ca_file(&one.0).unwrap();
+        let second = Trust::from_ca_file(&two.0).unwrap();
+        assert!(Arc::ptr_eq(&config_of(&first), &config_of(&second)));
+        assert_eq!(format!("{first:?}"), "Trust::CaFile");
+        assert_eq!(first.describe(), "the session's CA file");
+        assert!(Arc::ptr_eq(
+            &first.client_config().unwrap(),
+            &config_of(&second)
+        ));
+    }
+
+    #[test]
+    fn unusable_ca_files_are_refused_with_the_reason() {
+        let missing = std::env::temp_dir().join("etna-auth-no-such-dir/ca.pem");
+        let error = Trust::from_ca_file(&missing).unwrap_err();
+        assert_eq!(error.status(), Status::Io);
+        assert!(
+            error.message().starts_with("cannot read the CA file \"")
+                && error.message().contains("ca.pem"),
+            "{}",
+            error.message()
+        );
+        let cases = [
+            ("empty", "", "holds no certificate"),
+            (
+                "key-only",
+                "-----BEGIN PRIVATE KEY-----\naGVsbG8=\n-----END PRIVATE KEY-----\n",
+                "holds no certificate",
+            ),
+            (
+                "bad-base64",
+                "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+                "is not valid PEM",
+            ),
+            (
+                "not-der",
+                "-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n",
+                "holds a certificate that cannot be used",
+            ),
+        ];
+        for (name, contents, expected) in cases {
+            let file = TempFile::new(name, contents);
+            let error = Trust::from_ca_file(&file.0).unwrap_err();
+            assert_eq!(error.status(), Status::Argument, "{name}");
+            assert!(
+                error.message().contains(expected),
+                "{name}: {}",
+                error.message()
+            );
+        }
+    }
+
+    #[test]
+    fn the_system_trust_is_described_without_loading_it() {
+        assert_eq!(format!("{:?}", Trust::System), "Trust::System");
+        assert_eq!(
+            Trust::System.describe(),
+            "the operating system's trust store"
+        );
+    }
+}

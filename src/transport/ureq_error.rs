@@ -102,3 +102,158 @@ fn tls_error(error: &rustls::Error) -> Error {
         format!("TLS failure: {}{hint}", quote(&error.to_string())),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    const TIMEOUT: Duration = Duration::from_millis(1500);
+
+    /// The status and message of an error that arrived before the deadline.
+    fn mapped(error: ureq::Error) -> (Status, String) {
+        let ours = describe(error, false, TIMEOUT);
+        (ours.status(), ours.message().to_owned())
+    }
+
+    fn io(kind: io::ErrorKind, what: &str) -> ureq::Error {
+        ureq::Error::Io(io::Error::new(kind, what))
+    }
+
+    #[test]
+    fn timeouts_name_the_deadline() {
+        for error in [
+            ureq::Error::Timeout(ureq::Timeout::Global),
+            ureq::Error::Timeout(ureq::Timeout::Connect),
+            io(io::ErrorKind::TimedOut, "read"),
+            io(io::ErrorKind::WouldBlock, "read"),
+        ] {
+            let (status, message) = mapped(error);
+            assert_eq!(status, Status::Timeout, "{message}");
+            assert!(message.contains("within 1500 ms"), "{message}");
+        }
+    }
+
+    #[test]
+    fn past_the_deadline_a_failure_is_a_timeout() {
+        for error in [
+            io(io::ErrorKind::ConnectionReset, "reset"),
+            io(io::ErrorKind::UnexpectedEof, "eof"),
+            ureq::Error::HostNotFound,
+            ureq::Error::ConnectionFailed,
+            ureq::Error::BodyStalled,
+        ] {
+            let ours = describe(error, true, TIMEOUT);
+            assert_eq!(ours.status(), Status::Timeout, "{}", ours.message());
+        }
+        // A TLS failure that rustls's stream reports as an I/O error stays
+        // one, whenever it comes.
+        let tls = rustls::Error::General("bad record".into());
+        let wrapped = ureq::Error::Io(io::Error::new(io::ErrorKind::InvalidData, tls));
+        assert_eq!(describe(wrapped, true, TIMEOUT).status(), Status::Tls);
+    }
+
+    #[test]
+    fn network_failures_say_what_to_check() {
+        let cases = [
+            (ureq::Error::HostNotFound, "could not be resolved"),
+            (ureq::Error::ConnectionFailed, "could not connect"),
+            (ureq::Error::BodyStalled, "stopped sending"),
+            (
+                io(io::ErrorKind::UnexpectedEof, "eof"),
+                "closed the connection before the answer was complete",
+            ),
+            (
+                io(io::ErrorKind::ConnectionReset, "reset by peer"),
+                "network error: \"reset by peer\"",
+            ),
+            (
+                ureq::Error::ConnectProxyFailed(
+                    "HTTP/1.1 407 Proxy Authentication Required".into(),
+                ),
+                "the proxy asks for credentials",
+            ),
+            (
+                ureq::Error::ConnectProxyFailed("HTTP/1.1 403 Forbidden".into()),
+                "the proxy refused the tunnel to the server: \"HTTP/1.1 403 Forbidden\"",
+            ),
+        ];
+        for (error, expected) in cases {
+            let (status, message) = mapped(error);
+            assert_eq!(status, Status::Network, "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn tls_failures_hint_at_the_ca_file_for_a_certificate() {
+        let unknown = || rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        // Directly, and wrapped in an I/O error as rustls's stream gives it.
+        for error in [
+            ureq::Error::Rustls(unknown()),
+            ureq::Error::Io(io::Error::new(io::ErrorKind::InvalidData, unknown())),
+        ] {
+            let (status, message) = mapped(error);
+            assert_eq!(status, Status::Tls, "{message}");
+            assert!(message.starts_with("TLS failure: "), "{message}");
+            assert!(message.contains("set the session's CA file"), "{message}");
+        }
+        let (status, message) = mapped(ureq::Error::Rustls(rustls::Error::General("x".into())));
+        assert_eq!(status, Status::Tls);
+        assert!(!message.contains("CA file"), "{message}");
+        let (status, message) = mapped(ureq::Error::Tls("no provider"));
+        assert_eq!(
+            (status, message.as_str()),
+            (Status::Tls, "TLS failure: no provider")
+        );
+    }
+
+    #[test]
+    fn oversized_or_broken_answers_are_protocol_errors() {
+        let (status, message) = mapped(ureq::Error::BodyExceedsLimit(1 << 20));
+        assert_eq!(status, Status::Protocol);
+        assert!(
+            message.ends_with(&format!("larger than {} KiB", MAX_BODY_BYTES / 1024)),
+            "{message}"
+        );
+        let (status, message) = mapped(ureq::Error::LargeResponseHeader(70_000, 16_384));
+        assert_eq!(status, Status::Protocol);
+        assert!(
+            message.contains("headers are larger than 16 KiB"),
+            "{message}"
+        );
+        let (status, message) = mapped(ureq::Error::TooManyRedirects);
+        assert_eq!(status, Status::Protocol);
+        assert!(
+            message.starts_with("the exchange with the server failed: "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn our_own_errors_pass_through_and_others_are_quoted() {
+        let ours = Error::new(Status::Tls, "x is not a valid TLS server name");
+        let (status, message) = mapped(ureq::Error::Other(Box::new(ours)));
+        assert_eq!(
+            (status, message.as_str()),
+            (Status::Tls, "x is not a valid TLS server name")
+        );
+        let other = io::Error::other("line one\nline two");
+        let (status, message) = mapped(ureq::Error::Other(Box::new(other)));
+        assert_eq!(status, Status::Network);
+        assert_eq!(message, "connection failed: \"line one\\nline two\"");
+        assert_eq!(mapped(ureq::Error::InvalidProxyUrl).0, Status::Argument);
+    }
+
+    #[test]
+    fn every_message_is_one_line() {
+        for error in [
+            io(io::ErrorKind::Other, "a\r\nb"),
+            ureq::Error::ConnectProxyFailed("403\r\nX-Injected: 1".into()),
+            ureq::Error::Rustls(rustls::Error::General("a\nb".into())),
+        ] {
+            let (_, message) = mapped(error);
+            assert!(!message.contains(['\n', '\r']), "{message}");
+        }
+    }
+}
