@@ -143,7 +143,7 @@ impl SandboxConfig {
     }
 
     /// The checks of [`SandboxConfig::from_json`], also applied by
-    /// [`Sandbox::start`] to a config built in code.
+    /// [`Sandbox::start`](super::Sandbox::start) to a config built in code.
     pub(super) fn validate(&self) -> Result<(), String> {
         if self.app_key.is_empty() {
             return Err("app_key must not be empty".to_owned());
@@ -225,7 +225,7 @@ fn account_from_json(i: usize, value: &Value) -> Result<Account, String> {
     })
 }
 
-/// `prefix` is "" or where the key is, as "accounts[2]: ".
+/// `prefix` is "" or where the key is, as `"accounts[2]: "`.
 fn unknown_key(prefix: &str, key: &str, expected: &str) -> String {
     format!("{prefix}unknown key {} (expected {expected})", quote(key))
 }
