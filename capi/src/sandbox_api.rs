@@ -1,4 +1,6 @@
-//! The embedded sandbox in the C ABI (cargo feature `sandbox`, on by default).
+//! The embedded sandbox in the C ABI (`etna_sandbox_*`). Always built: this
+//! crate turns on the core's `sandbox` feature (see Cargo.toml), since users'
+//! own integration tests need it.
 
 use std::ffi::{c_char, CString};
 
