@@ -60,11 +60,10 @@ fn header_macros(version: &str) -> String {
         out,
         "/** major * 10000 + minor * 100 + patch; compare with etna_version_number() at run time. */"
     );
-    let _ = writeln!(
-        out,
-        "#define ETNA_AUTH_VERSION_NUMBER {}",
-        major * 10000 + minor * 100 + patch
-    );
+    let number = major * 10000 + minor * 100 + patch;
+    let _ = writeln!(out, "#define ETNA_AUTH_VERSION_NUMBER {number}");
+    // The one place of the formula: etna_version_number() returns this too.
+    println!("cargo:rustc-env=ETNA_AUTH_VERSION_NUMBER={number}");
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -77,6 +76,7 @@ fn header_macros(version: &str) -> String {
     );
     let _ = writeln!(out, "#define ETNA_ANSWER_BUFFER_SIZE {ANSWER_BUFFER_SIZE}");
     let _ = writeln!(out);
+    let _ = writeln!(out, "{}", sandbox_accounts());
     let _ = writeln!(
         out,
         "/* Status codes: ETNA_OK, ETNA_NEED_* (> 0) and ETNA_ERR_* (< 0). */"
@@ -85,6 +85,25 @@ fn header_macros(version: &str) -> String {
         let _ = writeln!(out, "/** {} */", row.doc);
         let _ = writeln!(out, "#define {} {}", row.name, row.code);
     }
+    out
+}
+
+/// The sandbox's defaults (src/defaults.rs) as a comment of the header, the
+/// one place the front ends' documentation points to.
+fn sandbox_accounts() -> String {
+    let mut out = format!(
+        "/*\n * The sandbox's defaults (etna_sandbox_start(NULL)): app key \"{SANDBOX_APP_KEY}\",\n * max_attempts {SANDBOX_MAX_ATTEMPTS}, and these accounts (user name / password: second factor):\n"
+    );
+    for (username, password, pin, code) in SANDBOX_ACCOUNTS {
+        let factors = match (pin, code) {
+            (None, None) => "none".to_owned(),
+            (Some(pin), None) => format!("PIN {pin}"),
+            (None, Some(code)) => format!("code {code}"),
+            (Some(pin), Some(code)) => format!("PIN {pin}, then code {code}"),
+        };
+        let _ = writeln!(out, " *   {username} / {password}: {factors}");
+    }
+    out.push_str(" */\n");
     out
 }
 
@@ -166,8 +185,6 @@ fn main() {
     println!("cargo:rerun-if-changed=../src/defaults.rs");
     println!("cargo:rerun-if-changed=build.rs");
 
-    export_definitions();
-
     let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo");
     let version = std::env::var("CARGO_PKG_VERSION").expect("set by cargo");
     let mut config = cbindgen::Config {
@@ -188,18 +205,16 @@ fn main() {
     config.function.must_use = None;
     config.parse.parse_deps = false;
 
-    let header = match cbindgen::Builder::new()
+    let bindings = match cbindgen::Builder::new()
         .with_src(Path::new(&crate_dir).join("src").join("lib.rs"))
         .with_config(config)
         .generate()
     {
-        Ok(bindings) => {
-            let mut out = Vec::new();
-            bindings.write(&mut out);
-            out
-        }
+        Ok(bindings) => bindings,
         Err(e) => panic!("cbindgen could not generate the header: {e}"),
     };
+    let mut header = Vec::new();
+    bindings.write(&mut header);
 
     let top = Path::new(&crate_dir).join("..");
     write_if_changed(&top.join("include").join("etna_auth.h"), &header);
@@ -207,6 +222,24 @@ fn main() {
         &top.join("bindings").join("status_codes.json"),
         status_json().as_bytes(),
     );
+    write_if_changed(
+        &Path::new(&crate_dir).join("lib").join("etna_auth.def"),
+        module_definition(bindings.functions.iter().map(|f| f.path.name())).as_bytes(),
+    );
+}
+
+/// The DLL's exports for MSVC users, who make an import library of it
+/// (`lib /def:etna_auth.def /machine:x64 /out:etna_auth.lib`): every function
+/// of the header. Committed beside the C library's crate (capi/lib) and
+/// shipped in the Windows zip; tests/windows.sh checks it against the DLL.
+fn module_definition<'a>(functions: impl Iterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = functions.collect();
+    names.sort_unstable();
+    let mut out = String::from("LIBRARY etna_auth.dll\nEXPORTS\n");
+    for name in names {
+        let _ = writeln!(out, "    {name}");
+    }
+    out
 }
 
 /// Writes a generated file only on change, so that its mtime (and anything
@@ -220,25 +253,5 @@ fn write_if_changed(path: &Path, content: &[u8]) {
     {
         // A read-only source tree (a vendored crate) still builds.
         println!("cargo:warning=could not write {}: {e}", path.display());
-    }
-}
-
-/// Windows (MinGW): the linker also writes `etna_auth.def` (the DLL's
-/// exports) next to `etna_auth.dll`, for MSVC users to make an import library
-/// with `lib /def:etna_auth.def /machine:x64 /out:etna_auth.lib`. The DLL's
-/// folder is three up from OUT_DIR (`<target>/<triple>/<profile>/build/<pkg>/out`).
-fn export_definitions() {
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if os != "windows" || env != "gnu" {
-        return;
-    }
-    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
-    if let Some(dll_dir) = out_dir.ancestors().nth(3) {
-        let def = dll_dir.join("etna_auth.def");
-        println!(
-            "cargo:rustc-cdylib-link-arg=-Wl,--output-def,{}",
-            def.display()
-        );
     }
 }

@@ -58,6 +58,16 @@
 /** The size of the answer buffer an EtnaAskCallback gets, at least, in bytes. */
 #define ETNA_ANSWER_BUFFER_SIZE 256
 
+/*
+ * The sandbox's defaults (etna_sandbox_start(NULL)): app key "sandbox-app-key",
+ * max_attempts 3, and these accounts (user name / password: second factor):
+ *   alice / alice-pass: none
+ *   bob / bob-pass: PIN 1234
+ *   carol / carol-pass: code 123456
+ *   dave / dave-pass: PIN 4321, then code 654321
+ *   jürgen / pässwörd-ß: none
+ */
+
 /* Status codes: ETNA_OK, ETNA_NEED_* (> 0) and ETNA_ERR_* (< 0). */
 /** Success. */
 #define ETNA_OK 0
@@ -587,10 +597,9 @@ int etna_abandon_login(EtnaSession *session);
  * A wrong factor is answered 202 "Invalid pin" / "Invalid verification code"
  * until max_attempts wrong answers, then 401 Failed.
  *
- * Default: app key "sandbox-app-key", max_attempts 3, accounts
- * alice / alice-pass (single factor), bob / bob-pass (PIN 1234),
- * carol / carol-pass (code 123456), dave / dave-pass (PIN 4321, then code
- * 654321), and "jürgen" / "pässwörd-ß" (single factor, non-ASCII UTF-8).
+ * Default: the app key, max_attempts and accounts listed under "The
+ * sandbox's defaults" at the top of this header (alice: single factor; bob:
+ * PIN; carol: code; dave: PIN then code; jürgen: non-ASCII UTF-8).
  *
  * Returns a sandbox owned by the caller (stop it with etna_sandbox_stop()),
  * or NULL with a message in etna_last_error() for a bad config or a port

@@ -3,7 +3,6 @@
 //! cbindgen turns the doc comments below into `include/etna_auth.h`.
 
 pub mod boundary;
-pub mod heap;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::Path;
@@ -607,7 +606,7 @@ pub extern "C" fn etna_version() -> *const c_char {
 /// `etna_version_number() / 10000 == ETNA_AUTH_VERSION_MAJOR`.
 #[no_mangle]
 pub extern "C" fn etna_version_number() -> c_int {
-    const fn part(text: &str) -> c_int {
+    const fn decimal(text: &str) -> c_int {
         let bytes = text.as_bytes();
         let mut value = 0;
         let mut i = 0;
@@ -617,9 +616,8 @@ pub extern "C" fn etna_version_number() -> c_int {
         }
         value
     }
-    const NUMBER: c_int = part(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
-        + part(env!("CARGO_PKG_VERSION_MINOR")) * 100
-        + part(env!("CARGO_PKG_VERSION_PATCH"));
+    // Computed once, by build.rs, which writes the same number into the header.
+    const NUMBER: c_int = decimal(env!("ETNA_AUTH_VERSION_NUMBER"));
     NUMBER
 }
 

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
-// The C library's wiping allocator (one source file for both): the tool
-// handles passwords, PINs, codes and tokens too.
-#[path = "../../capi/src/heap.rs"]
-#[allow(dead_code)]
-mod heap;
+// The C library's wiping allocator (capi/heap): the tool handles
+// passwords, PINs, codes and tokens too.
+#[cfg(feature = "wipe-heap")]
+#[global_allocator]
+static HEAP: etna_auth_heap::WipingAllocator = etna_auth_heap::WipingAllocator::new();
 use etna_auth::log::{Level, Log};
 use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;

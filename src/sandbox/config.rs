@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::defaults::{SANDBOX_ACCOUNTS, SANDBOX_APP_KEY, SANDBOX_MAX_ATTEMPTS};
+
 /// A user the sandbox knows. `pin` and `code` are the second factors the
 /// login asks for (PIN first when both are set).
 #[derive(Clone, PartialEq, Eq)]
@@ -59,29 +61,25 @@ impl fmt::Debug for SandboxConfig {
 }
 
 impl Default for SandboxConfig {
-    /// App key `sandbox-app-key`, any free port, 3 attempts, and the five
-    /// documented accounts: alice (single factor), bob (PIN 1234), carol
-    /// (code 123456), dave (PIN 4321 then code 654321) and jürgen (non-ASCII
-    /// name and password, single factor).
+    /// Any free port and the defaults of `crate::defaults`: the app key
+    /// `sandbox-app-key`, 3 attempts, and the five documented accounts:
+    /// alice (single factor), bob (PIN 1234), carol (code 123456), dave (PIN
+    /// 4321 then code 654321) and jürgen (non-ASCII name and password).
     fn default() -> SandboxConfig {
-        let account =
-            |username: &str, password: &str, pin: Option<&str>, code: Option<&str>| Account {
-                username: username.to_owned(),
-                password: password.to_owned(),
-                pin: pin.map(str::to_owned),
-                code: code.map(str::to_owned),
-            };
+        let own = |value: Option<&str>| value.map(str::to_owned);
         SandboxConfig {
-            app_key: "sandbox-app-key".to_owned(),
+            app_key: SANDBOX_APP_KEY.to_owned(),
             port: 0,
-            max_attempts: 3,
-            accounts: vec![
-                account("alice", "alice-pass", None, None),
-                account("bob", "bob-pass", Some("1234"), None),
-                account("carol", "carol-pass", None, Some("123456")),
-                account("dave", "dave-pass", Some("4321"), Some("654321")),
-                account("jürgen", "pässwörd-ß", None, None),
-            ],
+            max_attempts: SANDBOX_MAX_ATTEMPTS,
+            accounts: SANDBOX_ACCOUNTS
+                .iter()
+                .map(|&(username, password, pin, code)| Account {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                    pin: own(pin),
+                    code: own(code),
+                })
+                .collect(),
         }
     }
 }

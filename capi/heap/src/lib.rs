@@ -12,20 +12,60 @@
 //!
 //! The cost is one `memset` of what is freed: a few KiB per login, and the
 //! connection's buffers when a connection closes (BENCHMARKS.md).
-//! It is the global allocator of the C library and of the `etna-auth` tool,
-//! never of the Rust crate: a Rust application chooses its own allocator.
+//! It is the global allocator of the C library (capi/lib) and of the
+//! `etna-auth` tool, never of the Rust crate: a Rust application chooses its
+//! own allocator. A crate of its own, so that both use the same code.
+//!
+//! The tests of the C ABI (capi/tests/zeroize_on_free.rs) install it with an
+//! [`Observer`] that sees each block as it is freed; the shipped allocator's
+//! observer is `()`, which compiles to nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-#[cfg(feature = "test-hooks")]
-use std::sync::atomic::Ordering;
+
+/// Sees every block the allocator frees, for tests. `()` sees nothing.
+pub trait Observer: Sync {
+    /// Whether freed blocks are wiped (a test turns it off to show what
+    /// wiping removes).
+    fn wipe(&self) -> bool {
+        true
+    }
+
+    /// Shown each block after its wipe, before it goes back to the system.
+    /// Runs inside the allocator: it must not allocate or free.
+    fn freed(&self, _block: &[u8]) {}
+}
+
+impl Observer for () {}
 
 /// The system allocator, wiping each block it frees (and each block a
 /// `realloc` leaves behind).
-pub struct WipingAllocator;
+pub struct WipingAllocator<O: Observer = ()> {
+    observer: O,
+}
+
+impl WipingAllocator {
+    /// The allocator as shipped.
+    pub const fn new() -> WipingAllocator {
+        WipingAllocator { observer: () }
+    }
+}
+
+impl Default for WipingAllocator {
+    fn default() -> WipingAllocator {
+        WipingAllocator::new()
+    }
+}
+
+impl<O: Observer> WipingAllocator<O> {
+    /// The allocator with a test's observer.
+    pub const fn with_observer(observer: O) -> WipingAllocator<O> {
+        WipingAllocator { observer }
+    }
+}
 
 // SAFETY: delegates every allocation to `System`; only adds writes to blocks
 // the caller gives up.
-unsafe impl GlobalAlloc for WipingAllocator {
+unsafe impl<O: Observer> GlobalAlloc for WipingAllocator<O> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         System.alloc(layout)
     }
@@ -35,15 +75,11 @@ unsafe impl GlobalAlloc for WipingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        #[cfg(feature = "test-hooks")]
-        {
-            if !hooks::TEST_KEEP_FREED.load(Ordering::Relaxed) {
-                wipe(ptr, layout.size());
-            }
-            hooks::observe(ptr, layout.size());
+        if self.observer.wipe() {
+            wipe(ptr, layout.size());
         }
-        #[cfg(not(feature = "test-hooks"))]
-        wipe(ptr, layout.size());
+        self.observer
+            .freed(std::slice::from_raw_parts(ptr, layout.size()));
         System.dealloc(ptr, layout)
     }
 
@@ -60,10 +96,6 @@ unsafe impl GlobalAlloc for WipingAllocator {
     }
 }
 
-#[cfg(feature = "wipe-heap")]
-#[global_allocator]
-static GLOBAL: WipingAllocator = WipingAllocator;
-
 /// Zeroes `len` bytes at `ptr` in a way the compiler may not drop as a dead
 /// store before `free`: volatile stores, 8 bytes at a time where aligned,
 /// then a compiler fence that keeps them before the `free` (what `zeroize`
@@ -73,7 +105,7 @@ static GLOBAL: WipingAllocator = WipingAllocator;
 ///
 /// # Safety
 /// `ptr` is valid for writes of `len` bytes.
-unsafe fn wipe(ptr: *mut u8, len: usize) {
+pub unsafe fn wipe(ptr: *mut u8, len: usize) {
     use std::ptr::write_volatile;
     const WORD: usize = std::mem::size_of::<u64>();
     // Bytes up to the first 8-aligned address (all of them if `align_offset`
@@ -93,42 +125,13 @@ unsafe fn wipe(ptr: *mut u8, len: usize) {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
-// Test hooks (capi/tests/zeroize_on_free.rs), compiled only into the
-// test-only rlib (feature `test-hooks`), never into the shipped library: a
-// function shown each block as it goes back to the system allocator, and a
-// switch that turns wiping off so that the test can show what wiping removes.
-#[cfg(feature = "test-hooks")]
-pub mod hooks {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-    /// The observer as a `fn(&[u8])`, 0 when none.
-    static OBSERVER: AtomicUsize = AtomicUsize::new(0);
-    pub(super) static TEST_KEEP_FREED: AtomicBool = AtomicBool::new(false);
-
-    /// Sets (or with `None` removes) the free observer. It runs inside the
-    /// allocator: it must not allocate or free.
-    pub fn set_free_observer(observer: Option<fn(&[u8])>) {
-        OBSERVER.store(observer.map_or(0, |f| f as usize), Ordering::SeqCst);
-    }
-
-    /// `true` frees blocks without wiping them.
-    pub fn test_keep_freed_blocks(keep: bool) {
-        TEST_KEEP_FREED.store(keep, Ordering::SeqCst);
-    }
-
-    pub(super) unsafe fn observe(ptr: *mut u8, len: usize) {
-        let observer = OBSERVER.load(Ordering::Relaxed);
-        if observer != 0 {
-            // SAFETY: only `set_free_observer` stores here, from a `fn(&[u8])`.
-            let observer: fn(&[u8]) = std::mem::transmute::<usize, fn(&[u8])>(observer);
-            observer(std::slice::from_raw_parts(ptr, len));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The tests' own allocations go through it, realloc included.
+    #[global_allocator]
+    static HEAP: WipingAllocator = WipingAllocator::new();
 
     #[test]
     fn realloc_keeps_the_contents() {
