@@ -198,8 +198,10 @@ def test_token_cache_skips_the_prompts_and_logout_forgets(sandbox, tmp_path):
                            env=env, capture_output=True, text=True, start_new_session=True)
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
-    assert set(data) == {"token", "expires_at"}
+    assert set(data) == {"token", "expires_at", "expires_in"}
     assert data["expires_at"] > time.time() + 86000
+    assert 86000 < data["expires_in"] <= 86400
+    assert abs(data["expires_at"] - data["expires_in"] - time.time()) < 60
     assert oct(cache.stat().st_mode & 0o777) == "0o600"
     # Cached: no password needed, and the same token.
     env_no_password = env_for(sandbox)
@@ -217,7 +219,8 @@ def test_token_cache_skips_the_prompts_and_logout_forgets(sandbox, tmp_path):
 
 
 def test_help_lists_the_exit_codes():
+    # cli/tests/cli.rs checks the list against the status table.
     out = subprocess.run([str(BINARY), "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for needle in ("130 interrupted", "12 no token", "--cache", "--json", "logout"):
+    for needle in ("130 interrupted", "13 cancelled", "--cache", "--json", "--password-stdin", "logout"):
         assert needle in out.stdout
