@@ -97,7 +97,8 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// After a cache save that Ctrl-C interrupted.
+/// Exits 130 if Ctrl-C came while it could not end the program at once
+/// (during a save, or an exchange that finished anyway).
 pub fn exit_if_interrupted() {
     if interrupted() {
         eprintln!("etna-auth: interrupted");

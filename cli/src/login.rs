@@ -78,9 +78,10 @@ pub fn login(args: LoginArgs) -> Result<(), Failure> {
         // from a command that then fails.
         if let Some(path) = cache {
             interrupt::while_in(Phase::Saving, || session.save_token(path))?;
-            interrupt::exit_if_interrupted();
         }
     }
+    // Ctrl-C during a save, or just as the last answer came: no token.
+    interrupt::exit_if_interrupted();
     print_token(&session, &args)
 }
 
