@@ -39,6 +39,30 @@ def header_macro(name):
     return found.group(1) if found else None
 
 
+def layout_checks(readme):
+    """The README's layout table names paths that exist, and every folder
+    at the top and every entry of src/ that git tracks."""
+    start = readme.find("## Layout")
+    table = readme[start:readme.find("\n## ", start + 5) if readme.find("\n## ", start + 5) > 0 else None]
+    first_cells = [row.split("|")[1] for row in table.splitlines() if row.startswith("| `")]
+    named = set()
+    for cell in first_cells:
+        named.update(re.findall(r"`([^`]+)`", cell))
+    checks = [(f"the layout table's {path} exists", (ROOT / path).exists()) for path in sorted(named)]
+    import subprocess
+    try:
+        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return checks  # not a git checkout: only the paths above
+    tops = {f.split("/")[0] + "/" for f in tracked if "/" in f and not f.startswith(".")}
+    srcs = {"src/" + f.split("/")[1] + ("/" if f.count("/") > 1 else "") for f in tracked if f.startswith("src/")}
+    for path in sorted(tops | srcs):
+        bare = path.rstrip("/")
+        ok = path in named or bare in named or any(n.startswith(path) for n in named) or f"`{path}`" in table
+        checks.append((f"the layout table names {path}", ok))
+    return checks
+
+
 def main():
     write = "--write" in sys.argv[1:]
     results = []
@@ -64,6 +88,7 @@ def main():
     timeout = header_macro("ETNA_DEFAULT_TIMEOUT_MS")
     results.append(("the README states the default timeout of the header",
                     timeout is not None and f"default {int(timeout) // 1000} s" in readme))
+    results += layout_checks(readme)
     failed = 0
     for what, ok in results:
         print(("ok   " if ok else "FAIL ") + what)
