@@ -7,7 +7,7 @@
 
 Inputs: bindings/status_codes.json (written by capi/build.rs from
 src/status_table.rs: name, code, csharp class, family, retry, describe, doc)
-and include/etna_auth.h (ETNA_DEFAULT_TIMEOUT_MS, ETNA_ANSWER_BUFFER_SIZE).
+and include/etna_auth.h (ETNA_DEFAULT_TIMEOUT_MS).
 Outputs, committed like the header (run_tests.sh and packaging/build.sh run
 the check, so a stale file fails them):
 
@@ -16,7 +16,7 @@ the check, so a stale file fails them):
                              the family's class (else EtnaException), with the
                              standard constructors
     EtnaAuth/StatusTable.cs  status -> C name, exception, retry, description;
-                             the header's defaults
+                             the header's default timeout
 """
 import json
 import os
@@ -108,9 +108,6 @@ def table(rows, header):
            "    {",
            "        /// <summary><c>ETNA_DEFAULT_TIMEOUT_MS</c>: each exchange's deadline until one is set.</summary>",
            "        internal const int DefaultTimeoutMs = %d;" % define(header, "ETNA_DEFAULT_TIMEOUT_MS"),
-           "",
-           "        /// <summary><c>ETNA_ANSWER_BUFFER_SIZE</c>: the smallest answer buffer an ask callback gets.</summary>",
-           "        internal const int AnswerBufferSize = %d;" % define(header, "ETNA_ANSWER_BUFFER_SIZE"),
            "",
            "        /// <summary>The C name, e.g. <c>\"ETNA_ERR_TIMEOUT\"</c>; null for an unknown code.</summary>",
            "        internal static string Name(EtnaStatus status)",

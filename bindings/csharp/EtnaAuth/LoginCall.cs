@@ -183,15 +183,17 @@ namespace EtnaAuth
             }
             catch (OperationCanceledException)
             {
-                if (!answer.IsCompleted)
-                {
-                    Observe(answer);
-                    return null;
-                }
+                // Stopped waiting: cancelled or disposed (the answer is dropped unless it came).
             }
             catch (AggregateException)
             {
                 // Faulted or cancelled: GetResult below throws the callback's own exception.
+            }
+            if (stopWaiting.IsCancellationRequested && answer.Status != TaskStatus.RanToCompletion)
+            {
+                // Also a dialog that closed itself because the token fired: the login is cancelled.
+                Observe(answer);
+                return null;
             }
             return answer.GetAwaiter().GetResult();
         }

@@ -9,9 +9,6 @@ namespace EtnaAuth
         /// <summary><c>ETNA_DEFAULT_TIMEOUT_MS</c>: each exchange's deadline until one is set.</summary>
         internal const int DefaultTimeoutMs = 30000;
 
-        /// <summary><c>ETNA_ANSWER_BUFFER_SIZE</c>: the smallest answer buffer an ask callback gets.</summary>
-        internal const int AnswerBufferSize = 256;
-
         /// <summary>The C name, e.g. <c>"ETNA_ERR_TIMEOUT"</c>; null for an unknown code.</summary>
         internal static string Name(EtnaStatus status)
         {
