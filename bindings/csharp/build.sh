@@ -11,6 +11,8 @@
 #   etna_cs_tests OUT.exe [DLL]      the test program: with the sources (internals visible),
 #                                    or against a built EtnaAuth.dll (which grants the tests
 #                                    its internals); writes OUT's folder/ScenarioCases.cs
+#   etna_cs_program OUT.exe DLL SOURCE.cs
+#                                    a program against a built EtnaAuth.dll
 #   etna_cs_loadcheck OUT.exe DLL    the program that checks loading from the app's folder
 #
 # Reads ETNA_SCENARIOS (default tests/scenarios/scenarios.json) and python (default python3).
@@ -42,6 +44,10 @@ etna_cs_tests() { # OUT.exe [DLL]
     fi
 }
 
+etna_cs_program() { # OUT.exe DLL SOURCE.cs
+    "${etna_cs_mcs[@]}" -r:"$2" -out:"$1" "$3"
+}
+
 etna_cs_loadcheck() { # OUT.exe DLL
-    "${etna_cs_mcs[@]}" -r:"$2" -out:"$1" "$etna_cs_dir/tests/loadcheck/LoadCheck.cs"
+    etna_cs_program "$1" "$2" "$etna_cs_dir/tests/loadcheck/LoadCheck.cs"
 }
