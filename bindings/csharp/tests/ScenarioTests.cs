@@ -23,7 +23,8 @@ namespace EtnaAuth.Tests
     {
         private static readonly Lazy<Dictionary<string, object>> doc = new Lazy<Dictionary<string, object>>(
             () => (Dictionary<string, object>)MiniJson.Parse(File.ReadAllText(ScenarioFile(), Encoding.UTF8)));
-        private static readonly Lazy<HostileProcess> hostile = new Lazy<HostileProcess>(() => new HostileProcess(ScenarioFile()));
+        private static readonly Lazy<HostileProcess> hostile = new Lazy<HostileProcess>(
+            () => new HostileProcess(Path.Combine(Path.GetDirectoryName(ScenarioFile()), "hostile_server.py"), ScenarioFile()));
 
         /// <summary>The ids of the scenario file, in order.</summary>
         public static List<string> Ids()
@@ -87,15 +88,14 @@ namespace EtnaAuth.Tests
         }
     }
 
-    /// <summary>tests/scenarios/hostile_server.py in a child process, driven over its standard input and output.</summary>
+    /// <summary>tests/scenarios/hostile_server.py serving a scenario file, in a child process driven over its standard input and output.</summary>
     internal sealed class HostileProcess
     {
         private readonly Process process;
         private readonly object sync = new object();
 
-        public HostileProcess(string scenarioFile)
+        public HostileProcess(string script, string scenarioFile)
         {
-            string script = Path.Combine(Path.GetDirectoryName(scenarioFile), "hostile_server.py");
             string python = Environment.GetEnvironmentVariable("ETNA_AUTH_PYTHON");
             var info = new ProcessStartInfo(string.IsNullOrEmpty(python) ? "python3" : python,
                 "\"" + script + "\" \"" + scenarioFile + "\"")
