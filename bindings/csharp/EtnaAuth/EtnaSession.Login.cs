@@ -75,7 +75,11 @@ namespace EtnaAuth
         /// <see cref="SynchronizationContext"/> when there is one (a WPF or WinForms UI thread,
         /// which can show a dialog), else on the thread pool; the login thread waits for their
         /// Task meanwhile. Do not block the caller's context on the Task (<c>.Result</c>): the
-        /// callbacks could never run.</para>
+        /// callbacks could never run. The login holds the session meanwhile (one
+        /// <c>etna_login</c>): on that context, calls that change the session (e.g.
+        /// <see cref="EndLogin"/> from a dialog's Cancel button) throw
+        /// <see cref="InvalidOperationException"/> instead of waiting for a login that waits for
+        /// them; cancel the token (or <see cref="Cancel"/>) instead.</para>
         /// <para>Cancelling <paramref name="cancellationToken"/> interrupts the exchange in flight at
         /// once (<c>etna_cancel</c>), or stops waiting for a callback's answer; the login is ended and
         /// the Task ends with <see cref="OperationCanceledException"/> carrying the token. The

@@ -38,6 +38,7 @@ namespace EtnaAuth
 
         // Cancelled by Dispose: a LoginAsync waiting for a callback's answer stops waiting.
         private readonly CancellationTokenSource disposing = new CancellationTokenSource();
+        private LoginCall waitingForCallback; // the LoginAsync waiting for a callback's Task, if any
 
         /// <summary>
         /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
@@ -491,9 +492,23 @@ namespace EtnaAuth
             LogSink sink = Volatile.Read(ref logSink);
             if (sink != null && sink.IsRunningOnThisThread)
                 throw new InvalidOperationException("A Log handler must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
-            if (LoginCall.IsAskingOnThisThread(this))
-                throw new InvalidOperationException("A login callback must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
+            if (LoginCall.WouldDeadlock(this, Volatile.Read(ref waitingForCallback)))
+                throw new InvalidOperationException("A login callback (or its context, while LoginAsync waits for it) must not change the session (log in, set options, end the login): the login holds it. Cancel the login instead (its token, or Cancel); reading Token, ExpiresAt or Reason is fine.");
             return Live();
+        }
+
+        /// <summary>Runs <paramref name="wait"/> (a LoginAsync waiting for its callback) with <paramref name="call"/> known to <see cref="Changing"/>.</summary>
+        internal T WhileWaiting<T>(LoginCall call, Func<T> wait)
+        {
+            Volatile.Write(ref waitingForCallback, call);
+            try
+            {
+                return wait();
+            }
+            finally
+            {
+                Volatile.Write(ref waitingForCallback, null);
+            }
         }
 
         private EtnaSessionHandle Live()

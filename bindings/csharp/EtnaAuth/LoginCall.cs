@@ -72,11 +72,19 @@ namespace EtnaAuth
         /// <summary>The caller's token, handed to the callbacks.</summary>
         internal CancellationToken CancellationToken { get; private set; }
 
-        /// <summary>Whether a callback of a login on <paramref name="session"/> runs on this thread (directly, not in a continuation).</summary>
-        internal static bool IsAskingOnThisThread(EtnaSession session)
+        /// <summary>
+        /// Whether a call on <paramref name="session"/> from this thread would wait for itself: a
+        /// callback of its login runs on this thread (the library holds the session meanwhile), or
+        /// <paramref name="waiting"/> (its LoginAsync, which holds the session while it waits for a
+        /// callback's Task) waits on this thread's SynchronizationContext, e.g. a UI thread whose
+        /// dialog would never get an answer.
+        /// </summary>
+        internal static bool WouldDeadlock(EtnaSession session, LoginCall waiting)
         {
             LoginCall call = running;
-            return call != null && ReferenceEquals(call.session, session);
+            if (call != null && ReferenceEquals(call.session, session))
+                return true;
+            return waiting != null && waiting.context != null && ReferenceEquals(SynchronizationContext.Current, waiting.context);
         }
 
         /// <summary>
@@ -119,7 +127,7 @@ namespace EtnaAuth
                 if (callback == null)
                     return 1; // no callback for this factor: given up, and the library names the factor
                 string why = Utf8.Decode(reason); // copied now: valid only during this call
-                string value = inline ? Call(callback, why).GetAwaiter().GetResult() : Wait(Post(callback, why));
+                string value = inline ? Call(callback, why).GetAwaiter().GetResult() : session.WhileWaiting(this, () => Wait(Post(callback, why)));
                 if (value == null)
                     return 1;
                 Utf8.WriteAnswer(value, isPin ? "pin" : "code", answer, answerSize);

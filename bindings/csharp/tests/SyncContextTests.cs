@@ -215,6 +215,36 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
+        public static void TheContextCannotChangeTheSessionWhileLoginAsyncWaitsForIt()
+        {
+            // The login holds the session while it waits for the dialog: a change from the UI
+            // thread would wait for the login, which waits for the UI thread. An exception instead.
+            using (var sandbox = new EtnaSandbox())
+            using (var s = sandbox.NewSession())
+            using (var ui = new SingleThreadContext())
+            {
+                Exception refused = null;
+                Task<string> login = ui.Run(() => s.LoginAsync("bob", "bob-pass", pin: async r =>
+                {
+                    await Task.Yield(); // the rest of the dialog, still on the UI thread
+                    try
+                    {
+                        s.EndLogin();
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        refused = e;
+                    }
+                    return "1234";
+                }));
+                Assert.True(login.Wait(10000), "the login ended (no deadlock)");
+                Fixtures.AssertToken(login.Result);
+                Assert.True(refused != null && refused.Message.Contains("Cancel the login instead"), "EndLogin on the UI thread was refused: " + refused);
+                s.EndLogin(); // from elsewhere, once the login is over
+            }
+        }
+
+        [Test]
         public static void ACallbackThatChangesItsSessionIsRefused()
         {
             using (var sandbox = new EtnaSandbox())
@@ -222,7 +252,7 @@ namespace EtnaAuth.Tests
             {
                 // The library holds the session during etna_login: a change would wait for itself.
                 var e = Assert.Throws<InvalidOperationException>(() => s.Login("bob", "bob-pass", pin: r => { s.EndLogin(); return "1234"; }));
-                Assert.Contains("must not change its session", e.Message);
+                Assert.Contains("must not change the session", e.Message);
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
                 // Reading is fine.
                 Fixtures.AssertToken(s.Login("bob", "bob-pass", pin: r => s.ExpiresAt == null ? "1234" : "no"));
