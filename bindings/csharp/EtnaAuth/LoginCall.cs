@@ -141,7 +141,7 @@ namespace EtnaAuth
             }
         }
 
-        /// <summary>Calls a callback on this thread, marked as running for <see cref="IsAskingOnThisThread"/>.</summary>
+        /// <summary>Calls a callback on this thread, marked as running for <see cref="WouldDeadlock"/>.</summary>
         private Task<string> Call(Func<string, CancellationToken, Task<string>> callback, string reason)
         {
             LoginCall outer = running;
