@@ -221,6 +221,8 @@ if want windows-gnu; then
     cargo build --release --locked -p etna-auth-cli --target "$triple" ||
         die "the CLI for $triple did not build (the Windows port is needed)"
     install -D -m755 "$CARGO_TARGET_DIR/$triple/release/etna-auth.exe" "$stage/bin/etna-auth.exe"
+    # The .def of the one source (capi/build.rs), for MSVC import libraries.
+    install -m644 capi/lib/etna_auth.def "$stage/lib/etna_auth.def"
     for f in bin/etna_auth.dll lib/etna_auth.dll.a lib/etna_auth.def include/etna_auth.h; do
         [ -f "$stage/$f" ] || die "cargo cinstall for $triple made no $f"
     done
