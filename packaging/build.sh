@@ -292,11 +292,11 @@ using System.Runtime.CompilerServices;
 [assembly: AssemblyInformationalVersion("$version")]
 [assembly: InternalsVisibleTo("EtnaAuth.Tests")]
 EOF
-    # Compiled against Mono's 4.5 profile (mscorlib, System, System.Core 4.0.0.0), which
-    # .NET Framework 4.x, Mono and .NET Core 2.0+ / .NET 5+ all resolve.
-    mcs -langversion:7 -target:library -warnaserror+ -optimize+ -deterministic \
-        -doc:"$pkg/lib/netstandard2.0/EtnaAuth.xml" -out:"$pkg/lib/netstandard2.0/EtnaAuth.dll" \
-        "$work/AssemblyInfo.cs" bindings/csharp/EtnaAuth/*.cs || die "mcs could not build EtnaAuth.dll"
+    # The one definition of the C# build (bindings/csharp/build.sh), with the status files checked.
+    . bindings/csharp/build.sh
+    etna_cs_check_generated || die "bindings/csharp: generated status files are stale"
+    etna_cs_library "$pkg/lib/netstandard2.0/EtnaAuth.dll" -optimize+ -deterministic "$work/AssemblyInfo.cs" ||
+        die "mcs could not build EtnaAuth.dll"
     for entry in "${native_libs[@]}"; do
         rid=${entry%%=*}
         lib=${entry#*=}
