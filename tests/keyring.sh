@@ -35,7 +35,7 @@ if [ "${1:-}" != --inside ]; then
     command -v dbus-run-session >/dev/null || apt_install dbus-daemon dbus-x11
     cd "$ROOT"
     # Built outside the D-Bus session (minutes on a fresh machine).
-    cargo test "${PROFILE[@]}" --no-run -p etna-auth-ffi-tests --test capi_acquire >&2
+    cargo test "${PROFILE[@]}" --no-run -p etna-auth-capi --test capi_acquire >&2
     WORK="$(mktemp -d /tmp/etna-keyring.XXXXXX)"
     trap 'rm -rf "$WORK"' EXIT
     export ETNA_KEYRING_WORK="$WORK"
@@ -69,7 +69,7 @@ check "gnome-keyring-daemon runs" pgrep -u "$(id -u)" -f gnome-keyring-daemon >/
 
 rust_ok() {
     # shellcheck disable=SC2086 # empty or --release
-    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test $ETNA_KEYRING_PROFILE -q -p etna-auth-ffi-tests --test capi_acquire \
+    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test $ETNA_KEYRING_PROFILE -q -p etna-auth-capi --test capi_acquire \
         keyring_store_under_the_os_credential_store -- --ignored --exact >"$WORK/cargo.log" 2>&1
     local status=$?
     cat "$WORK/cargo.log"   # its "test result:" line, once
