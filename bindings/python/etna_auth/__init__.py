@@ -19,8 +19,10 @@ from ._errors import (
     AppKeyError,
     CancelledError,
     CredentialsError,
+    EtnaCancelledError,
     EtnaError,
     EtnaIOError,
+    EtnaTimeoutError,
     InternalError,
     InvalidArgumentError,
     NetworkError,
@@ -36,7 +38,8 @@ from ._errors import (
 from ._ffi import LibraryNotFoundError, load_library
 from ._log import TRACE
 from ._sandbox import Sandbox
-from ._session import AsyncFactor, Factor, Session, Step, forget_token
+from ._login import AsyncFactor, Factor
+from ._session import DEFAULT_TIMEOUT, Session, Step, forget_token
 
 __version__ = "0.1.0"
 
@@ -45,8 +48,11 @@ __all__ = [
     "AsyncFactor",
     "CancelledError",
     "CredentialsError",
+    "DEFAULT_TIMEOUT",
+    "EtnaCancelledError",
     "EtnaError",
     "EtnaIOError",
+    "EtnaTimeoutError",
     "Factor",
     "InternalError",
     "InvalidArgumentError",

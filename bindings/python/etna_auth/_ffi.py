@@ -41,6 +41,7 @@ __all__ = [
     "SessionPtr",
     "SandboxPtr",
     "LogCallback",
+    "AskCallback",
     "candidate_paths",
     "library_file_name",
     "load_library",
@@ -73,6 +74,11 @@ SandboxPtr = POINTER(_EtnaSandbox)
 # typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
 LogCallback = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
+# typedef int (*EtnaAskCallback)(void *user_data, int step, const char *reason,
+#                                char *answer, size_t answer_size);
+# (answer as c_void_p: the address of the library's buffer, written in place)
+AskCallback = CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, c_void_p, c_size_t)
+
 # name: (restype, argtypes), exactly as in include/etna_auth.h (the test
 # suite parses the header and checks every entry, and that none is missing).
 _PROTOTYPES = {
@@ -83,6 +89,8 @@ _PROTOTYPES = {
     "etna_begin_auth": (c_int, [SessionPtr, c_char_p, c_char_p]),
     "etna_supply_pin": (c_int, [SessionPtr, c_char_p]),
     "etna_supply_code": (c_int, [SessionPtr, c_char_p]),
+    "etna_login": (c_int, [SessionPtr, c_char_p, c_char_p, AskCallback, c_void_p]),
+    "etna_abandon_login": (c_int, [SessionPtr]),
     "etna_get_token": (c_int, [SessionPtr, c_char_p, c_size_t]),
     "etna_token_expires_at": (c_int64, [SessionPtr]),
     "etna_cancel": (c_int, [SessionPtr]),
