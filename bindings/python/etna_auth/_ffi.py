@@ -34,7 +34,7 @@ import threading
 import types
 from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "LibraryNotFoundError",
@@ -81,7 +81,7 @@ AskCallback = CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, c_void_p, c_size_t)
 
 # name: (restype, argtypes), exactly as in include/etna_auth.h (the test
 # suite parses the header and checks every entry, and that none is missing).
-_PROTOTYPES = {
+_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
     "etna_set_ca_file": (c_int, [SessionPtr, c_char_p]),

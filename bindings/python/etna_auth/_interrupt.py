@@ -104,9 +104,9 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
                 continue
             if kind == _DONE:
                 break
-            func, args, reply, default = payload
-            answer = default if interrupt is not None else func(*args)
-            reply.put(answer)
+            func, args, asked, default = payload
+            reply = asked  # answered with the default if interrupted from here on
+            asked.put(default if interrupt is not None else func(*args))
             reply = None
         except BaseException as exc:
             if reply is not None:

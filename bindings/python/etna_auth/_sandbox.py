@@ -35,7 +35,7 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
 
     _kind = "sandbox"
 
-    def __init__(self, config: Optional[Mapping] = None) -> None:  # type: ignore[type-arg]
+    def __init__(self, config: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__()
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a dict or None, not {type(config).__name__}")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 from . import _errors, _ffi, _interrupt, _log
 from ._errors import EtnaError, StateError, Status, error_for, raise_last
 from ._handle import Handle, PathLike, path_to_c, to_c
-from ._login import ASK_CALLBACK, KEYWORDS, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
+from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
 
 __all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
 
@@ -321,9 +321,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         try:
             status, message, token = await self._exchange_in_worker(loop, self._begin_auth, args)
             while status > 0:
-                keyword = KEYWORDS.get(status)
-                if keyword is None:
-                    _step_of(status)  # raises: an unknown step is an InternalError
+                # (an unknown step is an InternalError)
+                keyword = "pin" if _step_of(status) is Step.NEED_PIN else "code"
                 value = factors.ask(status, message)
                 if inspect.isawaitable(value):
                     value = await value
