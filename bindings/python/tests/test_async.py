@@ -1,6 +1,6 @@
 """Session.login_async: the event loop keeps running, cancelling the task
 interrupts the native call at once, and many logins share one loop.
-(The login policy itself is tested for both drivers in test_policy.py.)"""
+(The login policy itself is tested for login and login_async in test_policy.py.)"""
 
 import asyncio
 import json

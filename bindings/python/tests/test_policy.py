@@ -1,6 +1,7 @@
 """docs/login-policy.md, rule by rule, against the sandbox: each test runs
-with ``Session.login`` and with ``Session.login_async`` (the ``login``
-fixture), which share one implementation of the policy."""
+with ``Session.login`` (one etna_login call) and with ``Session.login_async``
+(the library's steps, driven by the binding) through the ``login`` fixture,
+so that both show the library's outcome and text."""
 
 import asyncio
 import threading
