@@ -161,6 +161,9 @@ def _ask(user_data: Optional[int], step: int, reason: Optional[bytes], answer: O
     factors = _asking.get(user_data or 0)
     if factors is None:
         return 1
+    if not callable(factors.pin if step == _NEED_PIN else factors.code):
+        # A string or nothing: no user code runs, so no trip to the caller.
+        return factors.answer(step, reason, answer, size)
     return _interrupt.on_caller(factors.answer, (step, reason, answer, size), 1)
 
 
