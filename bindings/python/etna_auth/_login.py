@@ -14,7 +14,7 @@ import inspect
 import itertools
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Union
 
-from . import _ffi, _interrupt
+from . import _ctrlc, _ffi
 from ._errors import Status, error_for
 from ._handle import to_c
 
@@ -164,7 +164,7 @@ def _ask(user_data: Optional[int], step: int, reason: Optional[bytes], answer: O
     if not callable(factors.pin if step == _NEED_PIN else factors.code):
         # A string or nothing: no user code runs, so no trip to the caller.
         return factors.answer(step, reason, answer, size)
-    return _interrupt.on_caller(factors.answer, (step, reason, answer, size), 1)
+    return _ctrlc.on_caller(factors.answer, (step, reason, answer, size), 1)
 
 
 ASK_CALLBACK = _ffi.AskCallback(_ask)

@@ -10,7 +10,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
-from . import _errors, _ffi, _interrupt, _log
+from . import _ctrlc, _errors, _ffi, _log
 from ._errors import EtnaError, StateError, Status, error_for, raise_last
 from ._handle import Handle, PathLike, path_to_c, to_c
 from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
@@ -376,11 +376,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
 
     def _blocking(self, job: Callable[[], T], *, login: bool) -> T:
         """Run ``job``, a blocking native call on this session, so that
-        Ctrl-C interrupts it in the main thread (_interrupt.py): cancelled,
+        Ctrl-C interrupts it in the main thread (_ctrlc.py): cancelled,
         and with ``login``, waited for and the login ended. Without
         ``login`` (the token cache's lock cannot be cancelled) the
         KeyboardInterrupt comes at once and the call ends on its own."""
-        if not _interrupt.interruptible():
+        if not _ctrlc.interruptible():
             return job()
         interrupted = []
 
@@ -389,7 +389,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             self._cancel_quietly()
 
         try:
-            return _interrupt.run(job, cancel, wait=login)
+            return _ctrlc.run(job, cancel, wait=login)
         except BaseException:
             if interrupted and login:
                 self._abandon()
@@ -478,8 +478,8 @@ def forget_token(path: PathLike, base_url: str, username: str) -> None:
         status = forget(*args)
         return status, _errors.last_error() if status < 0 else ""
 
-    if _interrupt.interruptible():
-        status, message = _interrupt.run(job, _nothing, wait=False)
+    if _ctrlc.interruptible():
+        status, message = _ctrlc.run(job, _nothing, wait=False)
     else:
         status, message = job()
     if status < 0:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import etna_auth
-from etna_auth import _interrupt
+from etna_auth import _ctrlc
 from helpers import NEED_CODE, NEED_PIN, STALL, in_turn, token_answer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="os.kill(SIGINT) is POSIX")
@@ -47,7 +47,7 @@ class Sigint:
 def interrupted(call, delay=0.3):
     """Run ``call()``, which must be ended by a SIGINT sent after ``delay``;
     returns the latency."""
-    assert _interrupt.interruptible()
+    assert _ctrlc.interruptible()
     sigint = Sigint(delay)
     with pytest.raises(KeyboardInterrupt):
         call()
@@ -123,16 +123,16 @@ def test_ctrl_c_while_the_token_cache_is_locked_by_another_writer(sandbox, tmp_p
 
 def test_calls_from_other_threads_run_directly():
     seen = []
-    t = threading.Thread(target=lambda: seen.append(_interrupt.interruptible()))
+    t = threading.Thread(target=lambda: seen.append(_ctrlc.interruptible()))
     t.start()
     t.join()
     assert seen == [False]
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        assert not _interrupt.interruptible()  # nothing to raise: no detour
+        assert not _ctrlc.interruptible()  # nothing to raise: no detour
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert _interrupt.interruptible()
+    assert _ctrlc.interruptible()
 
 
 def test_ctrl_c_at_an_input_prompt_in_a_child_process(sandbox):
