@@ -8,7 +8,7 @@ from typing import Any, Optional
 from . import _ffi
 from ._errors import raise_last
 from ._handle import Handle
-from ._session import Session
+from ._session import DEFAULT_TIMEOUT, Session
 
 __all__ = ["Sandbox"]
 
@@ -76,7 +76,7 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
         with self._borrow() as ptr:
             return int(self._lib.etna_sandbox_connection_count(ptr))
 
-    def session(self, *, timeout: float = 30.0) -> Session:
+    def session(self, *, timeout: float = DEFAULT_TIMEOUT) -> Session:
         """A new :class:`Session` for this sandbox."""
         return Session(self._url, self._app_key, timeout=timeout)
 

@@ -50,9 +50,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     exchange with the server; ``ca_file`` a PEM file whose certificates are
     trusted instead of the operating system's trust store.
 
-    Use it as a context manager, or call :meth:`close`; it is also closed
-    when garbage collected. Methods may be called from several threads (the
-    library serializes them); blocking calls release the GIL.
+    Use it as a context manager (``with`` or ``async with``), or call
+    :meth:`close`; it is also closed when garbage collected. Methods may be
+    called from several threads (the library serializes them); blocking
+    calls release the GIL, and in the main thread Ctrl-C interrupts them.
+    ``timeout`` defaults to the library's (:data:`DEFAULT_TIMEOUT`, 30 s).
     """
 
     _kind = "session"
