@@ -15,9 +15,10 @@ Offline tests use the embedded emulator::
         s.login("bob", "bob-pass", pin="1234")
 """
 
+from ._errors import CancelledError as CancelledError  # the old names, not in __all__:
+from ._errors import TimeoutError as TimeoutError  # noqa: A004  (a star import must not shadow)
 from ._errors import (
     AppKeyError,
-    CancelledError,
     CredentialsError,
     EtnaCancelledError,
     EtnaError,
@@ -32,7 +33,6 @@ from ._errors import (
     ServerError,
     StateError,
     Status,
-    TimeoutError,
     TlsError,
 )
 from ._ffi import LibraryNotFoundError, load_library
@@ -46,7 +46,6 @@ __version__ = "0.1.0"
 __all__ = [
     "AppKeyError",
     "AsyncFactor",
-    "CancelledError",
     "CredentialsError",
     "DEFAULT_TIMEOUT",
     "EtnaCancelledError",
@@ -68,7 +67,6 @@ __all__ = [
     "Status",
     "Step",
     "TRACE",
-    "TimeoutError",
     "TlsError",
     "forget_token",
     "library_version",

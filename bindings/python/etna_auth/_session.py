@@ -306,7 +306,10 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         code: Optional[AsyncFactor] = None,
     ) -> str:
         """:meth:`login` for ``asyncio``: the same policy, and the event loop
-        is never blocked.
+        is never blocked. The binding drives the library's steps
+        (``etna_begin_auth``, ``etna_supply_*``) and gives up with the
+        library's ``etna_abandon_login``, so outcomes and messages are those
+        of :meth:`login`.
 
         The exchanges with the server run on the loop's default executor (a
         worker thread). ``pin`` / ``code`` may also be async callables (their
