@@ -92,25 +92,30 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
     except IndexError:  # none yet, or all busy in a call that made this one
         worker = _Worker()
     inbox: "queue.SimpleQueue[Tuple[int, Any]]" = queue.SimpleQueue()
-    worker.jobs.put((job, inbox))
     interrupt: Optional[BaseException] = None
+    reply: "Optional[queue.SimpleQueue[Any]]" = None
+    default: Any = None
+    worker.jobs.put((job, inbox))  # the last step before the try below
     while True:
-        reply: "Optional[queue.SimpleQueue[Any]]" = None
-        default: Any = None
+        # The waiting loop sits inside the try: CPython runs signal handlers
+        # on a loop's backward jump, which must not be outside the handler.
         try:
-            try:
-                kind, payload = inbox.get(timeout=_POLL_S)
-            except queue.Empty:
-                continue
-            if kind == _DONE:
-                break
-            func, args, asked, default = payload
-            reply = asked  # answered with the default if interrupted from here on
-            asked.put(default if interrupt is not None else func(*args))
-            reply = None
+            while True:
+                try:
+                    kind, payload = inbox.get(timeout=_POLL_S)
+                except queue.Empty:
+                    continue
+                if kind == _DONE:
+                    break
+                func, args, asked, default = payload
+                reply = asked  # answered with the default if interrupted from here on
+                asked.put(default if interrupt is not None else func(*args))
+                reply = None
+            break
         except BaseException as exc:
             if reply is not None:
                 reply.put(default)
+                reply = None
             cancel()
             if interrupt is None:
                 interrupt = exc
