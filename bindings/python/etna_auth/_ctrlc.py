@@ -91,42 +91,61 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
         worker = _idle.pop()
     except IndexError:  # none yet, or all busy in a call that made this one
         worker = _Worker()
-    inbox: "queue.SimpleQueue[Tuple[int, Any]]" = queue.SimpleQueue()
-    interrupt: Optional[BaseException] = None
-    reply: "Optional[queue.SimpleQueue[Any]]" = None
-    default: Any = None
-    worker.jobs.put((job, inbox))  # the last step before the try below
+    waiting = _Waiting()
+    worker.jobs.put((job, waiting.inbox))  # the last step before the try below
     while True:
-        # The waiting loop sits inside the try: CPython runs signal handlers
-        # on a loop's backward jump, which must not be outside the handler.
+        # The loop that waits is a call of its own: a signal handler runs
+        # where the eval loop checks for it (in 3.11, also at places that
+        # no try/except of the same function covers), and an exception from
+        # a call is always caught here.
         try:
-            while True:
-                try:
-                    kind, payload = inbox.get(timeout=_POLL_S)
-                except queue.Empty:
-                    continue
-                if kind == _DONE:
-                    break
-                func, args, asked, default = payload
-                reply = asked  # answered with the default if interrupted from here on
-                asked.put(default if interrupt is not None else func(*args))
-                reply = None
+            ok, value = waiting.serve()
             break
         except BaseException as exc:
-            if reply is not None:
-                reply.put(default)
-                reply = None
+            waiting.answer_default()
             cancel()
-            if interrupt is None:
-                interrupt = exc
+            if waiting.interrupt is None:
+                waiting.interrupt = exc
             if not wait:
                 raise
-    if interrupt is not None:
-        raise interrupt
-    ok, value = payload
+    if waiting.interrupt is not None:
+        raise waiting.interrupt
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
+
+
+class _Waiting:
+    """The waiting side of :func:`run`: the job's messages, and the
+    callback being answered."""
+
+    __slots__ = ("inbox", "interrupt", "_reply", "_default")
+
+    def __init__(self) -> None:
+        self.inbox: "queue.SimpleQueue[Tuple[int, Any]]" = queue.SimpleQueue()
+        self.interrupt: Optional[BaseException] = None
+        self._reply: "Optional[queue.SimpleQueue[Any]]" = None
+        self._default: Any = None
+
+    def serve(self) -> Tuple[bool, Any]:
+        """Answer the job's callbacks until it is done; its outcome."""
+        while True:
+            try:
+                kind, payload = self.inbox.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+            if kind == _DONE:
+                return payload  # type: ignore[no-any-return]
+            func, args, reply, default = payload
+            self._reply, self._default = reply, default  # answered by answer_default() if interrupted
+            reply.put(default if self.interrupt is not None else func(*args))
+            self._reply = None
+
+    def answer_default(self) -> None:
+        """Interrupted: a callback waiting for its answer gets the default."""
+        reply, self._reply = self._reply, None
+        if reply is not None:
+            reply.put(self._default)
 
 
 def on_caller(func: Callable[..., T], args: Tuple[Any, ...], default: T) -> T:
