@@ -322,6 +322,13 @@ impl Session {
             ),
             _ => unreachable!("checked above"),
         };
+        self.settle(answer)
+    }
+
+    /// What the answer to a supply call does to the login awaiting a factor:
+    /// trouble on the way (network, deadline, a cancel) leaves the step
+    /// standing; anything else moves the login on, as [`Session::advance`].
+    fn settle(&mut self, answer: Result<Answer, Error>) -> Result<Step, Error> {
         match answer {
             // Network trouble: the step stands, the caller may repeat it.
             Err(e) if e.status().is_transient() => {
@@ -339,7 +346,7 @@ impl Session {
                 let Stage::Awaiting { credentials, .. } =
                     std::mem::replace(&mut self.stage, Stage::Idle)
                 else {
-                    unreachable!("checked above")
+                    unreachable!("only called while a factor is awaited")
                 };
                 self.advance(answer, credentials)
             }
@@ -582,3 +589,6 @@ fn exchange(
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {
     proxy::choose(setting, &endpoint.host, |name| std::env::var(name).ok())
 }
+
+#[cfg(test)]
+mod tests;

@@ -50,6 +50,9 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     fi
 fi
 
+# The copies of the project's facts (README status table, header macros)
+# against their one source (src/status_table.rs, src/defaults.rs).
+run_suite facts python3 tests/facts.py
 run_suite rust-format cargo fmt --all -- --check
 run_suite rust-clippy cargo clippy --release --all-targets -- -D warnings
 run_suite rust-tests cargo test --release
@@ -69,12 +72,18 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
-# The 1.0 additions (versions, last status, cancel before a call, log callback).
+# The API additions of the first release (versions, last status, cancel before a call, log callback).
 run_suite c-api-compile cc "${cflags[@]}" tests/c/test_api.c -L"$root/target/release" -letna_auth -o "$cbuild/test_api"
 run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_api"
+# etna_login(): the login policy from C (callback contract, C-only answers).
+run_suite c-login-compile cc "${cflags[@]}" tests/c/test_login.c -L"$root/target/release" -letna_auth -o "$cbuild/test_login"
+run_suite c-tests-login-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_login"
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
@@ -120,6 +129,8 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^facts: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/facts.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
