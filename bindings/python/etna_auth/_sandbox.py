@@ -24,10 +24,9 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
          "accounts": [{"username": "...", "password": "...",
                        "pin": "1234", "code": "123456"}]}
 
-    Default: app key ``"sandbox-app-key"``, max_attempts 3, and the accounts
-    alice / alice-pass (single factor), bob / bob-pass (PIN 1234), carol /
-    carol-pass (code 123456), dave / dave-pass (PIN 4321, then code 654321),
-    jürgen / pässwörd-ß (single factor).
+    The defaults (the application key, max_attempts and the accounts, such
+    as bob / bob-pass with PIN 1234) are listed once, in ``etna_auth.h``
+    ("The sandbox's defaults"), and in the README's sandbox section.
 
     Give :attr:`url` and :attr:`app_key` to :class:`Session`. Stop it with
     :meth:`close` (or use it as a context manager).
