@@ -197,6 +197,7 @@ if [ -n "$wheel_gnu" ]; then
     rm -rf "$tmp/python/tests/__pycache__"
     cp -r "$root/tests/scenarios" "$root/tests/pki" "$tmp/repo/tests/"
     cp "$root/tests/c/slow_dns.c" "$tmp/repo/tests/c/"
+    cp "$root/bindings/status_codes.json" "$tmp/repo/bindings/"
     shipped_header=$(find "$tmp" -path '*linux-gnu/include/etna_auth.h' -print -quit 2>/dev/null)
     cp "${shipped_header:-$root/include/etna_auth.h}" "$tmp/repo/include/"
     site=$("$pyenv_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
