@@ -84,6 +84,15 @@ run_suite c-tests-login-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_login"
+# etna_acquire_token(): stored tokens, one login across processes (the
+# program re-runs itself from its absolute path), under valgrind.
+run_suite c-acquire-compile cc "${cflags[@]}" tests/c/test_acquire.c -L"$root/target/release" -letna_auth -o "$cbuild/test_acquire"
+run_suite c-tests-acquire-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_acquire"
+# The keyring store against a real Secret Service (GNOME Keyring, D-Bus).
+run_suite keyring bash tests/keyring.sh --release
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
@@ -138,7 +147,7 @@ while read -r p f; do add "$p" "$f"; done < <(
 # The Windows and musl scripts' own checks (their Rust tests are counted by
 # the "test result:" rule above).
 while read -r p f; do add "$p" "$f"; done < <(
-    cat "$logs"/windows.log "$logs"/musl.log 2>/dev/null | sed -n 's/^\(windows\|musl\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
+    cat "$logs"/windows.log "$logs"/musl.log "$logs"/keyring.log 2>/dev/null | sed -n 's/^\(windows\|musl\|keyring\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
 for log in "$logs"/pytest-*.log; do
     [ -f "$log" ] || continue
     summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)
