@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::NonEmptyStringValueParser;
 use clap::error::ErrorKind;
-use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{ArgAction, ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use etna_auth::defaults::DEFAULT_TIMEOUT_MS;
+use etna_auth::store::Store;
 
 use crate::exit::{self, Failure};
 
@@ -42,16 +44,37 @@ pub enum Command {
     /// gives up: exit code 13). Prompts and errors go to the terminal and
     /// stderr, so TOKEN=$(etna-auth login ...) works.
     ///
-    /// --cache FILE reuses a cached token valid for --min-valid more seconds
-    /// without any prompt. After a login the new token is saved there (file
-    /// mode 0600, missing folders made 0700) before it is printed: a token is
-    /// never printed by a command that then fails.
+    /// Without --store (or --cache) nothing is stored. With --store, the
+    /// user's stored token is reused while it stays valid --min-valid more
+    /// seconds, without any prompt; else the new token is stored before it
+    /// is printed: when storing fails, the error is reported (exit code 10)
+    /// and no token is printed, so a token is never printed by a command
+    /// that then fails.
     ///
-    /// Ctrl-C cancels at once (exit code 130; the cache is never left half
-    /// written). The environment variable ETNA_AUTH_LOG=info|debug|trace
+    /// Ctrl-C cancels at once (exit code 130; a token file is never left
+    /// half written). The environment variable ETNA_AUTH_LOG=info|debug|trace
     /// writes the log as -v, -vv, -vvv do.
     Login(LoginArgs),
-    /// Remove the user's token for the base URL from a cache file
+    /// Print a valid token: the stored one, else one from a login
+    ///
+    /// Prints a token that stays valid --min-valid more seconds: the user's
+    /// token in the store (nothing is sent, no password needed), else one
+    /// from a login, which is then stored. The password (asked only when a
+    /// login is needed) comes from --password-stdin, ETNA_PASSWORD or a
+    /// prompt on the terminal, as the PIN and code do. While one etna-auth
+    /// logs in for a store, base URL and user, the others wait for it and
+    /// print its token: one login, one code.
+    ///
+    /// With --no-prompt nothing is ever asked: when a login would need an
+    /// answer, the command prints nothing and exits 12 (no token). This is
+    /// the command for cron jobs and credential helpers.
+    ///
+    /// A new token is stored before it is printed: when storing fails, the
+    /// error is reported (exit code 10) and no token is printed.
+    Token(TokenArgs),
+    /// Show the stored tokens: base URL, user and expiry (never the tokens)
+    Status(StatusArgs),
+    /// Remove the user's token for the base URL from the store
     Logout(LogoutArgs),
     /// Run the emulator of the token endpoint on 127.0.0.1 in the foreground
     ///
@@ -84,10 +107,9 @@ impl Account {
     }
 }
 
+/// How to reach the server, for the commands that log in.
 #[derive(Args)]
-pub struct LoginArgs {
-    #[command(flatten)]
-    pub account: Account,
+pub struct Connection {
     /// The application key [env: ETNA_APP_KEY]
     #[arg(long, value_name = "KEY")]
     app_key: Option<String>,
@@ -109,42 +131,123 @@ pub struct LoginArgs {
     /// Connect directly, whatever https_proxy says
     #[arg(long)]
     pub no_proxy: bool,
-    /// A token cache file: reuse the user's cached token, save a new one
-    #[arg(long, value_name = "FILE")]
-    pub cache: Option<PathBuf>,
-    /// With --cache: how many more seconds a cached token must stay valid
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 300,
-        requires = "cache"
-    )]
-    pub min_valid: u32,
-    /// Print the line 'Authorization: Bearer <token>'
-    #[arg(long, conflicts_with = "json")]
-    pub header: bool,
-    /// Print {"token": ..., "expires_at": <Unix seconds>, "expires_in": <seconds>}
-    #[arg(long)]
-    pub json: bool,
     /// The log on stderr: -v each step, -vv each request and answer, -vvv
     /// connection events too (secrets always show as ***)
     #[arg(short, action = ArgAction::Count)]
     pub verbose: u8,
 }
 
-impl LoginArgs {
+impl Connection {
     pub fn app_key(&self) -> Result<String, Failure> {
         flag_or_env(&self.app_key, "--app-key", "ETNA_APP_KEY")
     }
+}
+
+/// How the token is printed.
+#[derive(Args)]
+pub struct Output {
+    /// Print the line 'Authorization: Bearer <token>'
+    #[arg(long, conflicts_with = "json")]
+    pub header: bool,
+    /// Print {"token": ..., "expires_at": <Unix seconds>, "expires_in": <seconds>}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("stored").args(["store", "cache"])))]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub account: Account,
+    #[command(flatten)]
+    pub connection: Connection,
+    /// A token store to reuse the user's token from and store a new one in:
+    /// a token file's path, or 'keyring' for the OS credential store (Secret
+    /// Service, Windows Credential Manager, macOS Keychain)
+    #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
+    pub store: Option<String>,
+    /// The same as --store FILE (a token file)
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+    /// With --store: how many more seconds a stored token must stay valid
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = DEFAULT_MIN_VALID,
+        requires = "stored"
+    )]
+    pub min_valid: u32,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+impl LoginArgs {
+    /// The store that --store or --cache names, if any.
+    pub fn store(&self) -> Result<Option<Store>, Failure> {
+        match (&self.store, &self.cache) {
+            (Some(spec), _) => Ok(Some(Store::open(Some(spec))?)),
+            (None, Some(path)) => Ok(Some(Store::File(path.clone()))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub account: Account,
+    #[command(flatten)]
+    pub connection: Connection,
+    /// The token store: a token file's path, or 'keyring' for the OS
+    /// credential store (default: ETNA_AUTH_STORE, else the per-user token
+    /// file, ~/.config/etna-auth/tokens.json on Linux)
+    #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
+    pub store: Option<String>,
+    /// How many more seconds the token must stay valid
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_MIN_VALID)]
+    pub min_valid: u32,
+    /// Never ask anything: when a login would need an answer, print nothing
+    /// and exit 12
+    #[arg(long)]
+    pub no_prompt: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The token store: a token file's path, or 'keyring' for the OS
+    /// credential store (default: ETNA_AUTH_STORE, else the per-user token
+    /// file)
+    #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new())]
+    pub store: Option<String>,
+    /// Print {"store": ..., "tokens": [{"base_url", "username", "expires_at", "expires_in"}]}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
 pub struct LogoutArgs {
     #[command(flatten)]
     pub account: Account,
-    /// The token cache file
+    /// The token store: a token file's path, or 'keyring' for the OS
+    /// credential store (default: ETNA_AUTH_STORE, else the per-user token
+    /// file)
+    #[arg(long, value_name = "SPEC", value_parser = NonEmptyStringValueParser::new(), conflicts_with = "cache")]
+    pub store: Option<String>,
+    /// The same as --store FILE (a token file)
     #[arg(long, value_name = "FILE")]
-    pub cache: PathBuf,
+    pub cache: Option<PathBuf>,
+}
+
+impl LogoutArgs {
+    /// The store that --store or --cache names, else the default store.
+    pub fn store(&self) -> Result<Store, Failure> {
+        match &self.cache {
+            Some(path) => Ok(Store::File(path.clone())),
+            None => Ok(Store::open(self.store.as_deref())?),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -156,6 +259,9 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 }
+
+/// The default of --min-valid: five minutes.
+const DEFAULT_MIN_VALID: u32 = 300;
 
 /// A flag's value, else the environment variable's, else a usage error.
 fn flag_or_env(flag_value: &Option<String>, flag: &str, env: &str) -> Result<String, Failure> {
@@ -176,7 +282,7 @@ pub fn parse() -> Result<Command, ExitCode> {
     let command = Cli::command()
         .after_help(exit_codes.clone())
         .mut_subcommands(|c| match c.get_name() {
-            "login" | "logout" => c.after_help(exit_codes.clone()),
+            "login" | "token" | "status" | "logout" => c.after_help(exit_codes.clone()),
             _ => c,
         });
     let parsed = command

@@ -11,11 +11,11 @@ pub const USAGE: u8 = 64;
 /// Ctrl-C, as a shell reports SIGINT.
 pub const INTERRUPTED: u8 = 130;
 
-/// The statuses that `login` and `logout` never end with, so that the help
-/// lists only exit codes the tool can return: every call is made in the
-/// order the session expects (no ETNA_ERR_STATE), and a missing cached token
-/// means a login, not a failure (no ETNA_ERR_NO_TOKEN).
-const NEVER_RETURNED: &[Status] = &[Status::State, Status::NoToken];
+/// The statuses that no command ends with, so that the help lists only
+/// exit codes the tool can return: every call is made in the order the
+/// session expects (no ETNA_ERR_STATE). ETNA_ERR_NO_TOKEN is `token
+/// --no-prompt`'s when a login would need an answer.
+const NEVER_RETURNED: &[Status] = &[Status::State];
 
 /// Why a command did not succeed.
 pub enum Failure {
@@ -55,7 +55,7 @@ pub fn usage_error(why: &str, help: &str) -> ExitCode {
     ExitCode::from(USAGE)
 }
 
-/// Every exit code of `login` and `logout` with its meaning, in order.
+/// Every exit code of the commands with its meaning, in order.
 pub fn table() -> Vec<(u8, String)> {
     let mut rows: Vec<(u8, String)> = Vec::new();
     for &status in Status::ALL {
@@ -74,7 +74,7 @@ pub fn table() -> Vec<(u8, String)> {
 
 /// The help text's section on exit codes.
 pub fn help_section() -> String {
-    let mut text = String::from("Exit codes (login, logout):\n");
+    let mut text = String::from("Exit codes (login, token, status, logout):\n");
     for (code, meaning) in table() {
         text.push_str(&format!("  {code:>3} {meaning}\n"));
     }

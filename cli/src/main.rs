@@ -2,9 +2,11 @@
 //! watch a demo of the protocol against it.
 //!
 //! One job per file: `args` (the command line), `exit` (exit codes and
-//! their table), `login` (login and logout), `prompt` (questions on the
-//! terminal), `console` (its echo), `progress` (the waiting line),
-//! `interrupt` (Ctrl-C), `sandbox` and `demo`.
+//! their table), `connect` (a session from the flags), `login` (login and
+//! logout), `token` (a token from the store or a login), `status` (the
+//! stored tokens) with `expiry` (their expiry for people), `prompt`
+//! (questions on the terminal), `console` (its echo), `progress` (the
+//! waiting line), `interrupt` (Ctrl-C), `sandbox` and `demo`.
 
 use std::process::ExitCode;
 
@@ -15,14 +17,18 @@ use std::process::ExitCode;
 static HEAP: etna_auth_heap::WipingAllocator = etna_auth_heap::WipingAllocator::new();
 
 mod args;
+mod connect;
 mod console;
 mod demo;
 mod exit;
+mod expiry;
 mod interrupt;
 mod login;
 mod progress;
 mod prompt;
 mod sandbox;
+mod status;
+mod token;
 
 use args::Command;
 
@@ -33,6 +39,8 @@ fn main() -> ExitCode {
     };
     exit::report(match command {
         Command::Login(args) => login::login(args),
+        Command::Token(args) => token::token(args),
+        Command::Status(args) => status::status(args),
         Command::Logout(args) => login::logout(args),
         Command::Sandbox(args) => sandbox::serve(args),
         Command::Demo => demo::run(),

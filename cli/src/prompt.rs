@@ -13,12 +13,29 @@ use crate::{console, interrupt};
 
 /// The password of `username`, asked on the terminal.
 pub fn password(username: &str) -> Result<Zeroizing<String>, Error> {
-    hidden(&format!("Password for {username}: "))?.ok_or_else(|| {
+    hidden(&password_question(username))?.ok_or_else(|| {
         Error::new(
             Status::Cancelled,
             "the login was abandoned: no password was given",
         )
     })
+}
+
+/// The answer to `Session::acquire_token`'s question at `step`: the password
+/// of `username` when a login is needed, else a factor as [`factor`] asks.
+pub fn answer(username: &str, step: Step, reason: &str) -> Reply {
+    if step != Step::NeedPassword {
+        return factor(step, reason);
+    }
+    match hidden(&password_question(username))? {
+        // The session wipes what it is given once sent.
+        Some(password) => Ok(Some(password.to_string())),
+        None => Err(abandoned(step)),
+    }
+}
+
+fn password_question(username: &str) -> String {
+    format!("Password for {username}: ")
 }
 
 /// The answer to the server's question at `step`, for `Session::login_with`:

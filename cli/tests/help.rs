@@ -16,6 +16,8 @@ fn every_command_answers_help_with_exit_code_0() {
         &["login", "-h"],
         &["help", "login"],
         &["logout", "--help"],
+        &["token", "--help"],
+        &["status", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
         &["help", "help"],
@@ -50,13 +52,33 @@ fn usage_errors_exit_64_with_one_line() {
         (&["login", "--bogus"], "unexpected argument '--bogus'"),
         (&["login", "--timeout-ms", "soon"], "invalid value 'soon'"),
         (&["login", "--json", "--header"], "cannot be used with"),
-        (&["login", "--min-valid", "60"], "--cache"),
+        (&["login", "--min-valid", "60"], "--store"),
+        (
+            &["login", "--store", "s.json", "--cache", "c.json"],
+            "cannot be used with",
+        ),
+        (
+            &["token", "--store", ""],
+            "a value is required for '--store <SPEC>'",
+        ),
+        (&["token", "--min-valid", "soon"], "invalid value 'soon'"),
+        (&["status", "--bogus"], "unexpected argument '--bogus'"),
         (&["login"], "give --base-url or set ETNA_BASE_URL"),
         (
-            &["login", "--base-url", "http://127.0.0.1:9/api"],
+            &[
+                "login",
+                "--base-url",
+                "http://127.0.0.1:9/api",
+                "--username",
+                "u",
+            ],
             "--app-key",
         ),
-        (&["logout", "--username", "u"], "--cache"),
+        (&["logout", "--username", "u"], "--base-url"),
+        (
+            &["logout", "--store", "s.json", "--cache", "c.json"],
+            "cannot be used with",
+        ),
         (&["sandbox", "--port", "70000"], "invalid value '70000'"),
     ] {
         let out = cli(args, &no_env);
@@ -76,10 +98,9 @@ fn usage_errors_exit_64_with_one_line() {
     }
 }
 
-/// The statuses whose exit codes the help leaves out: login and logout
-/// never end with them (calls are made in order; a missing cached token
-/// means a login).
-const NEVER_RETURNED: [Status; 2] = [Status::State, Status::NoToken];
+/// The status whose exit code the help leaves out: no command ends with it
+/// (calls are made in order). ETNA_ERR_NO_TOKEN is `token --no-prompt`'s.
+const NEVER_RETURNED: [Status; 1] = [Status::State];
 
 #[test]
 fn help_lists_the_exit_codes_of_the_status_table() {
@@ -93,7 +114,13 @@ fn help_lists_the_exit_codes_of_the_status_table() {
     expected.push((64, "usage error: a bad command line".to_owned()));
     expected.push((130, "interrupted (Ctrl-C)".to_owned()));
     expected.sort();
-    for args in [&["--help"][..], &["login", "--help"], &["logout", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["login", "--help"],
+        &["token", "--help"],
+        &["status", "--help"],
+        &["logout", "--help"],
+    ] {
         let listed = exit_code_lines(&text(&cli(args, &[]).stdout));
         assert_eq!(listed, expected, "{args:?}");
     }

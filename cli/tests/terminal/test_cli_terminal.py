@@ -259,9 +259,45 @@ def test_token_cache_skips_the_prompts_and_logout_forgets(sandbox, tmp_path):
     assert "terminal" in third.stderr
 
 
+def test_token_asks_the_password_only_when_a_login_is_needed(sandbox, tmp_path):
+    store = tmp_path / "tokens.json"
+    args = ["token", "--username", "carol", "--store", str(store)]
+    term = Terminal(args, env_for(sandbox))
+    term.read_until("Password for carol: ")
+    term.type_secret("carol-pass\n")
+    term.read_until("Verification code")
+    term.type_secret("123456\n")
+    code, out, screen = term.finish()
+    assert code == 0, screen
+    token = out.strip()
+    assert len(token) > 10 and "\n" not in token
+    assert "carol-pass" not in screen and "123456" not in screen and token not in screen
+    # Stored: the second run asks nothing and prints the same token.
+    term = Terminal(args, env_for(sandbox))
+    code, out, screen = term.finish()
+    assert code == 0, screen
+    assert out.strip() == token
+    assert screen == "", screen
+    status = subprocess.run([str(BINARY), "status", "--store", str(store)],
+                            capture_output=True, text=True)
+    assert status.returncode == 0, status.stderr
+    assert "carol at " in status.stdout and "expires in 23 h" in status.stdout
+    assert token not in status.stdout
+
+
+def test_token_no_prompt_asks_nothing_even_on_a_terminal(sandbox, tmp_path):
+    term = Terminal(["token", "--username", "carol", "--store", str(tmp_path / "t.json"), "--no-prompt"],
+                    env_for(sandbox))
+    code, out, screen = term.finish()
+    assert code == 12, screen
+    assert out == ""
+    assert "Password" not in screen and "--no-prompt" in screen
+
+
 def test_help_lists_the_exit_codes():
     # cli/tests/cli.rs checks the list against the status table.
     out = subprocess.run([str(BINARY), "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for needle in ("130 interrupted", "13 cancelled", "--cache", "--json", "--password-stdin", "logout"):
+    for needle in ("130 interrupted", "13 cancelled", "12 no valid token", "--cache", "--store", "--json",
+                   "--password-stdin", "--no-prompt", "token", "status", "logout"):
         assert needle in out.stdout

@@ -1,0 +1,119 @@
+//! `etna-auth token`: a valid token from the store, else from a login whose
+//! token is then stored (the core's `Session::acquire_token`, which
+//! `login --store` uses too), printed on stdout.
+
+use std::cell::Cell;
+use std::io::Write;
+
+use etna_auth::store::Store;
+use etna_auth::token_cache::unix_now;
+use etna_auth::{Error, Session, Status, Step};
+use zeroize::Zeroizing;
+
+use crate::args::{Output, TokenArgs};
+use crate::exit::Failure;
+use crate::interrupt::{self, Phase};
+use crate::progress::Progress;
+use crate::{connect, prompt};
+
+pub fn token(args: TokenArgs) -> Result<(), Failure> {
+    let base_url = args.account.base_url()?;
+    let username = args.account.username()?;
+    let store = Store::open(args.store.as_deref())?;
+    let mut session = connect::session(&base_url, &args.connection)?;
+    let password = connect::given_password(&args.connection)?;
+    interrupt::install(session.canceller());
+    acquire(
+        &mut session,
+        &store,
+        &username,
+        password,
+        args.min_valid,
+        !args.no_prompt,
+    )?;
+    // Ctrl-C during a save, or just as the last answer came: no token.
+    interrupt::exit_if_interrupted();
+    print(&session, &args.output)
+}
+
+/// Gives `session` a token valid `min_valid` more seconds, from `store` or
+/// a login whose token is then stored. With `prompts` false nothing is
+/// asked: a login that needs an answer ends with ETNA_ERR_NO_TOKEN. A token
+/// that could not be stored is an error (the session's token is not used).
+pub fn acquire(
+    session: &mut Session,
+    store: &Store,
+    username: &str,
+    password: Option<Zeroizing<String>>,
+    min_valid: u32,
+    prompts: bool,
+) -> Result<(), Failure> {
+    // The step that --no-prompt left unanswered.
+    let unanswered: Cell<Option<Step>> = Cell::new(None);
+    let progress = Progress::start();
+    let result = interrupt::while_in(Phase::Network, || {
+        session
+            .acquire_token(
+                store,
+                username,
+                password.as_ref().map(|p| p.as_str()),
+                min_valid,
+                |step, reason| {
+                    if !prompts {
+                        unanswered.set(Some(step));
+                        return Ok(None);
+                    }
+                    progress.pause();
+                    let answer = prompt::answer(username, step, reason);
+                    progress.resume();
+                    answer
+                },
+            )
+            .map(|_| ())
+    });
+    progress.finish();
+    drop(password);
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
+            Err(Failure::Interrupted)
+        }
+        // The core gives up with ETNA_ERR_CANCELLED when nobody answers; for
+        // a script that asked for no prompts that means "no token".
+        Err(e) if e.status() == Status::Cancelled && unanswered.get().is_some() => {
+            let needed = unanswered.get().and_then(Step::noun).unwrap_or("answer");
+            Err(Error::new(
+                Status::NoToken,
+                format!(
+                    "no token: {} holds none of {username:?} valid {min_valid} more seconds, and a login needs the {needed}, which --no-prompt does not ask",
+                    store.describe()
+                ),
+            )
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The session's token on stdout: alone, as a header line, or as JSON.
+pub fn print(session: &Session, output: &Output) -> Result<(), Failure> {
+    let token = session.token().unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let written = if output.json {
+        let expires_at = session.expires_at().unwrap_or(0);
+        let json = serde_json::json!({
+            "token": token,
+            "expires_at": expires_at,
+            "expires_in": (expires_at - unix_now()).max(0),
+        });
+        writeln!(out, "{json}")
+    } else if output.header {
+        writeln!(out, "Authorization: Bearer {token}")
+    } else {
+        writeln!(out, "{token}")
+    };
+    written
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::new(Status::Io, format!("cannot write the token to stdout: {e}")))?;
+    Ok(())
+}

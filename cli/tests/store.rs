@@ -1,0 +1,425 @@
+//! `token`, `status`, and `login` / `logout` with a store, against the
+//! sandbox: what is sent (the sandbox's request count), what is printed,
+//! what is stored.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{cli, run, text};
+use etna_auth::sandbox::{Sandbox, SandboxConfig};
+use etna_auth::secret::Secret;
+use etna_auth::store::Store;
+use etna_auth::token_cache::{unix_now, Entry};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("etna-cli-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The sandbox's URL and app key, with the default store pointed away from
+/// the user's own (an empty ETNA_AUTH_STORE counts as unset).
+fn env_of(sbx: &Sandbox) -> Vec<(&str, &str)> {
+    vec![
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        ("ETNA_AUTH_STORE", ""),
+    ]
+}
+
+#[test]
+fn token_logs_in_once_then_takes_the_stored_token() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("once");
+    let store = dir.join("tokens.json");
+    let args = ["token", "--username", "alice", "--store", path(&store)];
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "alice-pass"));
+    let first = cli(&args, &env);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let token = text(&first.stdout);
+    assert!(
+        token.ends_with('\n') && token.trim().len() > 10,
+        "{token:?}"
+    );
+    assert!(first.stderr.is_empty(), "{}", text(&first.stderr));
+    assert_eq!(sbx.request_count(), 1);
+    assert!(store.is_file());
+    // No password now, and nothing sent: the stored token.
+    let second = cli(&args, &env_of(&sbx));
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(sbx.request_count(), 1);
+    // --no-prompt takes it too; --json and --header print it as login does.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--no-prompt", "--json"]);
+    let json = cli(&json_args, &env_of(&sbx));
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["token"].as_str(), Some(token.trim()));
+    let left = json["expires_in"].as_i64().unwrap();
+    assert!((86_000..=86_400).contains(&left), "{json}");
+    let mut header_args = args.to_vec();
+    header_args.push("--header");
+    let header = cli(&header_args, &env_of(&sbx));
+    assert_eq!(
+        text(&header.stdout),
+        format!("Authorization: Bearer {token}")
+    );
+    assert_eq!(sbx.request_count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("no-prompt");
+    let store = dir.join("tokens.json");
+    // An empty store and no password: nothing is sent.
+    let out = cli(
+        &[
+            "token",
+            "--username",
+            "alice",
+            "--store",
+            path(&store),
+            "--no-prompt",
+        ],
+        &env_of(&sbx),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(12), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no token")
+            && stderr.contains("password")
+            && stderr.contains("--no-prompt"),
+        "{stderr}"
+    );
+    assert_eq!(sbx.request_count(), 0);
+    // The password given, but the server asks for a PIN: no token either.
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "bob-pass"));
+    let out = cli(
+        &[
+            "token",
+            "--username",
+            "bob",
+            "--store",
+            path(&store),
+            "--no-prompt",
+        ],
+        &env,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(12), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("PIN"), "{stderr}");
+    assert_eq!(sbx.request_count(), 1);
+    // Without --no-prompt and without a terminal, the prompt fails (1).
+    let out = cli(
+        &["token", "--username", "alice", "--store", path(&store)],
+        &env_of(&sbx),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("terminal"));
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn token_reads_the_password_from_stdin() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("stdin");
+    let store = dir.join("tokens.json");
+    let mut env = env_of(&sbx);
+    // --password-stdin wins over the environment.
+    env.push(("ETNA_PASSWORD", "wrong-pass"));
+    let args = [
+        "token",
+        "--username",
+        "alice",
+        "--store",
+        path(&store),
+        "--password-stdin",
+        "--no-prompt",
+    ];
+    let out = run(&args, &env, Some(b"alice-pass\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().len() > 10);
+    assert_eq!(sbx.request_count(), 1);
+    // A refused password is returned at once (4), never tried again.
+    let other = dir.join("other.json");
+    let args = [
+        "token",
+        "--username",
+        "alice",
+        "--store",
+        path(&other),
+        "--password-stdin",
+    ];
+    let out = run(&args, &env, Some(b"not-her-pass"));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert_eq!(sbx.request_count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A token of `username` at `base_url` in the token file `store`.
+fn stored(store: &Path, base_url: &str, username: &str, token: &str, expires_at: i64) {
+    Store::File(store.to_path_buf())
+        .save(&Entry {
+            base_url: base_url.to_owned(),
+            username: username.to_owned(),
+            token: Secret::new(token),
+            expires_at,
+        })
+        .unwrap();
+}
+
+#[test]
+fn min_valid_longer_than_what_is_left_forces_a_login() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("min-valid");
+    let store = dir.join("tokens.json");
+    stored(
+        &store,
+        sbx.url(),
+        "alice",
+        "ten-minutes-left",
+        unix_now() + 600,
+    );
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "alice-pass"));
+    let token = |min_valid: &str| {
+        let args = [
+            "token",
+            "--username",
+            "alice",
+            "--store",
+            path(&store),
+            "--min-valid",
+            min_valid,
+        ];
+        let out = cli(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(token("300"), "ten-minutes-left");
+    assert_eq!(sbx.request_count(), 0);
+    let fresh = token("900");
+    assert_ne!(fresh, "ten-minutes-left");
+    assert_eq!(sbx.request_count(), 1);
+    // The new token replaced the old one in the store.
+    assert_eq!(token("900"), fresh);
+    assert_eq!(sbx.request_count(), 1);
+    // login --store follows the same rule.
+    let login = |min_valid: &str| {
+        let args = [
+            "login",
+            "--username",
+            "alice",
+            "--store",
+            path(&store),
+            "--min-valid",
+            min_valid,
+        ];
+        let out = cli(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(login("900"), fresh);
+    assert_eq!(sbx.request_count(), 1);
+    // No token lives longer than a day.
+    let out = cli(
+        &[
+            "token",
+            "--username",
+            "alice",
+            "--store",
+            path(&store),
+            "--min-valid",
+            "86401",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn status_shows_users_and_expiries_and_never_a_token() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("status");
+    let store = dir.join("tokens.json");
+    let empty = cli(&["status", "--store", path(&store)], &[]);
+    assert_eq!(empty.status.code(), Some(0), "{}", text(&empty.stderr));
+    assert_eq!(
+        text(&empty.stdout),
+        format!("No tokens in the token file \"{}\".\n", store.display())
+    );
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "alice-pass"));
+    let out = cli(
+        &["token", "--username", "alice", "--store", path(&store)],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let expired_at = unix_now() - 2 * 3600 - 60;
+    stored(
+        &store,
+        "https://h.example/api",
+        "bob",
+        "old-token-of-bob",
+        expired_at,
+    );
+
+    let out = cli(&["status", "--store", path(&store)], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    for shown in [&stdout, &stderr] {
+        assert!(
+            !shown.contains(&token) && !shown.contains("old-token-of-bob"),
+            "{shown}"
+        );
+    }
+    assert!(stderr.is_empty(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(
+        lines[0],
+        format!("Tokens in the token file \"{}\":", store.display())
+    );
+    let alice = lines.iter().find(|l| l.contains("alice")).unwrap();
+    // A token lives 24 h; a few seconds may have passed.
+    let left = ["24 h 0 min", "23 h 59 min", "23 h 58 min"];
+    assert!(
+        left.iter().any(
+            |left| alice.starts_with(&format!("  alice at {}: expires in {left}, ", sbx.url()))
+        ),
+        "{alice}"
+    );
+    assert!(alice.ends_with(" UTC"), "{alice}");
+    let bob = lines.iter().find(|l| l.contains("bob")).unwrap();
+    assert!(
+        bob.starts_with("  bob at https://h.example/api: expired 2 h ago, "),
+        "{bob}"
+    );
+
+    let out = cli(&["status", "--store", path(&store), "--json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains(&token));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["store"].as_str(), Some(path(&store)));
+    let tokens = json["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 2, "{json}");
+    for t in tokens {
+        let keys: Vec<&str> = t.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["base_url", "expires_at", "expires_in", "username"],
+            "{json}"
+        );
+    }
+    let bob = tokens.iter().find(|t| t["username"] == "bob").unwrap();
+    assert_eq!(bob["expires_at"].as_i64(), Some(expired_at));
+    assert_eq!(bob["expires_in"].as_i64(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_default_store_is_made_owner_only_and_logout_empties_it() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let home = scratch("default");
+    let config = home.join("config");
+    let env_with = |extra: &[(&'static str, &'static str)]| {
+        let mut env = env_of(&sbx);
+        env.push(("XDG_CONFIG_HOME", path(&config)));
+        env.push(("HOME", path(&home)));
+        // Windows' place for it.
+        env.push(("APPDATA", path(&config)));
+        env.extend_from_slice(extra);
+        env
+    };
+    let out = cli(
+        &["token", "--username", "alice"],
+        &env_with(&[("ETNA_PASSWORD", "alice-pass")]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let file = config.join("etna-auth").join("tokens.json");
+    assert!(file.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&config), 0o700);
+        assert_eq!(mode(&config.join("etna-auth")), 0o700);
+        assert_eq!(mode(&file), 0o600);
+    }
+    let status = cli(&["status"], &env_with(&[]));
+    assert!(
+        text(&status.stdout).contains(&format!("alice at {}: expires in", sbx.url())),
+        "{}",
+        text(&status.stdout)
+    );
+    // logout without --store: the default store.
+    let out = cli(&["logout", "--username", "alice"], &env_with(&[]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let status = cli(&["status"], &env_with(&[]));
+    assert!(
+        text(&status.stdout).starts_with("No tokens in the token file"),
+        "{}",
+        text(&status.stdout)
+    );
+    // ETNA_AUTH_STORE replaces the default store.
+    let elsewhere = home.join("elsewhere.json");
+    let out = cli(
+        &["token", "--username", "alice"],
+        &[
+            ("ETNA_BASE_URL", sbx.url()),
+            ("ETNA_APP_KEY", sbx.app_key()),
+            ("ETNA_AUTH_STORE", path(&elsewhere)),
+            ("ETNA_PASSWORD", "alice-pass"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(elsewhere.is_file());
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn a_store_that_cannot_be_written_fails_before_the_token_is_printed() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("locked");
+    let store = dir.join("tokens.json");
+    // The store reads fine (no file yet) but cannot be written: its lock
+    // file's name is taken by a folder.
+    std::fs::create_dir(dir.join("tokens.json.lock")).unwrap();
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "alice-pass"));
+    for command in ["token", "login"] {
+        for output in [&[][..], &["--json"], &["--header"]] {
+            let mut args = vec![command, "--username", "alice", "--store", path(&store)];
+            args.extend_from_slice(output);
+            let out = cli(&args, &env);
+            assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+            assert!(
+                out.stdout.is_empty(),
+                "a token was printed: {}",
+                text(&out.stdout)
+            );
+        }
+    }
+    // The logins happened: the failures are the saves'.
+    assert_eq!(sbx.request_count(), 6);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
