@@ -33,10 +33,15 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
 ///   alice at https://pub-api-et-demo-prod.etnasoft.us/api: expires in 23 h 12 min, 2026-12-03 06:12 UTC
 /// ```
 fn for_people(store: &Store, tokens: &[Listed], now: i64) -> String {
+    let place = match store {
+        // A Windows path keeps its single backslashes here.
+        Store::File(path) => format!("the token file {}", in_quotes(&path.display().to_string())),
+        Store::Keyring => store.describe(),
+    };
     if tokens.is_empty() {
-        return format!("No tokens in {}.\n", store.describe());
+        return format!("No tokens in {place}.\n");
     }
-    let mut text = format!("Tokens in {}:\n", store.describe());
+    let mut text = format!("Tokens in {place}:\n");
     for token in tokens {
         text.push_str(&format!(
             "  {} at {}: {}\n",
@@ -77,5 +82,41 @@ fn shown(text: &str) -> String {
     match plain {
         true => text.to_owned(),
         false => quote(text),
+    }
+}
+
+/// In double quotes, escaped by `quote` only when it must be (quotes,
+/// control characters, line breaks), so that a Windows path keeps its
+/// single backslashes.
+fn in_quotes(text: &str) -> String {
+    let odd = text
+        .chars()
+        .any(|c| c.is_control() || c == '"' || (c.is_whitespace() && c != ' '));
+    match odd {
+        true => quote(text),
+        false => format!("\"{text}\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain_or_quoted_and_never_break_the_line() {
+        assert_eq!(shown("alice"), "alice");
+        assert_eq!(shown("https://h/api"), "https://h/api");
+        assert_eq!(shown("al ice"), "\"al ice\"");
+        assert_eq!(shown("a\nb\u{2028}"), "\"a\\nb\\u{2028}\"");
+        assert_eq!(shown(""), "\"\"");
+        assert_eq!(
+            in_quotes(r"C:\Users\me\AppData\Roaming\etna-auth\tokens.json"),
+            r#""C:\Users\me\AppData\Roaming\etna-auth\tokens.json""#
+        );
+        assert_eq!(
+            in_quotes("/Library/Application Support/x"),
+            "\"/Library/Application Support/x\""
+        );
+        assert_eq!(in_quotes("/tmp/a\rb"), "\"/tmp/a\\rb\"");
     }
 }
