@@ -40,13 +40,16 @@ fi
 
 step "build (release) and header freshness"
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
+# What the build generates and the repository commits: the header, the
+# status table for the bindings, the DLL's .def (capi/build.rs).
+generated=(include/etna_auth.h bindings/status_codes.json capi/lib/etna_auth.def)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    if ! git diff --quiet -- include/etna_auth.h || [ -n "$(git ls-files --others -- include/etna_auth.h)" ]; then
-        echo "include/etna_auth.h is stale: the build regenerated it. Commit the new header."
-        git --no-pager diff --stat -- include/etna_auth.h
+    if ! git diff --quiet -- "${generated[@]}" || [ -n "$(git ls-files --others -- "${generated[@]}")" ]; then
+        echo "generated files are stale: the build regenerated them. Commit the new ones."
+        git --no-pager diff --stat -- "${generated[@]}"
         failures+=("header")
     else
-        echo "include/etna_auth.h matches a fresh generation"
+        echo "${generated[*]} match a fresh generation"
     fi
 fi
 

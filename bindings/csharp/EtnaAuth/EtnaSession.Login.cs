@@ -42,7 +42,8 @@ namespace EtnaAuth
         {
             byte[] user, pass;
             BeginLoginArguments(username, password, out user, out pass);
-            return RunLogin(new LoginCall(this, pin, code), user, pass);
+            var call = new LoginCall(this, pin, code, null);
+            return RunLogin(call, h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero), pass);
         }
 
         /// <summary>
@@ -107,7 +108,17 @@ namespace EtnaAuth
                 Utf8.Wipe(pass);
                 return Task.FromCanceled<string>(cancellationToken);
             }
-            var call = new LoginCall(this, pin, code, LoginCall.CallersContext(), cancellationToken, disposing.Token);
+            var call = new LoginCall(this, pin, code, null, LoginCall.CallersContext(), cancellationToken, disposing.Token);
+            return OnLoginThread(() => RunLogin(call, h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero), pass), cancellationToken);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="login"/> (one native login call, <see cref="RunLogin"/>) on a thread of
+        /// its own; its Task, cancelled with <paramref name="cancellationToken"/> when that token
+        /// cancelled it.
+        /// </summary>
+        private static Task<string> OnLoginThread(Func<string> login, CancellationToken cancellationToken)
+        {
             // The Task completes through this source, so that a cancellation carries the caller's
             // token and no continuation of the caller's runs inline on the login thread.
             var result = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -115,7 +126,7 @@ namespace EtnaAuth
             {
                 try
                 {
-                    result.TrySetResult(RunLogin(call, user, pass));
+                    result.TrySetResult(login());
                 }
                 catch (OperationCanceledException e)
                 {
@@ -175,11 +186,12 @@ namespace EtnaAuth
         }
 
         /// <summary>
-        /// One <c>etna_login</c> on this thread, and its outcome: the token, a callback's exception
+        /// One native login call (<c>etna_login</c>, <c>etna_acquire_token</c>) on this thread, with
+        /// <paramref name="call"/>'s callback, and its outcome: the token, a callback's exception
         /// unchanged, <see cref="OperationCanceledException"/> for the caller's token, or the
-        /// library's error. <paramref name="pass"/> is wiped when it returns.
+        /// library's error. <paramref name="pass"/> (may be null) is wiped when it returns.
         /// </summary>
-        private string RunLogin(LoginCall call, byte[] user, byte[] pass)
+        private string RunLogin(LoginCall call, Func<EtnaSessionHandle, int> native, byte[] pass)
         {
             int cancelIssued = 0; // set by the registration once it has called etna_cancel
             var registration = default(CancellationTokenRegistration);
@@ -194,7 +206,7 @@ namespace EtnaAuth
                         CancelQuietly();
                     });
                 }
-                int status = Exchange(h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero));
+                int status = Exchange(native);
                 string message = status < 0 ? NativeMethods.LastError() : null; // this thread's, read first
                 GC.KeepAlive(call); // the delegate the library called
                 // No etna_cancel from the registration may come after this point (it would stop the

@@ -12,6 +12,8 @@ namespace EtnaAuth
         NeedPin = 1,
         /// <summary><c>ETNA_NEED_CODE</c>: The server asks for the verification code sent by email or SMS: call etna_supply_code().</summary>
         NeedCode = 2,
+        /// <summary><c>ETNA_NEED_PASSWORD</c>: The step an EtnaAskCallback is asked for by etna_acquire_token() when a login is needed and no password was given: the callback writes the password.</summary>
+        NeedPassword = 3,
         /// <summary><c>ETNA_ERR_ARGUMENT</c>: A bad argument (NULL, invalid UTF-8, a control character in a header value...). Nothing was sent.</summary>
         Argument = -1,
         /// <summary><c>ETNA_ERR_STATE</c>: The call is not valid now (e.g. etna_supply_pin() when no PIN was asked for). Nothing was sent.</summary>

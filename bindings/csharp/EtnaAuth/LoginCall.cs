@@ -6,8 +6,8 @@ using System.Threading.Tasks;
 namespace EtnaAuth
 {
     /// <summary>
-    /// One <c>etna_login</c> call: the application's pin and code callbacks behind the one native
-    /// ask callback (<see cref="Callback"/>, kept alive by this object for the call). The policy
+    /// One <c>etna_login</c> or <c>etna_acquire_token</c> call: the application's pin, code and
+    /// password callbacks behind the one native ask callback (<see cref="Callback"/>, kept alive by this object for the call). The policy
     /// (when to ask, giving up, every message) is the library's; this class only asks and writes
     /// the answer into the library's buffer.
     /// </summary>
@@ -34,17 +34,19 @@ namespace EtnaAuth
         private readonly EtnaSession session;
         private readonly Func<string, CancellationToken, Task<string>> pin;
         private readonly Func<string, CancellationToken, Task<string>> code;
+        private readonly Func<string, CancellationToken, Task<string>> password; // etna_acquire_token's ETNA_NEED_PASSWORD
         private readonly bool inline;
         private readonly SynchronizationContext context;
         private readonly CancellationTokenSource stopWaiting; // the caller's token or the session's disposal
         private ExceptionDispatchInfo thrown;
 
         /// <summary>A synchronous login's callbacks, run on the thread that calls <c>etna_login</c>.</summary>
-        internal LoginCall(EtnaSession session, Func<string, string> pin, Func<string, string> code)
+        internal LoginCall(EtnaSession session, Func<string, string> pin, Func<string, string> code, Func<string, string> password)
         {
             this.session = session;
             this.pin = Completed(pin);
             this.code = Completed(code);
+            this.password = Completed(password);
             inline = true;
             Callback = Ask;
         }
@@ -55,11 +57,12 @@ namespace EtnaAuth
         /// <paramref name="disposed"/> is cancelled.
         /// </summary>
         internal LoginCall(EtnaSession session, Func<string, CancellationToken, Task<string>> pin, Func<string, CancellationToken, Task<string>> code,
-            SynchronizationContext context, CancellationToken cancellationToken, CancellationToken disposed)
+            Func<string, CancellationToken, Task<string>> password, SynchronizationContext context, CancellationToken cancellationToken, CancellationToken disposed)
         {
             this.session = session;
             this.pin = pin;
             this.code = code;
+            this.password = password;
             this.context = context;
             CancellationToken = cancellationToken;
             stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, disposed);
@@ -122,15 +125,22 @@ namespace EtnaAuth
         {
             try
             {
-                bool isPin = step == (int)EtnaStatus.NeedPin;
-                Func<string, CancellationToken, Task<string>> callback = isPin ? pin : code;
+                Func<string, CancellationToken, Task<string>> callback;
+                string name;
+                switch (step)
+                {
+                    case (int)EtnaStatus.NeedPin: callback = pin; name = "pin"; break;
+                    case (int)EtnaStatus.NeedCode: callback = code; name = "code"; break;
+                    case (int)EtnaStatus.NeedPassword: callback = password; name = "password"; break;
+                    default: return 1; // a step this binding does not know: given up
+                }
                 if (callback == null)
                     return 1; // no callback for this factor: given up, and the library names the factor
                 string why = Utf8.Decode(reason); // copied now: valid only during this call
                 string value = inline ? Call(callback, why).GetAwaiter().GetResult() : session.WhileWaiting(this, () => Wait(Post(callback, why)));
                 if (value == null)
                     return 1;
-                Utf8.WriteAnswer(value, isPin ? "pin" : "code", answer, answerSize);
+                Utf8.WriteAnswer(value, name, answer, answerSize);
                 return 0;
             }
             catch (Exception e)

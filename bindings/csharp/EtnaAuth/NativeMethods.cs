@@ -73,6 +73,18 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_abandon_login(EtnaSessionHandle session);
 
+        /// <summary>
+        /// A null <c>store</c> is the default store, a null <c>password</c> is asked through <c>ask</c>
+        /// (ETNA_NEED_PASSWORD). The delegate must stay alive until the call returns (<see cref="LoginCall"/> keeps it).
+        /// </summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_acquire_token(EtnaSessionHandle session, byte[] store, byte[] username, byte[] password, uint minValidS,
+            EtnaAskCallback ask, IntPtr userData);
+
+        /// <summary>Returns the default store's length n, or an error; writes it + NUL only when len &gt; n.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_default_store([In, Out] byte[] buf, UIntPtr len);
+
         /// <summary>Returns the token length n, or an error; writes token + NUL only when len &gt; n.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_get_token(EtnaSessionHandle session, [In, Out] byte[] buf, UIntPtr len);

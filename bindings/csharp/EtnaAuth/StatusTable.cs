@@ -17,6 +17,7 @@ namespace EtnaAuth
                 case EtnaStatus.Ok: return "ETNA_OK";
                 case EtnaStatus.NeedPin: return "ETNA_NEED_PIN";
                 case EtnaStatus.NeedCode: return "ETNA_NEED_CODE";
+                case EtnaStatus.NeedPassword: return "ETNA_NEED_PASSWORD";
                 case EtnaStatus.Argument: return "ETNA_ERR_ARGUMENT";
                 case EtnaStatus.State: return "ETNA_ERR_STATE";
                 case EtnaStatus.AppKey: return "ETNA_ERR_APP_KEY";
@@ -80,6 +81,7 @@ namespace EtnaAuth
                 case EtnaStatus.Ok: return "success";
                 case EtnaStatus.NeedPin: return "the server asks for the security PIN";
                 case EtnaStatus.NeedCode: return "the server asks for the verification code sent by email or SMS";
+                case EtnaStatus.NeedPassword: return "a login is needed and no password was given";
                 case EtnaStatus.Argument: return "invalid argument; nothing was sent";
                 case EtnaStatus.State: return "the call is not valid now; nothing was sent";
                 case EtnaStatus.AppKey: return "the server does not know the application key";

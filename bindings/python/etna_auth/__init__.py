@@ -13,6 +13,10 @@ Offline tests use the embedded emulator::
 
     with etna_auth.Sandbox() as sb, etna_auth.Session(sb.url, sb.app_key) as s:
         s.login("bob", "bob-pass", pin="1234")
+
+A valid token when the app needs one (stored, or one login)::
+
+    token = s.acquire_token("alice", password=getpass.getpass)
 """
 
 from ._errors import CancelledError as CancelledError  # the old names, not in __all__:
@@ -35,6 +39,7 @@ from ._errors import (
     Status,
     TlsError,
 )
+from ._acquire import StoreSpec, default_store
 from ._ffi import LibraryNotFoundError, load_library
 from ._log import TRACE
 from ._sandbox import Sandbox
@@ -66,8 +71,10 @@ __all__ = [
     "StateError",
     "Status",
     "Step",
+    "StoreSpec",
     "TRACE",
     "TlsError",
+    "default_store",
     "forget_token",
     "library_version",
     "library_version_number",

@@ -44,6 +44,7 @@ class Status(enum.IntEnum):
     OK = 0
     NEED_PIN = 1
     NEED_CODE = 2
+    NEED_PASSWORD = 3
     ERR_ARGUMENT = -1
     ERR_STATE = -2
     ERR_APP_KEY = -3

@@ -91,6 +91,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "etna_supply_code": (c_int, [SessionPtr, c_char_p]),
     "etna_login": (c_int, [SessionPtr, c_char_p, c_char_p, AskCallback, c_void_p]),
     "etna_abandon_login": (c_int, [SessionPtr]),
+    "etna_acquire_token": (c_int, [SessionPtr, c_char_p, c_char_p, c_char_p, c_uint32, AskCallback, c_void_p]),
+    "etna_default_store": (c_int, [c_char_p, c_size_t]),
     "etna_get_token": (c_int, [SessionPtr, c_char_p, c_size_t]),
     "etna_token_expires_at": (c_int64, [SessionPtr]),
     "etna_cancel": (c_int, [SessionPtr]),

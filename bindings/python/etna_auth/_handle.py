@@ -150,6 +150,11 @@ class _Borrow(Generic[P]):
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+#: Where :meth:`Session.acquire_token` keeps tokens: ``None`` for the
+#: default store (:func:`etna_auth.default_store`), ``"keyring"`` for the
+#: OS credential store, or a token file's path (a str or ``os.PathLike``).
+StoreSpec = Union[str, "os.PathLike[str]", None]
+
 
 def to_c(value: object, name: str) -> bytes:
     """``value`` as NUL-terminated UTF-8 for a ``const char *`` argument.

@@ -1,4 +1,5 @@
-"""The second factors of a login, marshalled to the library's login policy.
+"""The second factors of a login (and the password of an acquire),
+marshalled to the library's login policy.
 
 The policy itself (docs/login-policy.md: ask for each factor as often as the
 server asks, give up, end the login on every failure, and every message)
@@ -6,12 +7,17 @@ lives in the library, behind ``etna_login``. What is left here is what only
 Python knows: a factor given as a string (sent once: asked again means it
 was wrong), a callable (called with the server's Reason), the exception a
 callable raises (carried across the C call and raised again), and writing
-the answer into the library's buffer.
+the answer into the library's buffer. For :meth:`Session.acquire_token_async`
+the callables run on the event loop (:attr:`Factors.loop`) while the
+library's call waits on a worker thread.
 """
 
+import asyncio
+import concurrent.futures
 import ctypes
 import inspect
 import itertools
+import threading
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Union
 
 from . import _ctrlc, _ffi
@@ -30,7 +36,8 @@ AsyncFactor = Union[str, Callable[[str], Optional[str]], Callable[[str], Awaitab
 
 _NEED_PIN = int(Status.NEED_PIN)
 _NEED_CODE = int(Status.NEED_CODE)
-KEYWORDS = {_NEED_PIN: "pin", _NEED_CODE: "code"}
+_NEED_PASSWORD = int(Status.NEED_PASSWORD)
+KEYWORDS = {_NEED_PIN: "pin", _NEED_CODE: "code", _NEED_PASSWORD: "password"}
 
 #: ETNA_ANSWER_BUFFER_SIZE of etna_auth.h (checked by the tests): the
 #: longest answer etna_login takes, with its NUL.
@@ -38,37 +45,51 @@ ANSWER_BUFFER_SIZE = 256
 
 
 class Factors:
-    """The ``pin`` and ``code`` of one login, and what the callback of
-    ``etna_login`` needs around them."""
+    """The ``pin`` and ``code`` of one login (and the ``password`` callable
+    of an acquire), and what the callback of ``etna_login`` /
+    ``etna_acquire_token`` needs around them."""
 
-    __slots__ = ("pin", "code", "_sent", "error", "key")
+    __slots__ = ("pin", "code", "password", "_sent", "error", "key", "loop", "_lock", "_stopped", "_pending")
 
-    def __init__(self, pin: Optional[Any], code: Optional[Any]) -> None:
+    def __init__(self, pin: Optional[Any], code: Optional[Any], password: Optional[Any] = None) -> None:
         # Checked before anything is sent: a wrong type is a TypeError that
-        # does not end a previous login.
-        for keyword, factor in (("pin", pin), ("code", code)):
+        # does not end a previous login. (A password given as a str is the
+        # C call's argument, never kept here.)
+        for keyword, factor in (("pin", pin), ("code", code), ("password", password)):
             if factor is not None and not isinstance(factor, str) and not callable(factor):
                 raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
         self.pin = pin
         self.code = code
+        self.password = password
         self._sent: Set[int] = set()  # the steps whose string factor was sent
         #: What a callable raised (or the binding's own refusal), raised
         #: again by the caller once etna_login has returned.
         self.error: Optional[BaseException] = None
         self.key = 0
+        #: The event loop that runs the callables (acquire_token_async), or
+        #: None: they run on the calling thread.
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._pending: "Optional[concurrent.futures.Future[Optional[str]]]" = None
 
     @property
     def none(self) -> bool:
-        """No factor at all: etna_login gets no callback (NULL)."""
-        return self.pin is None and self.code is None
+        """No factor at all: the library gets no callback (NULL)."""
+        return self.pin is None and self.code is None and self.password is None
+
+    def factor(self, step: int) -> Optional[Any]:
+        """What was given for ``step``."""
+        return {_NEED_PIN: self.pin, _NEED_CODE: self.code, _NEED_PASSWORD: self.password}.get(step)
 
     def ask(self, step: int, reason: str) -> "Union[str, None, Awaitable[Optional[str]]]":
-        """The answer for ``step`` (``NEED_PIN`` / ``NEED_CODE``): the
-        string (once), what the callable returns (maybe an awaitable), or
-        ``None`` to give up. A string asked for again was wrong: the
-        *rejected* error with the server's Reason, rather than spending the
-        user's remaining attempts on the same value."""
-        factor = self.pin if step == _NEED_PIN else self.code if step == _NEED_CODE else None
+        """The answer for ``step`` (``NEED_PIN`` / ``NEED_CODE`` /
+        ``NEED_PASSWORD``): the string (once), what the callable returns
+        (maybe an awaitable), or ``None`` to give up. A string asked for
+        again was wrong: the *rejected* error with the server's Reason,
+        rather than spending the user's remaining attempts on the same
+        value."""
+        factor = self.factor(step)
         if factor is None:
             return None
         if isinstance(factor, str):
@@ -83,12 +104,9 @@ class Factors:
         answer into the library's buffer and return 0, or keep what went
         wrong in :attr:`error` and return 1 (give up). Never raises."""
         try:
-            value = self.ask(step, _ffi.text(reason))
+            value = self._value(step, _ffi.text(reason))
             if value is None:
                 return 1  # the library gives up, with its message
-            if inspect.isawaitable(value):
-                discard(value)
-                raise TypeError(f"the {KEYWORDS[step]} callable returned an awaitable: use login_async()")
             data = to_c(checked(value, KEYWORDS[step]), KEYWORDS[step])
             if buffer is None:
                 return 1
@@ -101,8 +119,45 @@ class Factors:
                 ctypes.memmove(buffer, data, size)
             return 0
         except BaseException as exc:  # raised again after etna_login returns
-            self.error = exc
+            if self.error is None:
+                self.error = exc
             return 1
+
+    def _value(self, step: int, reason: str) -> Optional[str]:
+        """The answer, asked on this thread, or on :attr:`loop` (and
+        awaited there) for a callable of an async call."""
+        if self.loop is None or not callable(self.factor(step)):
+            value = self.ask(step, reason)
+            if inspect.isawaitable(value):
+                discard(value)
+                raise TypeError(
+                    f"the {KEYWORDS[step]} callable returned an awaitable: use login_async() or acquire_token_async()"
+                )
+            return value
+
+        async def on_loop() -> Optional[str]:
+            value = self.ask(step, reason)
+            return await value if inspect.isawaitable(value) else value
+
+        with self._lock:
+            if self._stopped:
+                return None
+            pending = self._pending = asyncio.run_coroutine_threadsafe(on_loop(), self.loop)
+        try:
+            return pending.result()
+        except concurrent.futures.CancelledError:
+            return None  # stop(): the caller was cancelled; the library gives up
+        finally:
+            self._pending = None
+
+    def stop(self) -> None:
+        """The async caller was cancelled: a callable awaited on the loop
+        is cancelled and none is asked again (the library gives up)."""
+        with self._lock:
+            self._stopped = True
+            pending = self._pending
+        if pending is not None:
+            pending.cancel()
 
 
 def checked(value: object, keyword: str) -> str:
@@ -161,7 +216,7 @@ def _ask(user_data: Optional[int], step: int, reason: Optional[bytes], answer: O
     factors = _asking.get(user_data or 0)
     if factors is None:
         return 1
-    if not callable(factors.pin if step == _NEED_PIN else factors.code):
+    if not callable(factors.factor(step)):
         # A string or nothing: no user code runs, so no trip to the caller.
         return factors.answer(step, reason, answer, size)
     return _ctrlc.on_caller(factors.answer, (step, reason, answer, size), 1)

@@ -10,9 +10,9 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
-from . import _ctrlc, _errors, _ffi, _log
+from . import _acquire, _ctrlc, _errors, _ffi, _log
 from ._errors import EtnaError, StateError, Status, error_for, raise_last
-from ._handle import Handle, PathLike, path_to_c, to_c
+from ._handle import Handle, PathLike, StoreSpec, path_to_c, to_c
 from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
 
 __all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
@@ -29,6 +29,9 @@ class Step(enum.Enum):
     """The server asks for the security PIN: call :meth:`Session.supply_pin`."""
     NEED_CODE = 2
     """The server asks for the emailed/SMS code: call :meth:`Session.supply_code`."""
+    NEED_PASSWORD = 3
+    """:meth:`Session.acquire_token` needs a login and asks for the password
+    (a ``password`` callable answers it); never a step of :meth:`Session.begin_auth`."""
 
 
 #: The library's default deadline of each exchange (ETNA_DEFAULT_TIMEOUT_MS
@@ -345,6 +348,61 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             self._abandon()
             raise
         return token
+
+    # -- a valid token: the store, or one login ---------------------------
+
+    def acquire_token(
+        self,
+        username: str,
+        password: Optional[Factor] = None,
+        *,
+        pin: Optional[Factor] = None,
+        code: Optional[Factor] = None,
+        store: StoreSpec = None,
+        min_valid: float = 300,
+    ) -> str:
+        """Return a token valid for at least ``min_valid`` more seconds: the
+        one stored for ``username`` at this base URL (nothing is sent, no
+        callable is called), else the token of a login by :meth:`login`'s
+        policy, which is then stored (``etna_acquire_token``).
+
+        ``store`` is ``None`` for the default store (:func:`default_store`),
+        ``"keyring"`` for the OS credential store (no fallback to a file:
+        :class:`EtnaIOError` when none is reachable), or a token file's path.
+        ``password`` is a str, or a callable asked with the library's Reason
+        only when a login is needed (returning ``None`` gives up), or
+        ``None``: a needed login then raises :class:`EtnaCancelledError`
+        without sending anything. A refused password raises
+        :class:`CredentialsError` at once, never tried again. ``pin`` and
+        ``code`` are as for :meth:`login`; ``min_valid`` is at most 86400.
+
+        While another thread or process logs in for the same store, server
+        and user, this call waits for it and takes its token. On failure the
+        login is ended (the session keeps the token only when storing it
+        failed: :class:`EtnaIOError`). In the main thread, Ctrl-C cancels
+        the call, also its wait.
+        """
+        args, factors = _acquire.prepare(username, password, pin, code, store, min_valid)
+        return _acquire.acquire(self, args, factors)
+
+    async def acquire_token_async(
+        self,
+        username: str,
+        password: Optional[AsyncFactor] = None,
+        *,
+        pin: Optional[AsyncFactor] = None,
+        code: Optional[AsyncFactor] = None,
+        store: StoreSpec = None,
+        min_valid: float = 300,
+    ) -> str:
+        """:meth:`acquire_token` for ``asyncio``: the same call on the loop's
+        default executor; ``password``, ``pin`` and ``code`` may also be
+        async callables, and every callable runs on the loop's thread.
+        Cancelling the task cancels the callable being awaited, interrupts
+        the call (``etna_cancel``, also a wait for another login), waits
+        for it, ends the login and re-raises ``asyncio.CancelledError``."""
+        args, factors = _acquire.prepare(username, password, pin, code, store, min_valid)
+        return await _acquire.acquire_async(self, args, factors)
 
     async def _exchange_in_worker(
         self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]

@@ -128,6 +128,39 @@ def test_ctrl_c_while_the_token_cache_is_locked_by_another_writer(sandbox, tmp_p
         assert s.load_token(cache, "alice")
 
 
+def test_ctrl_c_in_the_password_callable_of_acquire_token(serve, tmp_path):
+    server = serve(in_turn(token_answer("tok-after")))
+    store = tmp_path / "tokens.json"
+    threads = []
+
+    def password(reason):
+        threads.append(threading.current_thread())
+        time.sleep(10)  # a user thinking
+        return "s3cret-pw"
+
+    with etna_auth.Session(server.url(), "k", timeout=20) as s:
+        latency = interrupted(lambda: s.acquire_token("u", password, store=store))
+        assert latency < LIMIT_S
+        assert threads == [threading.main_thread()]
+        assert server.requests == 0 and not store.exists()
+        assert s.acquire_token("u", "s3cret-pw", store=store) == "tok-after"
+        assert server.requests == 1
+
+
+def test_ctrl_c_interrupts_acquire_token_waiting_for_a_silent_server(serve, tmp_path):
+    server = serve(in_turn(STALL, token_answer("tok-after")))
+    store = tmp_path / "tokens.json"
+    with etna_auth.Session(server.url(), "k", timeout=20) as s:
+        latency = interrupted(lambda: s.acquire_token("u", "s3cret-pw", store=store))
+        assert latency < LIMIT_S
+        with pytest.raises(etna_auth.StateError):  # ended: nothing to supply
+            s.supply_pin("1234")
+        assert not store.exists()
+        # The login lock was released: the next acquire logs in and stores.
+        assert s.acquire_token("u", "s3cret-pw", store=store) == "tok-after"
+        assert store.exists()
+
+
 def test_calls_from_other_threads_run_directly():
     seen = []
     t = threading.Thread(target=lambda: seen.append(_ctrlc.interruptible()))

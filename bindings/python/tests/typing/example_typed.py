@@ -59,12 +59,31 @@ def errors(s: Session) -> List[str]:
     return seen
 
 
-async def with_asyncio(sb: etna_auth.Sandbox) -> str:
+async def ask_password(reason: str) -> Optional[str]:
+    await asyncio.sleep(0)
+    return "dave-pass" if reason else None
+
+
+async def with_asyncio(sb: etna_auth.Sandbox, store: Path) -> str:
     pin: AsyncFactor = "4321"
     async with Session(sb.url, sb.app_key) as s:
         same: Session = s
         token: str = await same.login_async("dave", "dave-pass", pin=pin, code=ask_code)
-        return token
+        password: AsyncFactor = ask_password
+        acquired: str = await same.acquire_token_async("dave", password, pin=pin, code=ask_code, store=store, min_valid=60.0)
+        return token if acquired else ""
+
+
+def acquire(sb: etna_auth.Sandbox, folder: Path) -> bool:
+    default: str = etna_auth.default_store()
+    where: etna_auth.StoreSpec = folder / "tokens.json"
+    with sb.session() as s:
+        password: Factor = lambda reason: "alice-pass"  # noqa: E731
+        first: str = s.acquire_token("alice", password, store=where)
+        again: str = s.acquire_token("alice", store=str(where), min_valid=300)
+        s.acquire_token("bob", "bob-pass", pin="1234", code=None, store=where)
+        step: Step = Step.NEED_PASSWORD
+        return first == again and default != "" and step.value == Status.NEED_PASSWORD
 
 
 def main() -> int:
@@ -105,7 +124,9 @@ def main() -> int:
         requests: int = sb.request_count
         connections: int = sb.connection_count
         print(closed, requests > 0, connections > 0)
-        print(asyncio.run(with_asyncio(sb)) != "")
+        with tempfile.TemporaryDirectory() as tmp:
+            print(asyncio.run(with_asyncio(sb, Path(tmp) / "tokens.json")) != "")
+            print(acquire(sb, Path(tmp)))
     return 0
 
 

@@ -15,11 +15,14 @@ async def main() -> None:
         s.login_async("u", "p").upper()  # error: login_async is a coroutine
         s.begin_auth("u")  # error: the password is missing
         at: int = s.expires_at  # error: an Optional[datetime]
+        s.acquire_token("u", store=1)  # error: a store is a path, "keyring" or None
+        got: bytes = s.acquire_token("u", "p")  # error: acquire_token returns str
+        s.acquire_token("u", password=b"p")  # error: a password is a str or a callable
     async with etna_auth.Sandbox() as sb:
         sb.login("u", "p")  # error: a Sandbox has no login
     status: str = etna_auth.Status.OK  # error: a Status, not a str
     retry: str = etna_auth.NetworkError("x").retry_can_help  # error: a bool
-    print(token, at, status, retry)
+    print(token, at, got, status, retry)
 
 
 asyncio.run(main())
