@@ -77,6 +77,27 @@ fn token_logs_in_once_then_takes_the_stored_token() {
 }
 
 #[test]
+fn eight_tokens_at_once_from_an_empty_store_make_one_login() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("eight");
+    let store = dir.join("tokens.json");
+    let mut env = env_of(&sbx);
+    env.push(("ETNA_PASSWORD", "alice-pass"));
+    let args = ["token", "--username", "alice", "--store", path(&store)];
+    let outputs: Vec<_> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..8).map(|_| scope.spawn(|| cli(&args, &env))).collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    for out in &outputs {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(out.stdout, outputs[0].stdout, "one token for all");
+    }
+    assert!(text(&outputs[0].stdout).trim().len() > 10);
+    assert_eq!(sbx.request_count(), 1, "one login at the server");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
     let dir = scratch("no-prompt");
