@@ -99,7 +99,7 @@
 #define ETNA_ERR_IO -10
 /** A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store. */
 #define ETNA_ERR_TLS -11
-/** etna_load_token(): no cached token valid long enough (none, expired, or no cache file). */
+/** No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input. */
 #define ETNA_ERR_NO_TOKEN -12
 /** The call was cancelled by etna_cancel(), from another thread or before the call began; nothing more was sent. */
 #define ETNA_ERR_CANCELLED -13

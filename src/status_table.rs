@@ -77,8 +77,8 @@ status_table! {
         "A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store.";
     NoToken = -12, "ETNA_ERR_NO_TOKEN",
         python "NoTokenError", csharp "EtnaNoTokenException", family "", exit 12, retry false,
-        "no valid token in the cache",
-        "etna_load_token(): no cached token valid long enough (none, expired, or no cache file).";
+        "no valid token in the store",
+        "No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input.";
     Cancelled = -13, "ETNA_ERR_CANCELLED",
         python "EtnaCancelledError", csharp "EtnaCancelledException", family "", exit 13, retry false,
         "cancelled",

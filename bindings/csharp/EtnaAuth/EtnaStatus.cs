@@ -36,7 +36,7 @@ namespace EtnaAuth
         IO = -10,
         /// <summary><c>ETNA_ERR_TLS</c>: A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store.</summary>
         Tls = -11,
-        /// <summary><c>ETNA_ERR_NO_TOKEN</c>: etna_load_token(): no cached token valid long enough (none, expired, or no cache file).</summary>
+        /// <summary><c>ETNA_ERR_NO_TOKEN</c>: No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input.</summary>
         NoToken = -12,
         /// <summary><c>ETNA_ERR_CANCELLED</c>: The call was cancelled by etna_cancel(), from another thread or before the call began; nothing more was sent.</summary>
         Cancelled = -13,

@@ -201,7 +201,7 @@ namespace EtnaAuth
             : base(status, message, innerException) { }
     }
 
-    /// <summary><c>ETNA_ERR_NO_TOKEN</c>: etna_load_token(): no cached token valid long enough (none, expired, or no cache file).</summary>
+    /// <summary><c>ETNA_ERR_NO_TOKEN</c>: No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input.</summary>
     public class EtnaNoTokenException : EtnaException
     {
         /// <summary>Creates the exception with the status's description as its message.</summary>
@@ -212,7 +212,7 @@ namespace EtnaAuth
 
         /// <summary>Creates the exception with a message and the exception that caused it.</summary>
         public EtnaNoTokenException(string message, Exception innerException)
-            : base(EtnaStatus.NoToken, message ?? "no valid token in the cache", innerException) { }
+            : base(EtnaStatus.NoToken, message ?? "no valid token in the store", innerException) { }
 
         /// <summary>For the exceptions of the statuses in this family.</summary>
         protected EtnaNoTokenException(EtnaStatus status, string message, Exception innerException)

@@ -93,7 +93,7 @@ namespace EtnaAuth
                 case EtnaStatus.Server: return "server error (HTTP 5xx or 429)";
                 case EtnaStatus.IO: return "local file or socket error";
                 case EtnaStatus.Tls: return "TLS failure (untrusted certificate, name mismatch, handshake)";
-                case EtnaStatus.NoToken: return "no valid token in the cache";
+                case EtnaStatus.NoToken: return "no valid token in the store";
                 case EtnaStatus.Cancelled: return "cancelled";
                 case EtnaStatus.Internal: return "internal error in etna-auth (a bug)";
                 default: return null;
