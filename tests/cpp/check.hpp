@@ -62,14 +62,20 @@ inline int run_tests(const std::vector<Test> &tests, const char *filter) {
 
 #define CHECK(cond) ::check::record(static_cast<bool>(cond), __FILE__, __LINE__, #cond)
 #define CHECK_MSG(cond, msg) ::check::record(static_cast<bool>(cond), __FILE__, __LINE__, std::string(#cond) + ": " + (msg))
-#define CHECK_EQ(a, b) \
-    ::check::record((a) == (b), __FILE__, __LINE__, std::string(#a " == " #b ": got ") + ::check::show(a) + ", want " + ::check::show(b))
+#define CHECK_EQ(a, b) ::check::equal((a), (b), __FILE__, __LINE__, #a " == " #b)
 
 namespace check {
 inline std::string show(const std::string &s) { return "\"" + s + "\""; }
 inline std::string show(const char *s) { return s ? show(std::string(s)) : "NULL"; }
 template <typename T>
 std::string show(const T &v) { return std::to_string(v); }
+
+// Each side evaluated once (a side may be a call with effects).
+template <typename A, typename B>
+void equal(const A &a, const B &b, const char *file, int line, const char *what) {
+    bool ok = a == b;
+    record(ok, file, line, ok ? std::string() : std::string(what) + ": got " + show(a) + ", want " + show(b));
+}
 }  // namespace check
 
 #endif
