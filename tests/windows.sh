@@ -86,22 +86,16 @@ if [ "$CHECK_DLL" = 1 ]; then
     exit
 fi
 
-# A Wine prefix of our own, made once per run (wineboot: ~10-20 s).
-export WINEDEBUG=-all
-WINEPREFIX="$(mktemp -d /tmp/etna-wine.XXXXXX)"
-export WINEPREFIX
+# A Wine prefix of our own, made once per run (tests/windows/wine_prefix.sh).
+. "$HERE/windows/wine_prefix.sh"
 WORK="$(mktemp -d /tmp/etna-windows.XXXXXX)"
 cleanup() {
-    WINEPREFIX="$WINEPREFIX" /usr/lib/wine/wineserver -k 2>/dev/null || true
-    rm -rf "$WINEPREFIX" "$WORK"
+    wine_prefix_remove
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
+wine_prefix_init || { say "wineboot failed"; exit 1; }
 say "wineboot ($WINEPREFIX)"
-"$WINE" wineboot --init >/dev/null 2>&1 || true
-SYS32="$WINEPREFIX/drive_c/windows/system32"
-[ -d "$SYS32" ] || { say "no $SYS32 after wineboot"; exit 1; }
-x86_64-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared \
-    -o "$SYS32/bcryptprimitives.dll" "$HERE/windows/bcryptprimitives.c" -lbcrypt
 
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
 # capi/tests/scenarios.rs starts tests/scenarios/hostile_server.py with the
