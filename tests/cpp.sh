@@ -119,5 +119,13 @@ for cxx in g++ clang++; do
     done
 done
 
+# The header optimized and -pedantic, without sanitizers (what an application builds).
+out="$WORK/test_wrapper-O2"
+if check "test_wrapper.cpp builds with g++ -O2 -pedantic -Wshadow -Wconversion" \
+    g++ -std=c++17 -O2 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Iinclude tests/cpp/test_wrapper.cpp \
+    -L"$LIB" -letna_auth -pthread -o "$out"; then
+    run_program test_wrapper-O2 env LD_LIBRARY_PATH="$LIB" "$out" "${filter[@]}"
+fi
+
 echo "cpp: $passed passed, $failed failed"
 [ "$failed" = 0 ]
