@@ -9,8 +9,9 @@
 # another version. The MinGW build of the same tests runs under Wine in
 # tests/windows.sh.
 #
-#   bash tests/cpp.sh            against the release library (the test command builds it)
+#   bash tests/cpp.sh            against the release library (cargo build --release -p etna-auth-ffi)
 #   bash tests/cpp.sh --debug    against a debug build (faster to build)
+#   bash tests/cpp.sh --no-build against target/release as it is (the test command built it)
 #   bash tests/cpp.sh -- FILTER  only the tests and scenarios whose name contains FILTER
 #
 # Prints each program's results, then "cpp: N passed, M failed" (the programs'
@@ -21,10 +22,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 cd "$ROOT"
 profile=release
+build=1
 filter=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --debug) profile=debug ;;
+        --no-build) build=0 ;;
         --) shift; filter=("$@"); break ;;
         -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "cpp.sh: unknown argument $1" >&2; exit 64 ;;
@@ -38,11 +41,14 @@ command -v clang++ >/dev/null || apt_install clang
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 LIB="$TARGET_DIR/$profile"
-if [ "$profile" = release ]; then
-    cargo build --release -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
-else
-    cargo build -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
+if [ "$build" = 1 ]; then
+    if [ "$profile" = release ]; then
+        cargo build --release -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
+    else
+        cargo build -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
+    fi
 fi
+[ -f "$LIB/libetna_auth.so" ] || { say "no $LIB/libetna_auth.so"; echo "cpp: 0 passed, 1 failed"; exit 1; }
 WORK="$(mktemp -d /tmp/etna-cpp.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
