@@ -81,8 +81,8 @@ cmake_consumer_linux() { # TOP
 # dave (PIN, code), alice with a wrong password, on one session.
 examples_script='bob\nbob-pass\n1234\ndave\ndave-pass\n4321\n654321\nalice\nwrong\n\n'
 examples_check_output() { # STDOUT STDERR: the headers on stdout, the prompts and messages on stderr
-    sed 's/^/    stdout| /' "$1"
-    sed 's/^/    stderr| /' "$2"
+    awk '{print "    stdout| " $0}' "$1"
+    awk '{print "    stderr| " $0}' "$2"
     [ "$(grep -c '^Authorization: Bearer [A-Za-z0-9+/=]\{20,\}$' "$1")" = 2 ] || { echo "not two Authorization headers"; return 1; }
     grep -q 'Invalid credentials' "$2" && ! grep -q 'bob-pass\|dave-pass\|654321' "$1" "$2"
 }
@@ -113,7 +113,7 @@ s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(8); print(s.getsockname()[1
         kill -INT "$pid"
         status=0
         wait "$pid" || status=$?
-        sed "s/^/    $lang| /" "$log"
+        awk -v p="    $lang| " '{print p $0}' "$log"
         grep -q 'cancel' "$log" || { echo "examples/$lang: no cancellation after Ctrl-C (exit $status)"; kill "$staller"; return 1; }
     done
     kill "$staller" 2>/dev/null
