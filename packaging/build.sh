@@ -229,6 +229,8 @@ if want windows-gnu; then
     cargo build --release --locked -p etna-auth-cli --target "$triple" ||
         die "the CLI for $triple did not build (the Windows port is needed)"
     install -D -m755 "$CARGO_TARGET_DIR/$triple/release/etna-auth.exe" "$stage/bin/etna-auth.exe"
+    # The .def of the one source (capi/build.rs), for MSVC import libraries.
+    install -m644 capi/lib/etna_auth.def "$stage/lib/etna_auth.def"
     for f in bin/etna_auth.dll lib/etna_auth.dll.a lib/etna_auth.def include/etna_auth.h; do
         [ -f "$stage/$f" ] || die "cargo cinstall for $triple made no $f"
     done
@@ -299,11 +301,11 @@ using System.Runtime.CompilerServices;
 [assembly: AssemblyInformationalVersion("$version")]
 [assembly: InternalsVisibleTo("EtnaAuth.Tests")]
 EOF
-    # Compiled against Mono's 4.5 profile (mscorlib, System, System.Core 4.0.0.0), which
-    # .NET Framework 4.x, Mono and .NET Core 2.0+ / .NET 5+ all resolve.
-    mcs -langversion:7 -target:library -warnaserror+ -optimize+ -deterministic \
-        -doc:"$pkg/lib/netstandard2.0/EtnaAuth.xml" -out:"$pkg/lib/netstandard2.0/EtnaAuth.dll" \
-        "$work/AssemblyInfo.cs" bindings/csharp/EtnaAuth/*.cs || die "mcs could not build EtnaAuth.dll"
+    # The one definition of the C# build (bindings/csharp/build.sh), with the status files checked.
+    . bindings/csharp/build.sh
+    etna_cs_check_generated || die "bindings/csharp: generated status files are stale"
+    etna_cs_library "$pkg/lib/netstandard2.0/EtnaAuth.dll" -optimize+ -deterministic "$work/AssemblyInfo.cs" ||
+        die "mcs could not build EtnaAuth.dll"
     for entry in "${native_libs[@]}"; do
         rid=${entry%%=*}
         lib=${entry#*=}

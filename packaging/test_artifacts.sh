@@ -18,8 +18,8 @@
 # - the NuGet package unpacked: its layout and nuspec; the C# tests compiled
 #   against the packaged EtnaAuth.dll (not the sources: the package's
 #   EtnaAuth.dll lets the assembly EtnaAuth.Tests see its internals), with the
-#   packaged libetna_auth.so next to them and no LD_LIBRARY_PATH, run on Mono
-#   and on CoreCLR (packaging/dotnet-runtime.sh).
+#   packaged libetna_auth.so next to them and no LD_LIBRARY_PATH, run on Mono,
+#   CoreCLR 3.1 and .NET 8 (packaging/dotnet-runtime.sh).
 #
 # Prints "ok"/"FAIL" per check, then "packaging: N passed, M failed" (checks,
 # plus the Python and C# suites' own counts); exits non-zero on any failure.
@@ -201,6 +201,7 @@ if [ -n "$wheel_gnu" ]; then
     rm -rf "$tmp/python/tests/__pycache__"
     cp -r "$root/tests/scenarios" "$root/tests/pki" "$tmp/repo/tests/"
     cp "$root/tests/c/slow_dns.c" "$tmp/repo/tests/c/"
+    cp "$root/bindings/status_codes.json" "$tmp/repo/bindings/"
     shipped_header=$(find "$tmp" -path '*linux-gnu/include/etna_auth.h' -print -quit 2>/dev/null)
     cp "${shipped_header:-$root/include/etna_auth.h}" "$tmp/repo/include/"
     site=$("$pyenv_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
@@ -307,22 +308,19 @@ EOF"
         app=$tmp/csharp
         mkdir -p "$app"
         cp "$n/lib/netstandard2.0/EtnaAuth.dll" "$n/runtimes/linux-x64/native/libetna_auth.so" "$app/"
-        # One test per scenario, generated as bindings/csharp/run_tests.sh does.
-        ETNA_SCENARIOS="$root/tests/scenarios/scenarios.json" \
-            python3 "$root/bindings/csharp/tests/scenario_tests.py" "$app/ScenarioCases.cs"
-        check "C# tests compile against the packaged EtnaAuth.dll" \
-            mcs -langversion:7 -warnaserror+ -debug -r:"$app/EtnaAuth.dll" -out:"$app/EtnaAuth.Tests.exe" "$root"/bindings/csharp/tests/*.cs "$app/ScenarioCases.cs"
-        check "LoadCheck and VersionCheck compile against the packaged EtnaAuth.dll" bash -c "
-            mcs -langversion:7 -warnaserror+ -r:'$app/EtnaAuth.dll' -out:'$app/LoadCheck.exe' '$root/bindings/csharp/tests/loadcheck/LoadCheck.cs' &&
-            mcs -langversion:7 -warnaserror+ -r:'$app/EtnaAuth.dll' -out:'$app/VersionCheck.exe' '$here/test/VersionCheck.cs'"
+        # The one definition of the C# build (bindings/csharp/build.sh): the tests with one
+        # test per scenario, generated as bindings/csharp/run_tests.sh does.
+        # shellcheck source=../bindings/csharp/build.sh
+        . "$root/bindings/csharp/build.sh"
+        check "C# tests compile against the packaged EtnaAuth.dll" etna_cs_tests "$app/EtnaAuth.Tests.exe" "$app/EtnaAuth.dll"
+        check "LoadCheck compiles against the packaged EtnaAuth.dll" etna_cs_loadcheck "$app/LoadCheck.exe" "$app/EtnaAuth.dll"
+        check "VersionCheck compiles against the packaged EtnaAuth.dll" etna_cs_program "$app/VersionCheck.exe" "$app/EtnaAuth.dll" "$here/test/VersionCheck.cs"
         python=python3
         # shellcheck source=dotnet-runtime.sh
         . "$here/dotnet-runtime.sh"
         for exe in EtnaAuth.Tests LoadCheck VersionCheck; do
-            cat >"$app/$exe.runtimeconfig.json" <<EOF
-{ "runtimeOptions": { "tfm": "netcoreapp3.1", "rollForward": "LatestMajor",
-    "framework": { "name": "Microsoft.NETCore.App", "version": "$dotnet_version" } } }
-EOF
+            etna_dotnet_runtimeconfig "$app/$exe.runtimeconfig.json" "$dotnet_version"
+            etna_dotnet_runtimeconfig "$app/$exe.net8.runtimeconfig.json" "$dotnet8_version"
         done
         header=$root/include/etna_auth.h
         [ -f "$tmp/moved-gnu/etna-auth-$version-x86_64-linux-gnu/include/etna_auth.h" ] &&
@@ -331,13 +329,14 @@ EOF
         show "packaged assembly and native library versions (mono)" "${cs_env[@]}" mono "$app/VersionCheck.exe" "$version"
         show "load from the application's directory (mono)" "${cs_env[@]}" mono "$app/LoadCheck.exe"
         show "load from the application's directory (coreclr)" "${cs_env[@]}" "$dotnet" exec --runtimeconfig "$app/LoadCheck.runtimeconfig.json" "$app/LoadCheck.exe"
-        for runtime in mono coreclr; do
+        show "load from the application's directory (net8)" "${cs_env[@]}" "$dotnet8" exec --runtimeconfig "$app/LoadCheck.net8.runtimeconfig.json" "$app/LoadCheck.exe"
+        for runtime in mono coreclr net8; do
             echo "== C# suite on $runtime against the packaged EtnaAuth.dll and libetna_auth.so"
-            if [ $runtime = mono ]; then
-                run=(mono --debug "$app/EtnaAuth.Tests.exe")
-            else
-                run=("$dotnet" exec --runtimeconfig "$app/EtnaAuth.Tests.runtimeconfig.json" "$app/EtnaAuth.Tests.exe")
-            fi
+            case $runtime in
+                mono) run=(mono --debug "$app/EtnaAuth.Tests.exe") ;;
+                coreclr) run=("$dotnet" exec --runtimeconfig "$app/EtnaAuth.Tests.runtimeconfig.json" "$app/EtnaAuth.Tests.exe") ;;
+                net8) run=("$dotnet8" exec --runtimeconfig "$app/EtnaAuth.Tests.net8.runtimeconfig.json" "$app/EtnaAuth.Tests.exe") ;;
+            esac
             (cd "$app" && "${cs_env[@]}" "${run[@]}" 2>&1) | tee "$tmp/cs-$runtime.log" >"$tmp/cs-$runtime.out"
             rc=${PIPESTATUS[0]}
             tail -n 3 "$tmp/cs-$runtime.log"

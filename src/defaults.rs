@@ -7,3 +7,22 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
 /// The smallest answer buffer an `EtnaAskCallback` is given, in bytes.
 pub const ANSWER_BUFFER_SIZE: usize = 256;
+
+/// The sandbox's application key unless its config gives another.
+pub const SANDBOX_APP_KEY: &str = "sandbox-app-key";
+
+/// How many wrong factors the sandbox answers with "Invalid ..." before it
+/// ends the login, unless its config says otherwise.
+pub const SANDBOX_MAX_ATTEMPTS: u32 = 3;
+
+/// The sandbox's default accounts: (user name, password, PIN, code). The
+/// header lists them (capi/build.rs), and tests/facts.py checks the README's
+/// table against the header.
+pub const SANDBOX_ACCOUNTS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+    ("alice", "alice-pass", None, None),
+    ("bob", "bob-pass", Some("1234"), None),
+    ("carol", "carol-pass", None, Some("123456")),
+    ("dave", "dave-pass", Some("4321"), Some("654321")),
+    // Non-ASCII UTF-8 in the user name and the password.
+    ("jürgen", "pässwörd-ß", None, None),
+];

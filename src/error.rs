@@ -261,14 +261,14 @@ mod tests {
     #[test]
     fn codes_are_the_abi_numbers_and_round_trip() {
         let expected = [
-            0, 1, 2, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -99,
+            0, 1, 2, 3, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -99,
         ];
         let codes: Vec<i32> = Status::ALL.iter().map(|s| s.code()).collect();
         assert_eq!(codes, expected);
         for &s in Status::ALL {
             assert_eq!(Status::from_code(s.code()), Some(s));
         }
-        assert_eq!(Status::from_code(3), None);
+        assert_eq!(Status::from_code(4), None);
     }
 
     #[test]

@@ -33,6 +33,8 @@
 //! - [`error`]: [`Error`] and the [`Status`] codes (the C ABI's numbers).
 //! - [`log`]: a session's debug log, with every secret hidden.
 //! - [`token_cache`]: the token cache file; [`proxy`]: which proxy is used.
+//! - [`store`]: where [`Session::acquire_token`] ([`acquire`]) keeps tokens:
+//!   token files and the OS credential store.
 //! - [`protocol`]: the pure protocol (request headers, answer
 //!   classification), no I/O; [`transport`]: one HTTP exchange.
 //! - `sandbox` (feature `sandbox`): an emulator of the token endpoint on
@@ -44,6 +46,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod acquire;
 pub mod defaults;
 pub mod error;
 pub mod log;
@@ -55,6 +58,7 @@ pub mod proxy;
 pub mod sandbox;
 pub mod secret;
 pub mod session;
+pub mod store;
 pub mod token_cache;
 pub mod transport;
 

@@ -127,3 +127,62 @@ pub fn abandoned(step: Step) -> Error {
         ),
     )
 }
+
+#[cfg(all(test, feature = "sandbox"))]
+mod tests {
+    //! What only Rust callers can do to the policy: panic in `ask`, or
+    //! answer with an error. Every other rule is a "login-*" scenario of
+    //! tests/scenarios/scenarios.json, played in every language.
+    use super::*;
+    use crate::sandbox::{Sandbox, SandboxConfig};
+
+    fn session(sandbox: &Sandbox) -> Session {
+        Session::new(sandbox.url(), sandbox.app_key()).expect("a session")
+    }
+
+    #[test]
+    fn a_panic_in_ask_ends_the_login_and_goes_on_unwinding() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).expect("sandbox");
+        let mut s = session(&sandbox);
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = s.login("bob", "bob-pass", |_, _| panic!("the PIN dialog crashed"));
+        }));
+        let payload = unwound.expect_err("the panic goes on");
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"the PIN dialog crashed")
+        );
+        // Ended: no credentials, nothing more sent, and the session still works.
+        assert_eq!(s.awaiting(), None);
+        assert_eq!(s.supply_pin("1234").unwrap_err().status(), Status::State);
+        assert_eq!(sandbox.request_count(), 1);
+        let token = s.login("bob", "bob-pass", |_, _| Some("1234".into()));
+        assert!(token.is_ok_and(|t| !t.is_empty()));
+    }
+
+    #[test]
+    fn an_error_from_ask_ends_the_login_and_is_returned_as_it_is() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).expect("sandbox");
+        let mut s = session(&sandbox);
+        let mine = Error::argument("the keypad is unplugged");
+        let got = s.login_with("dave", "dave-pass", |step, _| match step {
+            Step::NeedPin => Ok(Some("4321".into())),
+            _ => Err(mine.clone()),
+        });
+        assert_eq!(got.unwrap_err(), mine);
+        assert_eq!(s.awaiting(), None);
+        assert_eq!(sandbox.request_count(), 2);
+    }
+
+    #[test]
+    fn giving_up_names_the_factor_and_abandon_says_the_same() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).expect("sandbox");
+        let mut s = session(&sandbox);
+        let given_up = s.login("bob", "bob-pass", |_, _| None).unwrap_err();
+        assert_eq!(given_up.status(), Status::Cancelled);
+        assert_eq!(s.begin_auth("bob", "bob-pass"), Ok(Step::NeedPin));
+        assert_eq!(s.abandon_login(), given_up);
+        assert_eq!(s.awaiting(), None);
+        assert_eq!(s.abandon_login().status(), Status::State);
+    }
+}

@@ -36,6 +36,10 @@ pub enum Step {
     NeedPin,
     /// The server asks for the verification code sent by email or SMS.
     NeedCode,
+    /// A login is needed and no password was given: asked only by
+    /// [`Session::acquire_token`], never by [`Session::login`] or
+    /// [`Session::begin_auth`].
+    NeedPassword,
 }
 
 impl Step {
@@ -45,6 +49,7 @@ impl Step {
             Step::Done => Status::Ok,
             Step::NeedPin => Status::NeedPin,
             Step::NeedCode => Status::NeedCode,
+            Step::NeedPassword => Status::NeedPassword,
         }
     }
 
@@ -55,6 +60,7 @@ impl Step {
             Step::Done => None,
             Step::NeedPin => Some(Factor::Pin.noun()),
             Step::NeedCode => Some(Factor::Code.noun()),
+            Step::NeedPassword => Some("password"),
         }
     }
 
@@ -173,6 +179,11 @@ impl Session {
         })
     }
 
+    /// The base URL, without trailing slashes (the key of stored tokens).
+    pub fn base_url(&self) -> &str {
+        &self.endpoint.base_url
+    }
+
     /// The deadline of each exchange (connect, TLS, send and the whole answer).
     pub fn set_timeout(&mut self, timeout: Duration) -> Result<(), Error> {
         if timeout.is_zero() {
@@ -228,7 +239,7 @@ impl Session {
         self.transport.reconfigure(settings);
     }
 
-    fn log(&self) -> &Log {
+    pub(crate) fn log(&self) -> &Log {
         &self.transport.settings().log
     }
 
@@ -322,6 +333,13 @@ impl Session {
             ),
             _ => unreachable!("checked above"),
         };
+        self.settle(answer)
+    }
+
+    /// What the answer to a supply call does to the login awaiting a factor:
+    /// trouble on the way (network, deadline, a cancel) leaves the step
+    /// standing; anything else moves the login on, as [`Session::advance`].
+    fn settle(&mut self, answer: Result<Answer, Error>) -> Result<Step, Error> {
         match answer {
             // Network trouble: the step stands, the caller may repeat it.
             Err(e) if e.status().is_transient() => {
@@ -339,7 +357,7 @@ impl Session {
                 let Stage::Awaiting { credentials, .. } =
                     std::mem::replace(&mut self.stage, Stage::Idle)
                 else {
-                    unreachable!("checked above")
+                    unreachable!("only called while a factor is awaited")
                 };
                 self.advance(answer, credentials)
             }
@@ -466,13 +484,23 @@ impl Session {
                 format!("no token in the cache valid for at least {min_valid_s} more seconds for this user and base URL"),
             ));
         };
+        self.hold(
+            entry,
+            &format!(
+                "token cache {}",
+                crate::error::quote(&path.display().to_string())
+            ),
+        )
+    }
+
+    /// Holds a stored token as after a login (a login in progress ends).
+    /// `origin` names the store in the error for a token that is not safe
+    /// to send.
+    pub(crate) fn hold(&mut self, entry: Entry, origin: &str) -> Result<(), Error> {
         check_token(entry.token.expose()).map_err(|why| {
             Error::new(
                 Status::Io,
-                format!(
-                    "token cache {}: refused: the cached token {why}",
-                    crate::error::quote(&path.display().to_string())
-                ),
+                format!("{origin}: refused: the stored token {why}"),
             )
         })?;
         self.reason.clear();
@@ -582,3 +610,6 @@ fn exchange(
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {
     proxy::choose(setting, &endpoint.host, |name| std::env::var(name).ok())
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,6 +27,10 @@ status_table! {
         python "", csharp "", family "", exit 0, retry false,
         "the server asks for the verification code sent by email or SMS",
         "The server asks for the verification code sent by email or SMS: call etna_supply_code().";
+    NeedPassword = 3, "ETNA_NEED_PASSWORD",
+        python "", csharp "", family "", exit 0, retry false,
+        "a login is needed and no password was given",
+        "The step an EtnaAskCallback is asked for by etna_acquire_token() when a login is needed and no password was given: the callback writes the password.";
     Argument = -1, "ETNA_ERR_ARGUMENT",
         python "InvalidArgumentError", csharp "EtnaArgumentException", family "", exit 1, retry false,
         "invalid argument; nothing was sent",

@@ -173,13 +173,7 @@ struct WriteLock {
 
 impl WriteLock {
     fn take(path: &Path) -> Result<WriteLock, Error> {
-        let lock_path = sibling(path, ".lock");
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        options.mode(0o600);
-        let file = options
-            .open(&lock_path)
+        let file = open_lock_file(&sibling(path, ".lock"))
             .map_err(|e| io_error(path, "cannot open its lock file", e))?;
         loop {
             // flock(LOCK_EX) on Unix, LockFileEx on Windows.
@@ -192,8 +186,57 @@ impl WriteLock {
     }
 }
 
+/// Opens (creating it, mode 0600) a lock file. It holds nothing: only its
+/// OS lock (`File::lock`) matters, which the OS releases when the process
+/// ends, however it ends. Lock files are never removed: removing one while
+/// another process waits on it would let two holders in.
+pub(crate) fn open_lock_file(lock_path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(lock_path)
+}
+
+/// Creates the missing folders of `dir` readable by the current user alone:
+/// mode 0700 on Unix, on Windows an owner-only protected DACL that files
+/// created inside inherit. Folders that exist are left as they are.
+pub fn create_private_dirs(dir: &Path) -> Result<(), Error> {
+    let failed = |e: std::io::Error| {
+        Error::new(
+            Status::Io,
+            format!(
+                "cannot create the folder {}: {e}",
+                quote(&dir.display().to_string())
+            ),
+        )
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(failed)
+    }
+    #[cfg(windows)]
+    {
+        // Top down: each missing folder gets the owner-only DACL.
+        let mut missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+        missing.reverse();
+        for folder in missing {
+            match win::create_private_dir(folder) {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                other => other.map_err(failed)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `path` with a suffix on its file name (`cache.json` -> `cache.json.lock`).
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
@@ -284,6 +327,11 @@ pub fn load(
         .filter(|e| e.expires_at - now >= i64::from(min_valid_s)))
 }
 
+/// Every entry of a cache file, expired ones too (none without a file).
+pub fn entries(path: &Path) -> Result<Vec<Entry>, Error> {
+    Ok(read(path)?.unwrap_or_default())
+}
+
 /// Removes the entry for a base URL and user name (a logout). Not an error
 /// when there is none, or no file.
 pub fn forget(path: &Path, base_url: &str, username: &str) -> Result<(), Error> {
@@ -333,8 +381,8 @@ mod win {
         SECURITY_ATTRIBUTES, TOKEN_QUERY, TOKEN_USER,
     };
     use windows_sys::Win32::Storage::FileSystem::{
-        CreateFileW, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_DELETE, FILE_SHARE_READ,
-        FILE_SHARE_WRITE,
+        CreateDirectoryW, CreateFileW, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_DELETE,
+        FILE_SHARE_READ, FILE_SHARE_WRITE,
     };
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
@@ -412,7 +460,33 @@ mod win {
     pub(super) fn create_private(path: &Path) -> io::Result<File> {
         let user = User::current()?;
         let sid = sid_string(user.sid())?;
-        let sddl = wide(format!("O:{sid}D:P(A;;FA;;;{sid})").as_ref());
+        with_descriptor(&format!("O:{sid}D:P(A;;FA;;;{sid})"), |attributes| {
+            create_file(path, attributes)
+        })
+    }
+
+    /// CreateDirectoryW with owner = the user and a protected DACL granting
+    /// the user alone full access, inherited by what is created inside
+    /// (OICI): the folder of the default token file.
+    pub(super) fn create_private_dir(path: &Path) -> io::Result<()> {
+        let user = User::current()?;
+        let sid = sid_string(user.sid())?;
+        with_descriptor(&format!("O:{sid}D:P(A;OICI;FA;;;{sid})"), |attributes| {
+            let name = wide(path.as_os_str());
+            // SAFETY: a NUL-terminated path and valid security attributes.
+            if unsafe { CreateDirectoryW(name.as_ptr(), attributes) } == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `create` with security attributes made from an SDDL string.
+    fn with_descriptor<T>(
+        sddl: &str,
+        create: impl FnOnce(&SECURITY_ATTRIBUTES) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let sddl = wide(sddl.as_ref());
         let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
         // SAFETY: a NUL-terminated SDDL string; the descriptor is freed below.
         let ok = unsafe {
@@ -431,6 +505,13 @@ mod win {
             lpSecurityDescriptor: descriptor,
             bInheritHandle: 0,
         };
+        let result = create(&attributes);
+        // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
+        unsafe { LocalFree(descriptor) };
+        result
+    }
+
+    fn create_file(path: &Path, attributes: &SECURITY_ATTRIBUTES) -> io::Result<File> {
         let name = wide(path.as_os_str());
         // SAFETY: a NUL-terminated path and valid security attributes.
         let handle = unsafe {
@@ -438,17 +519,14 @@ mod win {
                 name.as_ptr(),
                 GENERIC_READ | GENERIC_WRITE,
                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                &attributes,
+                attributes,
                 CREATE_NEW,
                 FILE_ATTRIBUTE_NORMAL,
                 std::ptr::null_mut(),
             )
         };
-        let error = io::Error::last_os_error();
-        // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
-        unsafe { LocalFree(descriptor) };
         if handle == INVALID_HANDLE_VALUE {
-            return Err(error);
+            return Err(io::Error::last_os_error());
         }
         // SAFETY: a fresh handle that nothing else owns.
         Ok(unsafe { File::from_raw_handle(handle) })

@@ -40,16 +40,22 @@ fi
 
 step "build (release) and header freshness"
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
+# What the build generates and the repository commits: the header, the
+# status table for the bindings, the DLL's .def (capi/build.rs).
+generated=(include/etna_auth.h bindings/status_codes.json capi/lib/etna_auth.def)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    if ! git diff --quiet -- include/etna_auth.h || [ -n "$(git ls-files --others -- include/etna_auth.h)" ]; then
-        echo "include/etna_auth.h is stale: the build regenerated it. Commit the new header."
-        git --no-pager diff --stat -- include/etna_auth.h
+    if ! git diff --quiet -- "${generated[@]}" || [ -n "$(git ls-files --others -- "${generated[@]}")" ]; then
+        echo "generated files are stale: the build regenerated them. Commit the new ones."
+        git --no-pager diff --stat -- "${generated[@]}"
         failures+=("header")
     else
-        echo "include/etna_auth.h matches a fresh generation"
+        echo "${generated[*]} match a fresh generation"
     fi
 fi
 
+# The copies of the project's facts (README status table, header macros)
+# against their one source (src/status_table.rs, src/defaults.rs).
+run_suite facts python3 tests/facts.py
 run_suite rust-format cargo fmt --all -- --check
 run_suite rust-clippy cargo clippy --release --all-targets -- -D warnings
 run_suite rust-tests cargo test --release
@@ -69,12 +75,27 @@ run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_flows"
-# The 1.0 additions (versions, last status, cancel before a call, log callback).
+# The API additions of the first release (versions, last status, cancel before a call, log callback).
 run_suite c-api-compile cc "${cflags[@]}" tests/c/test_api.c -L"$root/target/release" -letna_auth -o "$cbuild/test_api"
 run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_api"
+# etna_login(): the login policy from C (callback contract, C-only answers).
+run_suite c-login-compile cc "${cflags[@]}" tests/c/test_login.c -L"$root/target/release" -letna_auth -o "$cbuild/test_login"
+run_suite c-tests-login-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_login"
+# etna_acquire_token(): stored tokens, one login across processes (the
+# program re-runs itself from its absolute path), under valgrind.
+run_suite c-acquire-compile cc "${cflags[@]}" tests/c/test_acquire.c -L"$root/target/release" -letna_auth -o "$cbuild/test_acquire"
+run_suite c-tests-acquire-valgrind env LD_LIBRARY_PATH="$root/target/release" \
+    valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    "$cbuild/test_acquire"
+# The keyring store against a real Secret Service (GNOME Keyring, D-Bus).
+run_suite keyring bash tests/keyring.sh --release
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
@@ -121,13 +142,15 @@ while read -r p f; do add "$p" "$f"; done < <(
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^facts: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/facts.log 2>/dev/null)
+while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^hardening: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/hardening.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^packaging: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/packaging.log 2>/dev/null)
 # The Windows and musl scripts' own checks (their Rust tests are counted by
 # the "test result:" rule above).
 while read -r p f; do add "$p" "$f"; done < <(
-    cat "$logs"/windows.log "$logs"/musl.log 2>/dev/null | sed -n 's/^\(windows\|musl\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
+    cat "$logs"/windows.log "$logs"/musl.log "$logs"/keyring.log 2>/dev/null | sed -n 's/^\(windows\|musl\|keyring\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
 for log in "$logs"/pytest-*.log; do
     [ -f "$log" ] || continue
     summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)

@@ -67,12 +67,18 @@ windows_only() {
         say "$1 needs MinGW runtime DLLs:"; imports "$1" >&2; return 1
     fi
 }
-# The .def next to the DLL (capi/build.rs) lists exactly the header's functions.
+# capi/lib/etna_auth.def (written by capi/build.rs from the header's
+# functions) names exactly what the DLL exports, and names the DLL.
+DEF=capi/lib/etna_auth.def
+def_matches_dll() {
+    local dll=$1
+    grep -qx 'LIBRARY etna_auth.dll' "$DEF" || { say "$DEF does not name etna_auth.dll"; return 1; }
+    diff <(x86_64-w64-mingw32-objdump -p "$dll" | awk '/\[Ordinal\/Name Pointer\] Table/ {t=1; next} t && NF == 0 {t=0} t {print $NF}' | sort -u) \
+         <(awk '$1 ~ /^etna_/ {print $1}' "$DEF" | sort -u) >&2
+}
 def_matches_header() {
-    local def=$1
-    [ -f "$def" ] || { say "no $def"; return 1; }
     diff <(grep -oE '^[A-Za-z].*\betna_[a-z_0-9]+\(' include/etna_auth.h | grep -oE 'etna_[a-z_0-9]+\($' | tr -d '(' | sort -u) \
-         <(awk '$1 ~ /^etna_/ {print $1}' "$def" | sort -u) >&2
+         <(awk '$1 ~ /^etna_/ {print $1}' "$DEF" | sort -u) >&2
 }
 
 if [ "$CHECK_DLL" = 1 ]; then
@@ -80,7 +86,8 @@ if [ "$CHECK_DLL" = 1 ]; then
     DLL="$TARGET_DIR/$TARGET/release/etna_auth.dll"
     imports "$DLL"
     check "release etna_auth.dll imports only Windows DLLs" windows_only "$DLL"
-    check "release etna_auth.def lists the header's functions" def_matches_header "${DLL%.dll}.def"
+    check "etna_auth.def lists the header's functions" def_matches_header
+    check "release etna_auth.dll exports what etna_auth.def lists" def_matches_dll "$DLL"
     echo "windows: $passed passed, $failed failed"
     [ "$failed" = 0 ]
     exit
@@ -119,8 +126,8 @@ if [ "$only_cargo" = 1 ]; then
     exit "$rust_status"
 fi
 
-# 2. The C library (etna_auth.dll, its import library libetna_auth.dll.a,
-# etna_auth.def) and the CLI (etna-auth.exe).
+# 2. The C library (etna_auth.dll, its import library libetna_auth.dll.a)
+# and the CLI (etna-auth.exe).
 T0=$(date +%s)
 cargo build --target "$TARGET" -p etna-auth-ffi -p etna-auth-cli
 OUT="$TARGET_DIR/$TARGET/debug"
@@ -129,7 +136,8 @@ say "DLL and CLI built in $(( $(date +%s) - T0 )) s; etna_auth.dll imports:"
 imports "$DLL" | sed 's/^/    /' >&2
 check "etna_auth.dll imports only Windows DLLs" windows_only "$DLL"
 check "etna-auth.exe imports only Windows DLLs" windows_only "$OUT/etna-auth.exe"
-check "etna_auth.def lists the header's functions" def_matches_header "$OUT/etna_auth.def"
+check "etna_auth.def lists the header's functions" def_matches_header
+check "etna_auth.dll exports what etna_auth.def lists" def_matches_dll "$DLL"
 
 # 3. The C programs against the DLL, next to a copy of it.
 T0=$(date +%s)

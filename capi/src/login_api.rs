@@ -16,7 +16,9 @@ use etna_auth::session::Step;
 ///
 /// `step` is ETNA_NEED_PIN or ETNA_NEED_CODE; `reason` is the server's
 /// Reason for asking (UTF-8, e.g. "Expecting security pin" the first time,
-/// "Invalid pin" after a wrong one), valid only during the call. The callback
+/// "Invalid pin" after a wrong one), valid only during the call.
+/// etna_acquire_token() also asks with ETNA_NEED_PASSWORD for the password
+/// (its `reason` says why a login is needed). The callback
 /// writes the factor, NUL-terminated UTF-8, into `answer`, a buffer of the
 /// library's of `answer_size` bytes (at least ETNA_ANSWER_BUFFER_SIZE), which
 /// the library wipes after use, and returns 0. Any other return value gives
@@ -120,7 +122,7 @@ pub unsafe extern "C" fn etna_abandon_login(session: *mut EtnaSession) -> c_int 
 }
 
 /// Calls the application's callback for one factor and reads its answer.
-fn ask_application(
+pub(super) fn ask_application(
     ask: EtnaAskCallback,
     user_data: *mut c_void,
     step: Step,

@@ -1,4 +1,6 @@
-//! The embedded sandbox in the C ABI (cargo feature `sandbox`, on by default).
+//! The embedded sandbox in the C ABI (`etna_sandbox_*`). Always built: this
+//! crate turns on the core's `sandbox` feature (see Cargo.toml), since users'
+//! own integration tests need it.
 
 use std::ffi::{c_char, CString};
 
@@ -25,10 +27,9 @@ pub struct EtnaSandbox {
 /// A wrong factor is answered 202 "Invalid pin" / "Invalid verification code"
 /// until max_attempts wrong answers, then 401 Failed.
 ///
-/// Default: app key "sandbox-app-key", max_attempts 3, accounts
-/// alice / alice-pass (single factor), bob / bob-pass (PIN 1234),
-/// carol / carol-pass (code 123456), dave / dave-pass (PIN 4321, then code
-/// 654321), and "jürgen" / "pässwörd-ß" (single factor, non-ASCII UTF-8).
+/// Default: the app key, max_attempts and accounts listed under "The
+/// sandbox's defaults" at the top of this header (alice: single factor; bob:
+/// PIN; carol: code; dave: PIN then code; jürgen: non-ASCII UTF-8).
 ///
 /// Returns a sandbox owned by the caller (stop it with etna_sandbox_stop()),
 /// or NULL with a message in etna_last_error() for a bad config or a port

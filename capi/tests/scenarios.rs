@@ -1,6 +1,6 @@
 //! Every scenario of tests/scenarios/scenarios.json through the C ABI, each
 //! reported as one test (a `harness = false` test: `cargo test -p
-//! etna-auth-ffi-tests --test scenarios [-- FILTER]`). The format is in
+//! etna-auth-capi --test scenarios [-- FILTER]`). The format is in
 //! tests/scenarios/README.md; scripted servers come from one
 //! tests/scenarios/hostile_server.py child process (python3, or
 //! ETNA_AUTH_PYTHON; under Wine the Unix python3, see tests/windows.sh),
@@ -571,7 +571,7 @@ fn main() {
     let scenarios = std::env::var_os("ETNA_SCENARIOS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/scenarios.json")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios/scenarios.json")
         });
     let scenarios = scenarios
         .canonicalize()

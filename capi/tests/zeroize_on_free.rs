@@ -1,8 +1,8 @@
 //! No copy of a secret outlives its use in freed memory (issue 8).
 //!
-//! The library's global allocator (src/heap.rs, feature `wipe-heap`) zeroes
-//! every block before handing it back to the system allocator, and shows it
-//! to a test observer at that moment. While a test's thread is scanning,
+//! The C library's global allocator (capi/heap) zeroes every block before
+//! handing it back to the system allocator; this test installs the same
+//! allocator with an observer that is shown each block at that moment. While a test's thread is scanning,
 //! every block freed on it is searched for the test's secrets: a block that
 //! still holds one is a copy that would stay readable in freed memory. The
 //! scans cover a session's whole life (every step of a login, and
@@ -10,7 +10,7 @@
 //! stacks as well as the session's own. Nothing reads freed memory: the scan
 //! happens inside `dealloc`, before the free.
 //!
-//! Honest by construction: with wiping turned off (a test-only switch) the
+//! Honest by construction: with wiping turned off (the observer's switch) the
 //! same login must leave secrets in freed blocks, and the scanner must find
 //! them; with it on, none.
 //!
@@ -20,11 +20,31 @@
 mod common;
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use common::*;
 use etna_auth_capi::*;
+use etna_auth_heap::{Observer, WipingAllocator};
+
+/// The C library's allocator, with the scanner below as its observer.
+#[global_allocator]
+static HEAP: WipingAllocator<Scanner> = WipingAllocator::with_observer(Scanner);
+
+/// Off: freed blocks are left as they are (the control test).
+static WIPE: AtomicBool = AtomicBool::new(true);
+
+struct Scanner;
+
+impl Observer for Scanner {
+    fn wipe(&self) -> bool {
+        WIPE.load(Ordering::Relaxed)
+    }
+
+    fn freed(&self, block: &[u8]) {
+        scan(block);
+    }
+}
 
 const APP_KEY: &[u8] = b"AppKey-Zq81-secret";
 const PASSWORD: &[u8] = b"Password-Zq81-secret";
@@ -56,7 +76,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Shown every block the library's allocator frees, before its own wipe.
+/// Shown every block the allocator frees, after its wipe.
 fn scan(block: &[u8]) {
     // `try_with`: no scanning during thread teardown.
     if SCANNING.try_with(Cell::get).unwrap_or(false) {
@@ -79,7 +99,6 @@ fn scan_frees(work: impl FnOnce()) -> (Vec<&'static str>, usize) {
     for f in &FOUND {
         f.store(0, Ordering::SeqCst);
     }
-    etna_auth_capi::heap::hooks::set_free_observer(Some(scan));
     SCANNING.with(|s| s.set(true));
     work();
     SCANNING.with(|s| s.set(false));
@@ -146,9 +165,9 @@ fn without_wiping_a_login_leaves_secrets_in_freed_memory() {
     // its own copies; these are the HTTP stack's and the test's.)
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let server = two_factor_server();
-    etna_auth_capi::heap::hooks::test_keep_freed_blocks(true);
+    WIPE.store(false, Ordering::SeqCst);
     let (found, scanned) = login_and_free(&server);
-    etna_auth_capi::heap::hooks::test_keep_freed_blocks(false);
+    WIPE.store(true, Ordering::SeqCst);
     println!("without wiping: {scanned} blocks freed, secrets left in {found:?}");
     assert!(scanned > 0);
     assert!(found.contains(&"password"), "{found:?}");

@@ -1,35 +1,12 @@
 //! The `etna-auth` binary as scripts use it: output on stdout, messages on
 //! stderr, exit codes per status.
-// Also run on Windows (under Wine): there a child of `Command::output` has
-// no console to prompt on, as setsid gives none here; the trust store test is
-// Unix only (SSL_CERT_FILE / SSL_CERT_DIR are how Unix finds its store).
+// The trust store test is Unix only (SSL_CERT_FILE / SSL_CERT_DIR are how
+// Unix finds its store).
 
-#[cfg(unix)]
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Output};
+mod common;
 
+use common::{cli, run, text};
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
-
-fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
-    cmd.args(args).env_remove("ETNA_PASSWORD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    // No controlling terminal: a prompt must fail, not wait.
-    #[cfg(unix)]
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn demo_walks_through_the_three_logins() {
@@ -141,23 +118,6 @@ fn login_failures_have_exit_codes_and_keep_secrets() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-#[test]
-fn usage_errors_exit_64() {
-    assert_eq!(cli(&[], &[]).status.code(), Some(64));
-    assert_eq!(cli(&["fly"], &[]).status.code(), Some(64));
-    assert_eq!(cli(&["login", "--bogus"], &[]).status.code(), Some(64));
-    let out = cli(
-        &["login"],
-        &[
-            ("ETNA_BASE_URL", ""),
-            ("ETNA_APP_KEY", ""),
-            ("ETNA_USERNAME", ""),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(64));
-    assert!(cli(&["--help"], &[]).status.success());
-}
-
 #[cfg(unix)]
 #[test]
 fn a_machine_without_a_trust_store_gets_a_tls_error_naming_the_ca_file() {
@@ -193,4 +153,232 @@ fn a_machine_without_a_trust_store_gets_a_tls_error_naming_the_ca_file() {
         stderr.contains("trust store") && stderr.contains("CA file"),
         "{stderr}"
     );
+}
+
+/// A server on 127.0.0.1 that answers every request with `answer`.
+fn answering(answer: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn network_timeout_protocol_and_server_failures_have_their_exit_codes() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api", listener.local_addr().unwrap())
+    };
+    // Accepts connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/api", silent.local_addr().unwrap());
+    let garbage =
+        answering("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    let failing = answering("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    for (url, code) in [(&closed, 6), (&silent_url, 7), (&garbage, 8), (&failing, 9)] {
+        let out = cli(
+            &[
+                "login",
+                "--base-url",
+                url,
+                "--app-key",
+                "k",
+                "--username",
+                "u",
+                "--timeout-ms",
+                "500",
+            ],
+            &[("ETNA_PASSWORD", "p")],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{url}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr).lines().count(),
+            1,
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn password_stdin_reads_the_password_from_standard_input() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let env = [
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        // --password-stdin wins over the environment.
+        ("ETNA_PASSWORD", "wrong-pass"),
+    ];
+    let args = ["login", "--username", "alice", "--password-stdin"];
+    for input in [&b"alice-pass"[..], b"alice-pass\n", b"alice-pass\r\n"] {
+        let out = run(&args, &env, Some(input));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{input:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).trim().len() > 10);
+    }
+    // Only one final line end goes: the rest is the password, which the
+    // library refuses to send.
+    let out = run(&args, &env, Some(b"alice-pass\n\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("control character"));
+    let out = run(&args, &env, Some(b""));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no password"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let out = run(&args, &env, Some(b"\xffpass"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("UTF-8"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn json_has_the_expiry_in_seconds_too() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let env = [
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        ("ETNA_PASSWORD", "alice-pass"),
+    ];
+    let out = cli(&["login", "--username", "alice", "--json"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let now = etna_auth::token_cache::unix_now();
+    let (at, left) = (
+        json["expires_at"].as_i64().unwrap(),
+        json["expires_in"].as_i64().unwrap(),
+    );
+    assert!((86_300..=86_400).contains(&left), "{json}");
+    assert!((at - left - now).abs() <= 5, "{json}");
+    assert!(json["token"].as_str().unwrap().len() > 10, "{json}");
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("etna-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_cache_goes_into_folders_made_owner_only() {
+    // The README's example: `--cache ~/.etna/tokens.json` where ~/.etna is new.
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let home = scratch("home");
+    let cache = home.join(".etna/deeper/tokens.json");
+    let env = [
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        ("ETNA_PASSWORD", "alice-pass"),
+    ];
+    let args = [
+        "login",
+        "--username",
+        "alice",
+        "--cache",
+        cache.to_str().unwrap(),
+    ];
+    let out = cli(&args, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(cache.is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&home.join(".etna")), 0o700);
+        assert_eq!(mode(&home.join(".etna/deeper")), 0o700);
+        assert_eq!(mode(&cache), 0o600);
+    }
+    // The cached token, without a password.
+    let again = cli(&args, &env[..2]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(sbx.request_count(), 1);
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_fails_before_the_token_is_printed() {
+    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+    let dir = scratch("locked");
+    let cache = dir.join("tokens.json");
+    // The cache reads fine (no file yet) but cannot be written: its lock
+    // file's name is taken by a folder.
+    std::fs::create_dir(dir.join("tokens.json.lock")).unwrap();
+    let env = [
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        ("ETNA_PASSWORD", "alice-pass"),
+    ];
+    for output in [&[][..], &["--json"], &["--header"]] {
+        let mut args = vec![
+            "login",
+            "--username",
+            "alice",
+            "--cache",
+            cache.to_str().unwrap(),
+        ];
+        args.extend_from_slice(output);
+        let out = cli(&args, &env);
+        assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+        assert!(
+            out.stdout.is_empty(),
+            "a token was printed: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains("lock file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // The login itself happened: the failure is the save's.
+    assert_eq!(sbx.request_count(), 3);
+    // A folder that cannot be made fails before any login.
+    let blocked = dir.join("file-not-folder");
+    std::fs::write(&blocked, "").unwrap();
+    let cache = blocked.join("tokens.json");
+    let out = cli(
+        &[
+            "login",
+            "--username",
+            "alice",
+            "--cache",
+            cache.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("folder"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(sbx.request_count(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,7 +6,8 @@
 //! that neither a slow DNS server nor etna_cancel has to wait for
 //! `getaddrinfo`, which has no timeout and cannot be interrupted. The answer
 //! is kept for [`DNS_CACHE_TTL`]: ureq resolves before every request, and a
-//! two-factor login makes two or three.
+//! two-factor login makes two or three. [`LoggingResolver`] puts each lookup
+//! and its time in the session's log.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -19,6 +20,7 @@ use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
 use super::{bare_host, tcp};
+use crate::log::{Level, Log};
 
 /// How long a host name's addresses are reused (curl's default, too).
 const DNS_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -132,6 +134,11 @@ impl LookupWaker {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.waiting = None;
     }
+
+    #[cfg(test)]
+    pub(super) fn is_woken(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).woken
+    }
 }
 
 impl DirectResolver {
@@ -240,6 +247,45 @@ fn cancelled() -> ureq::Error {
         io::ErrorKind::Interrupted,
         "host name lookup cancelled",
     ))
+}
+
+/// The resolver with its lookups in the session's log (TRACE): a host name
+/// lookup and its time; IP addresses and `localhost` need none.
+#[derive(Debug)]
+pub(super) struct LoggingResolver {
+    pub(super) inner: DirectResolver,
+    pub(super) log: Log,
+}
+
+impl Resolver for LoggingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        if !self.log.enabled(Level::Trace) {
+            return self.inner.resolve(uri, config, timeout);
+        }
+        let started = std::time::Instant::now();
+        let result = self.inner.resolve(uri, config, timeout);
+        let host = uri.authority().map_or("", |a| a.host());
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(addrs) => self.log.write(
+                Level::Trace,
+                format_args!(
+                    "host name {host}: {} address(es) in {ms:.2} ms (IP addresses and localhost need no lookup; a lookup is kept 60 s)",
+                    addrs.len()
+                ),
+            ),
+            Err(e) => self.log.write(
+                Level::Trace,
+                format_args!("host name {host}: no address after {ms:.2} ms ({e})"),
+            ),
+        }
+        result
+    }
 }
 
 #[cfg(test)]

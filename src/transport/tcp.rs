@@ -13,7 +13,7 @@
 //!
 //! Sockets are made with `socket2` (close-on-exec on Unix, `SO_NOSIGPIPE` on
 //! macOS, not inheritable on Windows). Waiting for a connect is `poll` on
-//! Unix; on Windows it is `select` in slices of at most [`CANCEL_POLL`],
+//! Unix; on Windows it is `select` in slices of at most `CANCEL_POLL`,
 //! because there a `shutdown` of a socket that is still connecting fails
 //! (WSAENOTCONN) and is not documented to wake a `select`: the cancel flag is
 //! checked between slices. A cancel of a
@@ -162,7 +162,7 @@ fn new_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
 
 /// Connects the socket within `timeout`: a non-blocking connect, then a wait
 /// for it to become writable. A shutdown from another thread (etna_cancel)
-/// ends the wait at once (Windows: within [`CANCEL_POLL`]).
+/// ends the wait at once (Windows: within `CANCEL_POLL`).
 fn connect(conn: &Conn, addr: &SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
     let socket = &conn.stream;
     socket.set_nonblocking(true)?;
@@ -282,7 +282,7 @@ mod sys {
     }
 
     /// `select` for writable (connected) or exception (failed), in slices of
-    /// at most [`CANCEL_POLL`] so that a cancel is seen: on Windows, neither
+    /// at most `CANCEL_POLL` so that a cancel is seen: on Windows, neither
     /// `shutdown` of a connecting socket nor `CancelIoEx` is known to wake a
     /// `select`.
     /// (`select`, not `WSAPoll`: before Windows 10 2004, WSAPoll never

@@ -1,5 +1,5 @@
 /*
- * The 1.0 additions from C: version macros and etna_version_number(),
+ * The API additions of the first release from C: version macros and etna_version_number(),
  * etna_last_status() after NULL returns, a cancel with no call in flight,
  * and the log callback (levels, user_data, no secret in any line). Run
  * under valgrind by tests/run_all.sh.

@@ -1,39 +1,15 @@
-using System;
-using System.Collections.Generic;
 
 namespace EtnaAuth
 {
     /// <summary>
-    /// Turns native status codes into exceptions: the one table from code to exception class.
+    /// Turns native status codes into exceptions: through the one table from code to exception class (StatusTable, generated from bindings/status_codes.json).
     /// </summary>
     internal static class Ensure
     {
-        private static readonly Dictionary<EtnaStatus, Func<string, EtnaException>> Table =
-            new Dictionary<EtnaStatus, Func<string, EtnaException>>
-            {
-                { EtnaStatus.Argument, m => new EtnaArgumentException(m) },
-                { EtnaStatus.State, m => new EtnaStateException(m) },
-                { EtnaStatus.AppKey, m => new EtnaAppKeyException(m) },
-                { EtnaStatus.Credentials, m => new EtnaCredentialsException(m) },
-                { EtnaStatus.Rejected, m => new EtnaRejectedException(m) },
-                { EtnaStatus.Network, m => new EtnaNetworkException(m) },
-                { EtnaStatus.Timeout, m => new EtnaTimeoutException(m) },
-                { EtnaStatus.Protocol, m => new EtnaProtocolException(m) },
-                { EtnaStatus.Server, m => new EtnaServerException(m) },
-                { EtnaStatus.IO, m => new EtnaIOException(m) },
-                { EtnaStatus.Tls, m => new EtnaTlsException(m) },
-                { EtnaStatus.NoToken, m => new EtnaNoTokenException(m) },
-                { EtnaStatus.Cancelled, m => new EtnaCancelledException(m) },
-                { EtnaStatus.Internal, m => new EtnaInternalException(m) },
-            };
-
         /// <summary>The exception for an error <paramref name="status"/> (an unknown code gets the base class).</summary>
         internal static EtnaException ErrorFor(int status, string nativeMessage)
         {
-            Func<string, EtnaException> make;
-            if (Table.TryGetValue((EtnaStatus)status, out make))
-                return make(nativeMessage);
-            return new EtnaException((EtnaStatus)status, nativeMessage);
+            return StatusTable.Exception((EtnaStatus)status, nativeMessage) ?? new EtnaException((EtnaStatus)status, nativeMessage);
         }
 
         /// <summary>

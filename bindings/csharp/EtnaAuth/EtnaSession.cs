@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading;
@@ -23,7 +22,7 @@ namespace EtnaAuth
     /// </remarks>
     public sealed partial class EtnaSession : IDisposable
     {
-        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(30000);
+        private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(StatusTable.DefaultTimeoutMs); // ETNA_DEFAULT_TIMEOUT_MS
 
         private readonly EtnaSessionHandle handle;
         private readonly string baseUrl;
@@ -37,8 +36,9 @@ namespace EtnaAuth
         private EtnaLogLevel logLevel = EtnaLogLevel.Info;
         private LogSink logSink; // created with the first Log handler, then kept
 
-        /// <summary>How long <see cref="Dispose"/> goes on cancelling exchanges that have not returned.</summary>
-        private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
+        // Cancelled by Dispose: a LoginAsync waiting for a callback's answer stops waiting.
+        private readonly CancellationTokenSource disposing = new CancellationTokenSource();
+        private LoginCall waitingForCallback; // the LoginAsync waiting for a callback's Task, if any
 
         /// <summary>
         /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
@@ -143,7 +143,7 @@ namespace EtnaAuth
         /// </summary>
         /// <remarks>
         /// <para>The handler runs synchronously on the thread that makes the call being logged (for
-        /// <see cref="LoginAsync"/>, a worker thread), in the middle of it: keep it quick. It may read
+        /// LoginAsync, its login thread), in the middle of it: keep it quick. It may read
         /// <see cref="Token"/>, <see cref="ExpiresAt"/>, <see cref="Reason"/> or call
         /// <see cref="Cancel"/>; calls that change the session throw
         /// <see cref="InvalidOperationException"/> there. An exception thrown by the handler is
@@ -418,39 +418,33 @@ namespace EtnaAuth
         }
 
         /// <summary>
-        /// Releases the native session and wipes the credentials and token it held. Logins in
-        /// flight on other threads (<see cref="BeginAuth"/>, <see cref="SupplyPin"/>,
-        /// <see cref="SupplyCode"/>, <see cref="Login"/>) are cancelled first, also those still
-        /// waiting for the session behind another call: they throw
-        /// <see cref="EtnaCancelledException"/>, later calls <see cref="ObjectDisposedException"/>.
-        /// Dispose returns once they have returned (within milliseconds; it stops waiting after
-        /// 5 seconds, when a call is held up behind a token cache file locked by another process),
-        /// and the native session is freed then, or else when the last call using it returns.
-        /// Calling it again does nothing.
+        /// Releases the native session and wipes the credentials and token it held. Never waits:
+        /// calls in flight on other threads (<see cref="BeginAuth"/>, <see cref="SupplyPin"/>,
+        /// <see cref="SupplyCode"/>, <see cref="Login"/>, <see cref="LoginAsync(string, string, Func{string, System.Threading.Tasks.Task{string}}, Func{string, System.Threading.Tasks.Task{string}}, CancellationToken)"/>)
+        /// are cancelled, and so is each call still waiting for the session behind another one, as
+        /// its turn comes: they throw <see cref="EtnaCancelledException"/>, later calls
+        /// <see cref="ObjectDisposedException"/>. A LoginAsync waiting for a callback stops
+        /// waiting. The native session is freed now when no call uses it, else by the last call
+        /// to return (so a UI thread that disposes never waits for the network). Calling it
+        /// again does nothing.
         /// </summary>
         public void Dispose()
         {
             if (Interlocked.Exchange(ref disposed, 1) != 0)
                 return;
-            // etna_cancel interrupts only the exchange in flight: an exchange that had passed its
-            // disposed check but not yet begun (still encoding, or waiting for the session's lock
-            // behind another call) would run to its Timeout. So cancel until none is left.
-            var waited = Stopwatch.StartNew();
-            while (true)
+            CancelQuietly();
+            try
             {
-                try
-                {
-                    NativeMethods.etna_cancel(handle);
-                }
-                catch (ObjectDisposedException)
-                {
-                    break; // released meanwhile
-                }
-                if (Volatile.Read(ref inFlight) == 0 || waited.Elapsed >= DisposeWait)
-                    break;
-                Thread.Sleep(1);
+                disposing.Cancel();
             }
-            handle.Dispose();
+            catch (AggregateException)
+            {
+                // A callback registered on the token threw: nothing of this session's.
+            }
+            // inFlight is read after disposed was set (both full fences): either this sees the
+            // last call, or that call sees the disposal and frees (Exchange).
+            if (Volatile.Read(ref inFlight) == 0)
+                handle.Dispose();
         }
 
         /// <summary>The base URL and whether the session is open; never a secret.</summary>
@@ -461,7 +455,7 @@ namespace EtnaAuth
 
         /// <summary>
         /// Runs a native call that exchanges with the server, counted in <see cref="inFlight"/> so
-        /// that <see cref="Dispose"/> knows to cancel it. The count goes up before the disposed
+        /// that <see cref="Dispose"/> knows to leave the free to it. The count goes up before the disposed
         /// check (both are full fences), so either the call sees the disposal and throws
         /// <see cref="ObjectDisposedException"/>, or Dispose sees the call.
         /// </summary>
@@ -474,7 +468,17 @@ namespace EtnaAuth
             }
             finally
             {
-                Interlocked.Decrement(ref inFlight);
+                bool last = Interlocked.Decrement(ref inFlight) == 0;
+                if (Volatile.Read(ref disposed) != 0)
+                {
+                    // Disposed meanwhile. etna_cancel stops only the exchange in flight: the next
+                    // call waiting for the session's lock gets its own cancel from the one before
+                    // it, and the last call frees the session.
+                    if (last)
+                        handle.Dispose();
+                    else
+                        CancelQuietly();
+                }
             }
         }
 
@@ -488,7 +492,23 @@ namespace EtnaAuth
             LogSink sink = Volatile.Read(ref logSink);
             if (sink != null && sink.IsRunningOnThisThread)
                 throw new InvalidOperationException("A Log handler must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
+            if (LoginCall.WouldDeadlock(this, Volatile.Read(ref waitingForCallback)))
+                throw new InvalidOperationException("A login callback (or its context, while LoginAsync waits for it) must not change the session (log in, set options, end the login): the login holds it. Cancel the login instead (its token, or Cancel); reading Token, ExpiresAt or Reason is fine.");
             return Live();
+        }
+
+        /// <summary>Runs <paramref name="wait"/> (a LoginAsync waiting for its callback) with <paramref name="call"/> known to <see cref="Changing"/>.</summary>
+        internal T WhileWaiting<T>(LoginCall call, Func<T> wait)
+        {
+            Volatile.Write(ref waitingForCallback, call);
+            try
+            {
+                return wait();
+            }
+            finally
+            {
+                Volatile.Write(ref waitingForCallback, null);
+            }
         }
 
         private EtnaSessionHandle Live()

@@ -57,6 +57,22 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_supply_code(EtnaSessionHandle session, byte[] code);
 
+        /// <summary>
+        /// Asks for a second factor during <see cref="etna_login"/> (etna_auth.h's <c>EtnaAskCallback</c>):
+        /// <c>reason</c> is UTF-8, valid only during the call; the answer goes into <c>answer</c>, a
+        /// buffer of the library's of <c>answerSize</c> bytes, as NUL-terminated UTF-8, and 0 is
+        /// returned; anything else gives up. Must never let an exception out (see <see cref="LoginCall"/>).
+        /// </summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int EtnaAskCallback(IntPtr userData, int step, IntPtr reason, IntPtr answer, UIntPtr answerSize);
+
+        /// <summary>The delegate must stay alive until the call returns (<see cref="LoginCall"/> keeps it).</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_login(EtnaSessionHandle session, byte[] username, byte[] password, EtnaAskCallback ask, IntPtr userData);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_abandon_login(EtnaSessionHandle session);
+
         /// <summary>Returns the token length n, or an error; writes token + NUL only when len &gt; n.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_get_token(EtnaSessionHandle session, [In, Out] byte[] buf, UIntPtr len);

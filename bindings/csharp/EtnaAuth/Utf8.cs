@@ -63,6 +63,27 @@ namespace EtnaAuth
             return Lenient.GetString(bytes);
         }
 
+        /// <summary>
+        /// Writes <paramref name="value"/> as NUL-terminated UTF-8 into the native buffer
+        /// <paramref name="buffer"/> of <paramref name="size"/> bytes (an ask callback's answer). An
+        /// answer too long gets what fits, without the NUL, so that the library reports it (one
+        /// text for every front end). The managed copy is wiped. A NUL or a lone surrogate is the
+        /// <see cref="ArgumentException"/> of <see cref="Encode"/>.
+        /// </summary>
+        internal static void WriteAnswer(string value, string paramName, IntPtr buffer, UIntPtr size)
+        {
+            byte[] bytes = EncodeRequired(value, paramName);
+            try
+            {
+                ulong room = size.ToUInt64();
+                Marshal.Copy(bytes, 0, buffer, room < (ulong)bytes.Length ? (int)room : bytes.Length);
+            }
+            finally
+            {
+                Wipe(bytes);
+            }
+        }
+
         /// <summary>Overwrites a buffer that held a secret.</summary>
         internal static void Wipe(byte[] bytes)
         {

@@ -29,21 +29,6 @@ namespace EtnaAuth.Tests
             return Task.Delay(ms).ContinueWith(t => value);
         }
 
-        /// <summary>A server whose n-th request is never answered when <paramref name="stalled"/>(n); the others get NeedPin then Ok.</summary>
-        private static HostileServer Stalling(ManualResetEvent stop, Func<int, bool> stalled)
-        {
-            return new HostileServer((n, head, conn) =>
-            {
-                if (stalled(n))
-                {
-                    stop.WaitOne(30000);
-                    return false;
-                }
-                conn.Send(HostileServer.Ok);
-                return true;
-            });
-        }
-
         private static void WaitFor(Func<bool> condition, string what)
         {
             var wait = Stopwatch.StartNew();
@@ -100,59 +85,43 @@ namespace EtnaAuth.Tests
         [Test]
         public static void LoginAsyncReturnsAtOnceAndNeverBlocksTheCaller()
         {
-            var stop = new ManualResetEvent(false);
-            using (var server = Stalling(stop, n => true))
-            using (var s = new EtnaSession(server.Url(), "k"))
+            using (var server = new ScriptedServer("stall"))
+            using (var s = new EtnaSession(server.Url, "k"))
             using (var cts = new CancellationTokenSource())
             {
                 s.Timeout = TimeSpan.FromSeconds(20);
-                try
-                {
-                    var watch = Stopwatch.StartNew();
-                    Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
-                    long returned = watch.ElapsedMilliseconds;
-                    Assert.True(returned < 100, "returned in " + returned + " ms");
-                    WaitFor(() => server.Requests == 1, "the request");
-                    Assert.True(!task.IsCompleted, "still waiting for the server");
-                    cts.Cancel();
-                    Assert.True(Failure(task) is OperationCanceledException, "cancelled");
-                }
-                finally
-                {
-                    stop.Set();
-                }
+                var watch = Stopwatch.StartNew();
+                Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
+                long returned = watch.ElapsedMilliseconds;
+                Assert.True(returned < 100, "returned in " + returned + " ms");
+                WaitFor(() => server.Requests == 1, "the request");
+                Assert.True(!task.IsCompleted, "still waiting for the server");
+                cts.Cancel();
+                Assert.True(Failure(task) is OperationCanceledException, "cancelled");
             }
         }
 
         [Test]
         public static void CancellingTheTokenEndsAStalledExchangeWithin100Ms()
         {
-            var stop = new ManualResetEvent(false);
-            using (var server = Stalling(stop, n => n == 0))
-            using (var s = new EtnaSession(server.Url(), "k"))
+            using (var server = new ScriptedServer("stall-first"))
+            using (var s = new EtnaSession(server.Url, "k"))
             using (var cts = new CancellationTokenSource())
             {
                 s.Timeout = TimeSpan.FromSeconds(20);
-                try
-                {
-                    Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
-                    WaitFor(() => server.Requests == 1, "the request");
-                    Thread.Sleep(50); // well inside the exchange
-                    var watch = Stopwatch.StartNew();
-                    cts.Cancel();
-                    bool ended = ((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000);
-                    long ms = watch.ElapsedMilliseconds;
-                    Assert.True(ended, "the task ended");
-                    Assert.True(ms < 100, "ended " + ms + " ms after the cancel");
-                    Assert.True(task.IsCanceled, "the Task is cancelled, status " + task.Status);
-                    var e = Failure(task) as OperationCanceledException;
-                    Assert.True(e != null, "OperationCanceledException");
-                    Assert.True(e.CancellationToken == cts.Token, "it carries the token");
-                }
-                finally
-                {
-                    stop.Set();
-                }
+                Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
+                WaitFor(() => server.Requests == 1, "the request");
+                Thread.Sleep(50); // well inside the exchange
+                var watch = Stopwatch.StartNew();
+                cts.Cancel();
+                bool ended = ((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000);
+                long ms = watch.ElapsedMilliseconds;
+                Assert.True(ended, "the task ended");
+                Assert.True(ms < 100, "ended " + ms + " ms after the cancel");
+                Assert.True(task.IsCanceled, "the Task is cancelled, status " + task.Status);
+                var e = Failure(task) as OperationCanceledException;
+                Assert.True(e != null, "OperationCanceledException");
+                Assert.True(e.CancellationToken == cts.Token, "it carries the token");
                 // The session is usable: the login was ended, no cancel is left over.
                 Assert.Throws<EtnaStateException>(() => s.SupplyPin("1"));
                 Assert.Equal("tok-abc", s.Login("u", "p"), "a login afterwards");
@@ -226,25 +195,17 @@ namespace EtnaAuth.Tests
         [Test]
         public static void DisposingTheSessionEndsALoginAsyncInFlight()
         {
-            var stop = new ManualResetEvent(false);
-            using (var server = Stalling(stop, n => true))
+            using (var server = new ScriptedServer("stall"))
             using (var cts = new CancellationTokenSource())
             {
-                var s = new EtnaSession(server.Url(), "k");
+                var s = new EtnaSession(server.Url, "k");
                 s.Timeout = TimeSpan.FromSeconds(20);
-                try
-                {
-                    Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
-                    WaitFor(() => server.Requests == 1, "the request");
-                    s.Dispose();
-                    Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000), "the task ended");
-                    Assert.True(Failure(task) is EtnaCancelledException, "EtnaCancelledException, got " + Failure(task));
-                    cts.Cancel(); // after the session is gone: harmless
-                }
-                finally
-                {
-                    stop.Set();
-                }
+                Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
+                WaitFor(() => server.Requests == 1, "the request");
+                s.Dispose();
+                Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000), "the task ended");
+                Assert.True(Failure(task) is EtnaCancelledException, "EtnaCancelledException, got " + Failure(task));
+                cts.Cancel(); // after the session is gone: harmless
             }
         }
 
@@ -286,11 +247,10 @@ namespace EtnaAuth.Tests
         {
             // 20 logins blocked on a silent server for a second and a half must not starve the
             // thread pool that timers run on.
-            var stop = new ManualResetEvent(false);
-            using (var server = Stalling(stop, n => true))
+            using (var server = new ScriptedServer("stall"))
             using (var cts = new CancellationTokenSource())
             {
-                var sessions = Enumerable.Range(0, 20).Select(i => new EtnaSession(server.Url(), "k")).ToList();
+                var sessions = Enumerable.Range(0, 20).Select(i => new EtnaSession(server.Url, "k")).ToList();
                 long last = 0, worst = 0, ticks = 0;
                 var clock = Stopwatch.StartNew();
                 var heartbeat = new Timer(_ =>
@@ -315,7 +275,6 @@ namespace EtnaAuth.Tests
                 finally
                 {
                     heartbeat.Dispose();
-                    stop.Set();
                     sessions.ForEach(s => s.Dispose());
                 }
                 Assert.True(Interlocked.Read(ref ticks) > 50, "the heartbeat ticked " + ticks + " times");

@@ -1,7 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.IO;
-using System.Net.Sockets;
 using System.Threading;
 
 namespace EtnaAuth.Tests
@@ -9,11 +7,6 @@ namespace EtnaAuth.Tests
     /// <summary>Every error family, from the sandbox and from hostile servers.</summary>
     public static class ErrorTests
     {
-        private static T LoginFails<T>(HostileServer server, int timeoutMs = 5000, string pin = null, string code = null) where T : EtnaException
-        {
-            return Assert.Throws<T>(() => Fixtures.LoginAgainst(server, pin: pin, code: code, timeoutMs: timeoutMs));
-        }
-
         // -- from the sandbox ----------------------------------------------------------
 
         [Test]
@@ -50,8 +43,8 @@ namespace EtnaAuth.Tests
         [Test]
         public static void NulCharactersAreRefusedBeforeTheNativeCall()
         {
-            using (var server = new HostileServer(HostileServer.Answer(HostileServer.Ok)))
-            using (var s = new EtnaSession(server.Url(), "k"))
+            using (var server = new ScriptedServer("ok"))
+            using (var s = new EtnaSession(server.Url, "k"))
             {
                 // C would cut "secret\0tail" at the NUL and log in with "secret": refused here.
                 var e = Assert.Throws<ArgumentException>(() => s.BeginAuth("u", "secret\0tail"));

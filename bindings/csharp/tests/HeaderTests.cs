@@ -146,28 +146,6 @@ namespace EtnaAuth.Tests
         }
 
         [Test]
-        public static void EveryErrorStatusHasItsOwnException()
-        {
-            var seen = new Dictionary<Type, string>();
-            foreach (var code in TheHeader.Statuses.Where(c => c.Value < 0))
-            {
-                var status = (EtnaStatus)code.Value;
-                EtnaException e = Ensure.ErrorFor(code.Value, "the message");
-                Assert.Equal("Etna" + status + "Exception", e.GetType().Name, "the exception for " + code.Key);
-                Assert.Equal(status, e.Status, "Status of " + e.GetType().Name);
-                Assert.Equal("the message", e.Message, "Message of " + e.GetType().Name + " (the library's, verbatim)");
-                string other;
-                Assert.True(!seen.TryGetValue(e.GetType(), out other), e.GetType().Name + " for both " + code.Key + " and " + other);
-                seen.Add(e.GetType(), code.Key);
-            }
-            // And every exception class of the binding stands for one of the header's codes.
-            foreach (Type t in typeof(EtnaException).Assembly.GetExportedTypes().Where(t => t.IsSubclassOf(typeof(EtnaException))))
-                Assert.True(seen.ContainsKey(t), t.Name + " is the exception of a status in the header");
-            Assert.True(Ensure.ErrorFor(-1234, "x").GetType() == typeof(EtnaException), "an unknown code gets the base class");
-            Assert.True(Ensure.ErrorFor((int)EtnaStatus.Timeout, "t") is EtnaNetworkException, "a timeout is a network failure");
-        }
-
-        [Test]
         public static void EtnaLogLevelMatchesTheHeader()
         {
             var levels = Regex.Matches(ReadHeader(), @"^#define ETNA_LOG_(\w+) (\d+)\s*$", RegexOptions.Multiline).Cast<Match>()

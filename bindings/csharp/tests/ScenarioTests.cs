@@ -23,7 +23,8 @@ namespace EtnaAuth.Tests
     {
         private static readonly Lazy<Dictionary<string, object>> doc = new Lazy<Dictionary<string, object>>(
             () => (Dictionary<string, object>)MiniJson.Parse(File.ReadAllText(ScenarioFile(), Encoding.UTF8)));
-        private static readonly Lazy<HostileProcess> hostile = new Lazy<HostileProcess>(() => new HostileProcess(ScenarioFile()));
+        private static readonly Lazy<HostileProcess> hostile = new Lazy<HostileProcess>(
+            () => new HostileProcess(Path.Combine(Path.GetDirectoryName(ScenarioFile()), "hostile_server.py"), ScenarioFile()));
 
         /// <summary>The ids of the scenario file, in order.</summary>
         public static List<string> Ids()
@@ -41,13 +42,17 @@ namespace EtnaAuth.Tests
             Assert.Equal(string.Join(" ", Ids()), string.Join(" ", ids), "the generated tests");
         }
 
-        /// <summary>Runs scenario <paramref name="id"/>; throws an AssertionException naming the failing step.</summary>
-        public static void Run(string id)
+        /// <summary>
+        /// Runs scenario <paramref name="id"/>, its <c>login</c> steps through
+        /// <see cref="EtnaSession.Login"/>, or <c>LoginAsync</c> when <paramref name="async"/>;
+        /// throws an AssertionException naming the failing step.
+        /// </summary>
+        public static void Run(string id, bool async = false)
         {
             var sc = Scenarios().FirstOrDefault(s => (string)s["id"] == id);
             if (sc == null)
                 throw new AssertionException("no scenario " + id + " in " + ScenarioFile());
-            using (var run = new ScenarioRun(sc, Defaults(), PkiDir(), hostile))
+            using (var run = new ScenarioRun(sc, Defaults(), PkiDir(), hostile, async))
                 run.Execute();
         }
 
@@ -83,15 +88,14 @@ namespace EtnaAuth.Tests
         }
     }
 
-    /// <summary>tests/scenarios/hostile_server.py in a child process, driven over its standard input and output.</summary>
+    /// <summary>tests/scenarios/hostile_server.py serving a scenario file, in a child process driven over its standard input and output.</summary>
     internal sealed class HostileProcess
     {
         private readonly Process process;
         private readonly object sync = new object();
 
-        public HostileProcess(string scenarioFile)
+        public HostileProcess(string script, string scenarioFile)
         {
-            string script = Path.Combine(Path.GetDirectoryName(scenarioFile), "hostile_server.py");
             string python = Environment.GetEnvironmentVariable("ETNA_AUTH_PYTHON");
             var info = new ProcessStartInfo(string.IsNullOrEmpty(python) ? "python3" : python,
                 "\"" + script + "\" \"" + scenarioFile + "\"")
@@ -136,17 +140,22 @@ namespace EtnaAuth.Tests
         private readonly string id;
         private EtnaSandbox sandbox;
         private EtnaSession session;
+        private readonly bool async;
+        private readonly string label; // the id, and how logins run
         private string runKey;
         private string serverUrl;
         private long timeoutMs;
+        private ScenarioLogin login; // the current step's, for a login step
 
-        public ScenarioRun(Dictionary<string, object> scenario, Dictionary<string, object> defaults, string pki, Lazy<HostileProcess> hostile)
+        public ScenarioRun(Dictionary<string, object> scenario, Dictionary<string, object> defaults, string pki, Lazy<HostileProcess> hostile, bool async)
         {
+            this.async = async;
             sc = scenario;
             this.defaults = defaults;
             this.pki = pki;
             this.hostile = hostile;
             id = (string)sc["id"];
+            label = id + (async ? " (LoginAsync)" : "");
             foreach (var src in new[] { defaults, sc })
             {
                 object list;
@@ -260,6 +269,12 @@ namespace EtnaAuth.Tests
                     // No token: null, which the scenarios write as ETNA_ERR_STATE (README).
                     value = s.ExpiresAt;
                     return value == null ? "ETNA_ERR_STATE" : "ETNA_OK";
+                case "login":
+                    value = login.Run(s, (string)step["username"], (string)step["password"], async);
+                    return "ETNA_OK";
+                case "abandon":
+                    s.AbandonLogin(); // throws: it gives up, or there is nothing to give up
+                    return "ETNA_OK";
                 case "end_login":
                     s.EndLogin();
                     return "ETNA_OK";
@@ -300,7 +315,7 @@ namespace EtnaAuth.Tests
         private void Step(int i, Dictionary<string, object> step)
         {
             string name = (string)step["call"];
-            string where = id + ": step " + i + " (" + name + ")";
+            string where = label + ": step " + i + " (" + name + ")";
             var expect = Get(step, "expect") as Dictionary<string, object> ?? new Dictionary<string, object> { { "status", "ETNA_OK" } };
             string want = (string)expect["status"];
             Thread canceller = null;
@@ -315,7 +330,8 @@ namespace EtnaAuth.Tests
             }
             string status, message;
             object value;
-            bool raised = false;
+            bool raised = false, threw = false;
+            login = name == "login" ? new ScenarioLogin(where, step) : null;
             var watch = Stopwatch.StartNew();
             try
             {
@@ -337,6 +353,16 @@ namespace EtnaAuth.Tests
                 foreach (string secret in secrets)
                     Assert.NotContains(e.ToString(), secret, where + ": the exception (" + secret + ")");
             }
+            catch (Exception e)
+            {
+                // A callback's scripted throw: that very exception, whatever C gets (expect.status).
+                if (login == null || login.Thrown == null || !ReferenceEquals(e, login.Thrown))
+                    throw;
+                threw = true;
+                status = want;
+                message = "";
+                value = null;
+            }
             finally
             {
                 if (canceller != null)
@@ -345,7 +371,10 @@ namespace EtnaAuth.Tests
             long elapsed = watch.ElapsedMilliseconds;
             if (status != want)
                 throw new AssertionException(where + ": " + status + " (\"" + message + "\"), expected " + want);
-            CheckMessage(where, raised, message, expect);
+            if (!threw)
+                CheckMessage(where, raised, message, expect);
+            if (login != null)
+                login.CheckAsked(expect);
             object token = Get(expect, "token");
             if (token != null)
                 Assert.Equal((string)token, value as string, where + ": token");
@@ -355,8 +384,10 @@ namespace EtnaAuth.Tests
                 Assert.True(hours > 23 && hours <= 24.02, where + ": expires in about 24 h, not " + hours);
             }
             object max = Get(expect, "max_ms");
+            long slack = Long(defaults, "slack_ms", 2500);
             long maxMs = max != null ? Convert.ToInt64(max, CultureInfo.InvariantCulture)
-                : (name == "begin" || name == "pin" || name == "code") && session != null ? timeoutMs + Long(defaults, "slack_ms", 2500) : -1;
+                : (name == "begin" || name == "pin" || name == "code") && session != null ? timeoutMs + slack
+                : name == "login" && session != null ? 4 * timeoutMs + slack : -1;
             if (maxMs >= 0)
                 Assert.True(elapsed <= maxMs, where + ": took " + elapsed + " ms, at most " + maxMs);
             long minMs = Long(expect, "min_ms", -1);
@@ -414,211 +445,6 @@ namespace EtnaAuth.Tests
                 session.Dispose();
             if (sandbox != null)
                 sandbox.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// A small JSON reader and writer (Mono's and CoreCLR's reference assemblies share no JSON
-    /// library): objects are Dictionary&lt;string, object&gt;, arrays List&lt;object&gt;, numbers
-    /// long or double, and strings, booleans and null as themselves.
-    /// </summary>
-    internal static class MiniJson
-    {
-        public static object Parse(string text)
-        {
-            int i = 0;
-            object v = Value(text, ref i);
-            Space(text, ref i);
-            if (i != text.Length)
-                throw new FormatException("JSON: text after the value at " + i);
-            return v;
-        }
-
-        private static void Space(string t, ref int i)
-        {
-            while (i < t.Length && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'))
-                i++;
-        }
-
-        private static object Value(string t, ref int i)
-        {
-            Space(t, ref i);
-            if (i >= t.Length)
-                throw new FormatException("JSON: unexpected end");
-            char ch = t[i];
-            if (ch == '{')
-            {
-                var d = new Dictionary<string, object>();
-                i++;
-                Space(t, ref i);
-                if (t[i] == '}')
-                {
-                    i++;
-                    return d;
-                }
-                while (true)
-                {
-                    Space(t, ref i);
-                    string key = Str(t, ref i);
-                    Space(t, ref i);
-                    Expect(t, ref i, ':');
-                    d[key] = Value(t, ref i);
-                    Space(t, ref i);
-                    if (t[i] == ',')
-                    {
-                        i++;
-                        continue;
-                    }
-                    Expect(t, ref i, '}');
-                    return d;
-                }
-            }
-            if (ch == '[')
-            {
-                var l = new List<object>();
-                i++;
-                Space(t, ref i);
-                if (t[i] == ']')
-                {
-                    i++;
-                    return l;
-                }
-                while (true)
-                {
-                    l.Add(Value(t, ref i));
-                    Space(t, ref i);
-                    if (t[i] == ',')
-                    {
-                        i++;
-                        continue;
-                    }
-                    Expect(t, ref i, ']');
-                    return l;
-                }
-            }
-            if (ch == '"')
-                return Str(t, ref i);
-            if (Word(t, ref i, "true"))
-                return true;
-            if (Word(t, ref i, "false"))
-                return false;
-            if (Word(t, ref i, "null"))
-                return null;
-            int start = i;
-            while (i < t.Length && "+-0123456789.eE".IndexOf(t[i]) >= 0)
-                i++;
-            string num = t.Substring(start, i - start);
-            long n;
-            if (long.TryParse(num, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out n))
-                return n;
-            double x;
-            if (num.Length > 0 && double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out x))
-                return x;
-            throw new FormatException("JSON: unexpected character at " + start);
-        }
-
-        private static bool Word(string t, ref int i, string word)
-        {
-            if (string.CompareOrdinal(t, i, word, 0, word.Length) != 0)
-                return false;
-            i += word.Length;
-            return true;
-        }
-
-        private static void Expect(string t, ref int i, char ch)
-        {
-            if (i >= t.Length || t[i] != ch)
-                throw new FormatException("JSON: expected '" + ch + "' at " + i);
-            i++;
-        }
-
-        private static string Str(string t, ref int i)
-        {
-            Expect(t, ref i, '"');
-            var sb = new StringBuilder();
-            while (true)
-            {
-                char ch = t[i++];
-                if (ch == '"')
-                    return sb.ToString();
-                if (ch != '\\')
-                {
-                    sb.Append(ch);
-                    continue;
-                }
-                char e = t[i++];
-                switch (e)
-                {
-                    case 'n': sb.Append('\n'); break;
-                    case 'r': sb.Append('\r'); break;
-                    case 't': sb.Append('\t'); break;
-                    case 'b': sb.Append('\b'); break;
-                    case 'f': sb.Append('\f'); break;
-                    case 'u':
-                        sb.Append((char)int.Parse(t.Substring(i, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                        i += 4;
-                        break;
-                    default: sb.Append(e); break; // " \ /
-                }
-            }
-        }
-
-        public static string Write(object v)
-        {
-            var sb = new StringBuilder();
-            Write(sb, v);
-            return sb.ToString();
-        }
-
-        private static void Write(StringBuilder sb, object v)
-        {
-            if (v == null)
-                sb.Append("null");
-            else if (v is bool)
-                sb.Append((bool)v ? "true" : "false");
-            else if (v is long || v is double)
-                sb.Append(Convert.ToString(v, CultureInfo.InvariantCulture));
-            else if (v is string)
-            {
-                sb.Append('"');
-                foreach (char ch in (string)v)
-                {
-                    if (ch == '"' || ch == '\\')
-                        sb.Append('\\').Append(ch);
-                    else if (ch < ' ')
-                        sb.Append("\\u").Append(((int)ch).ToString("x4", CultureInfo.InvariantCulture));
-                    else
-                        sb.Append(ch);
-                }
-                sb.Append('"');
-            }
-            else if (v is List<object>)
-            {
-                sb.Append('[');
-                var l = (List<object>)v;
-                for (int k = 0; k < l.Count; k++)
-                {
-                    if (k > 0)
-                        sb.Append(',');
-                    Write(sb, l[k]);
-                }
-                sb.Append(']');
-            }
-            else
-            {
-                sb.Append('{');
-                bool first = true;
-                foreach (var kv in (Dictionary<string, object>)v)
-                {
-                    if (!first)
-                        sb.Append(',');
-                    first = false;
-                    Write(sb, kv.Key);
-                    sb.Append(':');
-                    Write(sb, kv.Value);
-                }
-                sb.Append('}');
-            }
         }
     }
 }

@@ -70,7 +70,7 @@ namespace EtnaAuth.Tests
     /// <summary>
     /// A tiny test runner: every [Test] method of this assembly, in source order, each on its
     /// own thread under a watchdog. Prints one line per test and then
-    /// "RUNTIME: N passed, M failed" (RUNTIME is mono, coreclr or netfx; run_tests.sh adds the
+    /// "RUNTIME: N passed, M failed" (RUNTIME is mono, coreclr, net8 or netfx; run_tests.sh adds the
     /// runtimes' counts up into one plain "N passed, M failed" line); the exit code is 1 when
     /// anything failed.
     /// </summary>
@@ -78,14 +78,19 @@ namespace EtnaAuth.Tests
     {
         private static readonly TimeSpan PerTest = TimeSpan.FromSeconds(60);
 
-        /// <summary>mono, coreclr (.NET Core, .NET 5+) or netfx (.NET Framework).</summary>
+        /// <summary>mono, coreclr (.NET Core 3.x and older), netN (.NET N, 5 and later: net8) or netfx (.NET Framework).</summary>
         public static string RuntimeName
         {
             get
             {
                 if (Type.GetType("Mono.Runtime") != null)
                     return "mono";
-                return RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal) ? "netfx" : "coreclr";
+                string d = RuntimeInformation.FrameworkDescription;
+                if (d.StartsWith(".NET Framework", StringComparison.Ordinal))
+                    return "netfx";
+                if (d.StartsWith(".NET Core", StringComparison.Ordinal))
+                    return "coreclr";
+                return "net" + Environment.Version.Major;
             }
         }
 

@@ -15,12 +15,15 @@ Offline tests use the embedded emulator::
         s.login("bob", "bob-pass", pin="1234")
 """
 
+from ._errors import CancelledError as CancelledError  # the old names, not in __all__:
+from ._errors import TimeoutError as TimeoutError  # noqa: A004  (a star import must not shadow)
 from ._errors import (
     AppKeyError,
-    CancelledError,
     CredentialsError,
+    EtnaCancelledError,
     EtnaError,
     EtnaIOError,
+    EtnaTimeoutError,
     InternalError,
     InvalidArgumentError,
     NetworkError,
@@ -30,23 +33,25 @@ from ._errors import (
     ServerError,
     StateError,
     Status,
-    TimeoutError,
     TlsError,
 )
 from ._ffi import LibraryNotFoundError, load_library
 from ._log import TRACE
 from ._sandbox import Sandbox
-from ._session import AsyncFactor, Factor, Session, Step, forget_token
+from ._login import AsyncFactor, Factor
+from ._session import DEFAULT_TIMEOUT, Session, Step, forget_token
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AppKeyError",
     "AsyncFactor",
-    "CancelledError",
     "CredentialsError",
+    "DEFAULT_TIMEOUT",
+    "EtnaCancelledError",
     "EtnaError",
     "EtnaIOError",
+    "EtnaTimeoutError",
     "Factor",
     "InternalError",
     "InvalidArgumentError",
@@ -62,7 +67,6 @@ __all__ = [
     "Status",
     "Step",
     "TRACE",
-    "TimeoutError",
     "TlsError",
     "forget_token",
     "library_version",

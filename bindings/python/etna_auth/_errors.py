@@ -3,6 +3,12 @@
 One table (``_CLASS_FOR_STATUS``) maps every ``ETNA_ERR_*`` code of the C
 ABI to its exception class. Messages come from ``etna_last_error()``, which
 never holds a password, PIN, code or token.
+
+The library's status table (src/status_table.rs, written to
+bindings/status_codes.json) is the source of every fact here: the class
+names, families (a family member subclasses its family's class), the
+``retry_can_help`` flags and the first line of each docstring.
+tests/test_header.py checks every column against that file.
 """
 
 import builtins
@@ -20,13 +26,13 @@ __all__ = [
     "CredentialsError",
     "RejectedError",
     "NetworkError",
-    "TimeoutError",
+    "EtnaTimeoutError",
     "ProtocolError",
     "ServerError",
     "EtnaIOError",
     "TlsError",
     "NoTokenError",
-    "CancelledError",
+    "EtnaCancelledError",
     "InternalError",
     "error_for",
 ]
@@ -67,6 +73,9 @@ class EtnaError(Exception):
     """
 
     default_status: ClassVar[Optional[Status]] = None
+    #: Whether trying the same call again later can succeed (a network
+    #: failure, a timeout, a server error): the status table's ``retry``.
+    retry_can_help: ClassVar[bool] = False
     status: Union[Status, int]
     message: str
 
@@ -92,97 +101,120 @@ class EtnaError(Exception):
 
 
 class InvalidArgumentError(EtnaError, ValueError):
-    """ETNA_ERR_ARGUMENT: a bad argument (e.g. a control character in a
-    header value, an unacceptable URL); nothing was sent."""
+    """ETNA_ERR_ARGUMENT: A bad argument (NULL, invalid UTF-8, a control character in a header value...). Nothing was sent.
+
+    Also a builtin ``ValueError``."""
 
     default_status = Status.ERR_ARGUMENT
 
 
 class StateError(EtnaError):
-    """ETNA_ERR_STATE: the call is not valid now (no factor asked for, no
-    token yet, or the object is closed); nothing was sent."""
+    """ETNA_ERR_STATE: The call is not valid now (e.g. etna_supply_pin() when no PIN was asked for). Nothing was sent.
+
+    Also raised by a closed object."""
 
     default_status = Status.ERR_STATE
 
 
 class AppKeyError(EtnaError):
-    """ETNA_ERR_APP_KEY: the server does not know the application key."""
+    """ETNA_ERR_APP_KEY: The server does not know the application key ("Application key is not defined or does not exist")."""
 
     default_status = Status.ERR_APP_KEY
 
 
 class CredentialsError(EtnaError):
-    """ETNA_ERR_CREDENTIALS: wrong user name or password."""
+    """ETNA_ERR_CREDENTIALS: Wrong user name or password (401 Failed at step BaseAuthentication)."""
 
     default_status = Status.ERR_CREDENTIALS
 
 
 class RejectedError(EtnaError):
-    """ETNA_ERR_REJECTED: the server ended the login (a second factor
-    refused for good, "Corrupted ticket", any other Failed answer)."""
+    """ETNA_ERR_REJECTED: The server ended the login: second factor refused for good, "Corrupted ticket", any other Failed answer.
+
+    Also raised by :meth:`Session.login` for a factor given as a string that
+    the server asks for again (its message is then the server's Reason)."""
 
     default_status = Status.ERR_REJECTED
 
 
 class NetworkError(EtnaError, builtins.ConnectionError):
-    """ETNA_ERR_NETWORK: DNS, connect, reset or truncated answer. Also a
-    builtin ``ConnectionError``."""
+    """ETNA_ERR_NETWORK: Network failure: DNS, connect, reset, truncated answer.
+
+    Also a builtin ``ConnectionError``."""
 
     default_status = Status.ERR_NETWORK
+    retry_can_help = True
 
 
-class TimeoutError(EtnaError, builtins.TimeoutError):  # noqa: A001 (shadows on purpose)
-    """ETNA_ERR_TIMEOUT: the exchange did not complete within the session's
-    timeout. Also a builtin ``TimeoutError``."""
+class EtnaTimeoutError(NetworkError, builtins.TimeoutError):
+    """ETNA_ERR_TIMEOUT: The exchange did not complete within the session's timeout.
+
+    A :class:`NetworkError`, and also a builtin ``TimeoutError``. The old
+    name ``etna_auth.TimeoutError`` is an alias."""
 
     default_status = Status.ERR_TIMEOUT
+    retry_can_help = True
 
 
 class ProtocolError(EtnaError):
-    """ETNA_ERR_PROTOCOL: an answer that is not understood (not JSON, no
-    Token, unknown State or Step, a redirect, a body over 64 KiB, an
-    unexpected HTTP status); the message says what was seen."""
+    """ETNA_ERR_PROTOCOL: An answer that is not understood: not JSON, missing/empty/unsafe Token, unknown State or Step, a redirect (never followed), a body over 64 KiB, or an unexpected HTTP status.
+
+    The message says what was seen."""
 
     default_status = Status.ERR_PROTOCOL
 
 
 class ServerError(EtnaError):
-    """ETNA_ERR_SERVER: HTTP 5xx or 429."""
+    """ETNA_ERR_SERVER: A server error: HTTP 5xx or 429."""
 
     default_status = Status.ERR_SERVER
+    retry_can_help = True
 
 
 class EtnaIOError(EtnaError, OSError):
-    """ETNA_ERR_IO: a local file error (CA file, token cache). Also an
-    ``OSError``."""
+    """ETNA_ERR_IO: A local error: a file that cannot be read or written (CA file, token cache), or a port that cannot be bound (sandbox).
+
+    Also an ``OSError``."""
 
     default_status = Status.ERR_IO
 
 
 class TlsError(EtnaError):
-    """ETNA_ERR_TLS: untrusted certificate, host name mismatch, handshake
-    failure, or no trust store (see ``ca_file``)."""
+    """ETNA_ERR_TLS: A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store.
+
+    See ``ca_file``."""
 
     default_status = Status.ERR_TLS
 
 
 class NoTokenError(EtnaError):
-    """ETNA_ERR_NO_TOKEN: no cached token valid long enough."""
+    """ETNA_ERR_NO_TOKEN: etna_load_token(): no cached token valid long enough (none, expired, or no cache file)."""
 
     default_status = Status.ERR_NO_TOKEN
 
 
-class CancelledError(EtnaError):
-    """ETNA_ERR_CANCELLED: the call was interrupted by ``Session.cancel()``
-    (or by ``close()`` from another thread)."""
+class EtnaCancelledError(EtnaError):
+    """ETNA_ERR_CANCELLED: The call was cancelled by etna_cancel(), from another thread or before the call began; nothing more was sent.
+
+    In Python: :meth:`Session.cancel`, ``close()`` from another thread, or
+    a login given up (no factor given). Not ``asyncio.CancelledError``: a
+    cancelled :meth:`Session.login_async` raises that one. The old name
+    ``etna_auth.CancelledError`` is an alias."""
 
     default_status = Status.ERR_CANCELLED
 
 
 class InternalError(EtnaError):
-    """ETNA_ERR_INTERNAL: a bug in etna-auth, caught at the C boundary."""
+    """ETNA_ERR_INTERNAL: An internal error (a bug in etna-auth, caught before it could cross into C)."""
 
     default_status = Status.ERR_INTERNAL
+
+
+#: The names before 0.1.0's status table: kept as aliases. They shadow the
+#: builtin ``TimeoutError`` and sit next to ``asyncio.CancelledError``, so the
+#: table's names are the ones to use.
+TimeoutError = EtnaTimeoutError  # noqa: A001
+CancelledError = EtnaCancelledError
 
 
 _CLASS_FOR_STATUS: Dict[int, Type[EtnaError]] = {
@@ -192,13 +224,13 @@ _CLASS_FOR_STATUS: Dict[int, Type[EtnaError]] = {
     Status.ERR_CREDENTIALS: CredentialsError,
     Status.ERR_REJECTED: RejectedError,
     Status.ERR_NETWORK: NetworkError,
-    Status.ERR_TIMEOUT: TimeoutError,
+    Status.ERR_TIMEOUT: EtnaTimeoutError,
     Status.ERR_PROTOCOL: ProtocolError,
     Status.ERR_SERVER: ServerError,
     Status.ERR_IO: EtnaIOError,
     Status.ERR_TLS: TlsError,
     Status.ERR_NO_TOKEN: NoTokenError,
-    Status.ERR_CANCELLED: CancelledError,
+    Status.ERR_CANCELLED: EtnaCancelledError,
     Status.ERR_INTERNAL: InternalError,
 }
 

@@ -34,13 +34,14 @@ import threading
 import types
 from ctypes import CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "LibraryNotFoundError",
     "SessionPtr",
     "SandboxPtr",
     "LogCallback",
+    "AskCallback",
     "candidate_paths",
     "library_file_name",
     "load_library",
@@ -73,9 +74,14 @@ SandboxPtr = POINTER(_EtnaSandbox)
 # typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
 LogCallback = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 
+# typedef int (*EtnaAskCallback)(void *user_data, int step, const char *reason,
+#                                char *answer, size_t answer_size);
+# (answer as c_void_p: the address of the library's buffer, written in place)
+AskCallback = CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, c_void_p, c_size_t)
+
 # name: (restype, argtypes), exactly as in include/etna_auth.h (the test
 # suite parses the header and checks every entry, and that none is missing).
-_PROTOTYPES = {
+_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
     "etna_set_ca_file": (c_int, [SessionPtr, c_char_p]),
@@ -83,6 +89,8 @@ _PROTOTYPES = {
     "etna_begin_auth": (c_int, [SessionPtr, c_char_p, c_char_p]),
     "etna_supply_pin": (c_int, [SessionPtr, c_char_p]),
     "etna_supply_code": (c_int, [SessionPtr, c_char_p]),
+    "etna_login": (c_int, [SessionPtr, c_char_p, c_char_p, AskCallback, c_void_p]),
+    "etna_abandon_login": (c_int, [SessionPtr]),
     "etna_get_token": (c_int, [SessionPtr, c_char_p, c_size_t]),
     "etna_token_expires_at": (c_int64, [SessionPtr]),
     "etna_cancel": (c_int, [SessionPtr]),

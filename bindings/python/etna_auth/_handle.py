@@ -17,6 +17,7 @@ from typing import Any, Generic, Optional, TypeVar, Union
 from ._errors import InvalidArgumentError, StateError
 
 P = TypeVar("P")
+H = TypeVar("H", bound="Handle[Any]")
 
 
 class Handle(Generic[P]):
@@ -99,10 +100,19 @@ class Handle(Generic[P]):
         if orphan is not None:  # close() gave up waiting: the last call frees it
             self._delete(orphan)
 
-    def __enter__(self: Any) -> Any:
+    def __enter__(self: H) -> H:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self: H) -> H:
+        """``async with`` as ``with``: the object itself, closed at the end."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Calls in flight (on executor threads) are cancelled and return at
+        # once, so this waits microseconds, not the loop's time.
         self.close()
 
     def __del__(self) -> None:

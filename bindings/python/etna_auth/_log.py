@@ -14,7 +14,7 @@ raises into C.
 
 import enum
 import logging
-from typing import Optional
+from typing import Dict, Optional
 
 from . import _ffi
 
@@ -36,7 +36,7 @@ class NativeLevel(enum.IntEnum):
     TRACE = 3
 
 
-_PY_LEVEL = {NativeLevel.INFO: logging.INFO, NativeLevel.DEBUG: logging.DEBUG, NativeLevel.TRACE: TRACE}
+_PY_LEVEL: Dict[int, int] = {NativeLevel.INFO: logging.INFO, NativeLevel.DEBUG: logging.DEBUG, NativeLevel.TRACE: TRACE}
 
 
 def wanted_level() -> int:

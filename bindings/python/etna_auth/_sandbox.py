@@ -8,7 +8,7 @@ from typing import Any, Optional
 from . import _ffi
 from ._errors import raise_last
 from ._handle import Handle
-from ._session import Session
+from ._session import DEFAULT_TIMEOUT, Session
 
 __all__ = ["Sandbox"]
 
@@ -24,10 +24,9 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
          "accounts": [{"username": "...", "password": "...",
                        "pin": "1234", "code": "123456"}]}
 
-    Default: app key ``"sandbox-app-key"``, max_attempts 3, and the accounts
-    alice / alice-pass (single factor), bob / bob-pass (PIN 1234), carol /
-    carol-pass (code 123456), dave / dave-pass (PIN 4321, then code 654321),
-    jürgen / pässwörd-ß (single factor).
+    The defaults (the application key, max_attempts and the accounts, such
+    as bob / bob-pass with PIN 1234) are listed once, in ``etna_auth.h``
+    ("The sandbox's defaults"), and in the README's sandbox section.
 
     Give :attr:`url` and :attr:`app_key` to :class:`Session`. Stop it with
     :meth:`close` (or use it as a context manager).
@@ -35,7 +34,7 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
 
     _kind = "sandbox"
 
-    def __init__(self, config: Optional[Mapping] = None) -> None:  # type: ignore[type-arg]
+    def __init__(self, config: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__()
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a dict or None, not {type(config).__name__}")
@@ -76,7 +75,7 @@ class Sandbox(Handle["ctypes._Pointer[_ffi._EtnaSandbox]"]):
         with self._borrow() as ptr:
             return int(self._lib.etna_sandbox_connection_count(ptr))
 
-    def session(self, *, timeout: float = 30.0) -> Session:
+    def session(self, *, timeout: float = DEFAULT_TIMEOUT) -> Session:
         """A new :class:`Session` for this sandbox."""
         return Session(self._url, self._app_key, timeout=timeout)
 

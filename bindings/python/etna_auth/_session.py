@@ -8,13 +8,16 @@ import logging
 import math
 import threading
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Dict, Generator, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
-from . import _ffi, _log
-from ._errors import CancelledError, StateError, Status, error_for, raise_last
+from . import _ctrlc, _errors, _ffi, _log
+from ._errors import EtnaError, StateError, Status, error_for, raise_last
 from ._handle import Handle, PathLike, path_to_c, to_c
+from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
 
-__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token"]
+__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
+
+T = TypeVar("T")
 
 
 class Step(enum.Enum):
@@ -28,13 +31,11 @@ class Step(enum.Enum):
     """The server asks for the emailed/SMS code: call :meth:`Session.supply_code`."""
 
 
-#: A second factor for :meth:`Session.login`: the value itself (sent once),
-#: or a callable given the server's Reason and returning the value (called
-#: each time the server asks).
-Factor = Union[str, Callable[[str], Optional[str]]]
-
-#: A second factor for :meth:`Session.login_async`: also an async callable.
-AsyncFactor = Union[str, Callable[[str], Optional[str]], Callable[[str], Awaitable[Optional[str]]]]
+#: The library's default deadline of each exchange (ETNA_DEFAULT_TIMEOUT_MS
+#: in etna_auth.h, checked by the tests), in milliseconds.
+_DEFAULT_TIMEOUT_MS = 30000
+#: :class:`Session`'s default ``timeout``, in seconds.
+DEFAULT_TIMEOUT = _DEFAULT_TIMEOUT_MS / 1000.0
 
 _MAX_TIMEOUT_MS = 2**32 - 1
 _INFO = logging.INFO
@@ -49,9 +50,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     exchange with the server; ``ca_file`` a PEM file whose certificates are
     trusted instead of the operating system's trust store.
 
-    Use it as a context manager, or call :meth:`close`; it is also closed
-    when garbage collected. Methods may be called from several threads (the
-    library serializes them); blocking calls release the GIL.
+    Use it as a context manager (``with`` or ``async with``), or call
+    :meth:`close`; it is also closed when garbage collected. Methods may be
+    called from several threads (the library serializes them); blocking
+    calls release the GIL, and in the main thread Ctrl-C interrupts them.
+    ``timeout`` defaults to the library's (:data:`DEFAULT_TIMEOUT`, 30 s).
     """
 
     _kind = "session"
@@ -61,7 +64,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         base_url: str,
         app_key: str,
         *,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         ca_file: Optional[PathLike] = None,
     ) -> None:
         super().__init__()
@@ -124,11 +127,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 raise self._closed_error()
             self._busy += 1
         try:
-            # The log is checked as each login begins; the logger's INFO
-            # test first, as wanted_level() costs more (off by default).
-            if func is self._begin_auth and (self._log_level or _log.logger.isEnabledFor(_INFO)):
-                if _log.wanted_level() != self._log_level:
-                    self._set_log(ptr)
+            if func is self._begin_auth:
+                self._refresh_log(ptr)
             status = func(ptr, *args)
             token = _read_token(self._lib, ptr) if want_token and status == 0 else ""
         finally:
@@ -141,6 +141,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         # After NEED_* the message is the server's Reason.
         self._reason = message if status > 0 else ""
         return status, message, token
+
+    def _refresh_log(self, ptr: Any) -> None:
+        """The log is checked as each login begins; the logger's INFO test
+        first, as wanted_level() costs more (off by default)."""
+        if self._log_level or _log.logger.isEnabledFor(_INFO):
+            if _log.wanted_level() != self._log_level:
+                self._set_log(ptr)
 
     def _set_log(self, ptr: Any) -> None:
         """Install (or remove) the log callback to match the ``etna_auth``
@@ -169,19 +176,21 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         subclass on failure, e.g. :class:`CredentialsError`.
         """
         args = (to_c(username, "username"), to_c(password, "password"))
-        return self._step(self._exchange(self._begin_auth, args))
+        return self._step(self._blocking(lambda: self._exchange(self._begin_auth, args), login=True))
 
     def supply_pin(self, pin: str) -> Step:
         """Send the security PIN, after :attr:`Step.NEED_PIN`. Returns
         :attr:`Step.NEED_PIN` again when it was wrong and the server allows
         another try (see :attr:`reason`)."""
-        return self._step(self._exchange(self._lib.unchecked.etna_supply_pin, (to_c(pin, "pin"),)))
+        args = (to_c(pin, "pin"),)
+        return self._step(self._blocking(lambda: self._exchange(self._lib.unchecked.etna_supply_pin, args), login=True))
 
     def supply_code(self, code: str) -> Step:
         """Send the verification code, after :attr:`Step.NEED_CODE`. Returns
         :attr:`Step.NEED_CODE` again when it was wrong and the server allows
         another try (see :attr:`reason`)."""
-        return self._step(self._exchange(self._lib.unchecked.etna_supply_code, (to_c(code, "code"),)))
+        args = (to_c(code, "code"),)
+        return self._step(self._blocking(lambda: self._exchange(self._lib.unchecked.etna_supply_code, args), login=True))
 
     @property
     def reason(self) -> str:
@@ -191,9 +200,9 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
 
     def cancel(self) -> None:
         """Interrupt the network call in flight on this session, from any
-        thread: it raises :class:`CancelledError` and the session keeps its
+        thread: it raises :class:`EtnaCancelledError` and the session keeps its
         step. With no call in flight, the next network call on this session
-        raises :class:`CancelledError` at once, sending nothing (so a cancel
+        raises :class:`EtnaCancelledError` at once, sending nothing (so a cancel
         is never lost to a race with a worker thread that has not made its
         call yet). Each cancel stops one call; :meth:`end_login` drops one
         that no call has used."""
@@ -211,20 +220,10 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
 
     # -- the whole login in one call --------------------------------------
     #
-    # The policy (docs/login-policy.md) is written once, as the generator
-    # _login_policy(); login() and login_async() only drive it: they run the
-    # exchanges it yields (here, or on a worker thread) and call the
-    # callbacks it yields (awaiting them in login_async), and end the login
-    # when anything escapes.
-
-    def _login_policy(self, username: str, password: str, pin: Optional[Factor], code: Optional[Factor]) -> "_Policy":
-        # Checked before the generator starts: a wrong type is a TypeError
-        # before anything is sent, and does not end a previous login.
-        for keyword, factor in (("pin", pin), ("code", code)):
-            if factor is not None and not isinstance(factor, str) and not callable(factor):
-                raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
-        args = (to_c(username, "username"), to_c(password, "password"))
-        return _login_policy(self._lib, args, pin, code)
+    # The policy (docs/login-policy.md) is the library's: login() is one
+    # etna_login call, and login_async() drives the same steps with the
+    # library's own give-up (etna_abandon_login), so that every message comes
+    # from the library. _login.Factors holds what only Python knows.
 
     def _abandon(self) -> None:
         """End the login after a failure, so that the library holds no
@@ -234,6 +233,16 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             self.end_login()
         except StateError:  # closed meanwhile: nothing is left to end
             pass
+
+    def _give_up(self) -> EtnaError:
+        """Give up the login that waits for a factor (etna_abandon_login):
+        the login is ended and the error is the library's, the one that
+        :meth:`login` raises when no factor is given."""
+        with self._borrow() as ptr:
+            status = self._lib.etna_abandon_login(ptr)
+            message = _errors.last_error()
+        self._reason = ""
+        return error_for(status, message)
 
     def login(
         self,
@@ -254,33 +263,39 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
           spending the user's remaining attempts on the same value;
         - a callable is called with the server's Reason each time the server
           asks (so that it can tell the user the last value was wrong), and
-          returns the value, or ``None`` to give up (:class:`CancelledError`);
+          returns the value, or ``None`` to give up
+          (:class:`EtnaCancelledError`);
         - a factor asked for but not given is the same as ``None``.
 
-        Whenever the login does not succeed (an error, a cancel, giving up,
-        or an exception from a callable, which propagates unchanged), the
-        login is ended first (:meth:`end_login`): nothing more is sent, and
-        the session stays usable.
+        The callables run on the calling thread. Whenever the login does not
+        succeed (an error, a cancel, giving up, or an exception from a
+        callable, which propagates unchanged), the login is ended first:
+        nothing more is sent, and the session stays usable. In the main
+        thread, Ctrl-C (``KeyboardInterrupt``) interrupts it at once.
         """
-        policy = self._login_policy(username, password, pin, code)
-        try:
-            action = next(policy)
-            while True:
-                if action[0] is _EXCHANGE:
-                    outcome = exchange = self._exchange(action[1], action[2], True)
-                else:
-                    outcome = action[1](action[2])
-                    if inspect.isawaitable(outcome):
-                        _discard(outcome)
-                        raise TypeError(f"the {action[3]} callable returned an awaitable: use login_async()")
-                try:
-                    action = policy.send(outcome)
-                except StopIteration:
-                    break
-        except BaseException:
-            self._abandon()
-            raise
-        return exchange[2]  # the token, read with the last exchange
+        factors = Factors(pin, code)
+        args = (to_c(username, "username"), to_c(password, "password"))
+        status, message, token = self._blocking(lambda: self._login_call(args, factors), login=True)
+        error = factors.error
+        if error is not None:  # a callable raised: the library has ended the login
+            factors.error = None
+            raise error
+        if status < 0:
+            raise error_for(status, message)
+        return token
+
+    def _login_call(self, args: Tuple[bytes, bytes], factors: Factors) -> Tuple[int, str, str]:
+        """etna_login, in a borrow of the pointer (maybe on a worker thread:
+        the status's message and the token are read on the same thread)."""
+        with self._borrow() as ptr:
+            self._refresh_log(ptr)
+            with asking(factors) as user_data:
+                callback = NO_CALLBACK if factors.none else ASK_CALLBACK
+                status = self._lib.etna_login(ptr, args[0], args[1], callback, user_data)
+            message = _errors.last_error() if status else ""
+            token = _read_token(self._lib, ptr) if status == 0 else ""
+        self._reason = ""
+        return status, message, token
 
     async def login_async(
         self,
@@ -291,7 +306,10 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         code: Optional[AsyncFactor] = None,
     ) -> str:
         """:meth:`login` for ``asyncio``: the same policy, and the event loop
-        is never blocked.
+        is never blocked. The binding drives the library's steps
+        (``etna_begin_auth``, ``etna_supply_*``) and gives up with the
+        library's ``etna_abandon_login``, so outcomes and messages are those
+        of :meth:`login`.
 
         The exchanges with the server run on the loop's default executor (a
         worker thread). ``pin`` / ``code`` may also be async callables (their
@@ -302,30 +320,35 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         ends the login and re-raises ``asyncio.CancelledError``; the session
         stays usable.
         """
-        policy = self._login_policy(username, password, pin, code)
+        factors = Factors(pin, code)
+        args = (to_c(username, "username"), to_c(password, "password"))
         loop = asyncio.get_running_loop()
         try:
-            action = next(policy)
-            while True:
-                if action[0] is _EXCHANGE:
-                    outcome = exchange = await self._exchange_in_worker(loop, action[1], action[2])
-                else:
-                    outcome = action[1](action[2])
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
-                try:
-                    action = policy.send(outcome)
-                except StopIteration:
-                    break
+            status, message, token = await self._exchange_in_worker(loop, self._begin_auth, args)
+            while status > 0:
+                # (an unknown step is an InternalError)
+                keyword = "pin" if _step_of(status) is Step.NEED_PIN else "code"
+                value = factors.ask(status, message)
+                if inspect.isawaitable(value):
+                    value = await value
+                if value is None:
+                    raise self._give_up()
+                supply = self._lib.unchecked.etna_supply_pin if keyword == "pin" else self._lib.unchecked.etna_supply_code
+                factor = fitting(to_c(checked(value, keyword), keyword), status)
+                status, message, token = await self._exchange_in_worker(loop, supply, (factor,))
+            if status < 0:
+                raise error_for(status, message)
         except BaseException:
             # No native call is in flight here (a cancelled exchange has
             # returned), so ending the login takes microseconds: done on the
             # loop's thread, where a second cancellation cannot interrupt it.
             self._abandon()
             raise
-        return exchange[2]  # the token, read with the last exchange
+        return token
 
-    async def _exchange_in_worker(self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]) -> Tuple[int, str, str]:
+    async def _exchange_in_worker(
+        self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]
+    ) -> Tuple[int, str, str]:
         """:meth:`_exchange` on a worker thread. On cancellation: a call not
         yet started never starts; a call under way is interrupted with
         etna_cancel and waited for, so that the session is never used behind
@@ -333,10 +356,10 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         lock = threading.Lock()
         state = {"started": False, "abandoned": False}
 
-        def work() -> Optional[Tuple[int, str, str]]:
+        def work() -> Tuple[int, str, str]:
             with lock:
                 if state["abandoned"]:
-                    return None
+                    return (0, "", "")  # never seen: the caller was cancelled
                 state["started"] = True
             return self._exchange(func, args, True)
 
@@ -354,6 +377,27 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 # is kept for it and stops it before it sends anything.
                 self._cancel_quietly()
                 await _wait_regardless(future)
+            raise
+
+    def _blocking(self, job: Callable[[], T], *, login: bool) -> T:
+        """Run ``job``, a blocking native call on this session, so that
+        Ctrl-C interrupts it in the main thread (_ctrlc.py): cancelled,
+        and with ``login``, waited for and the login ended. Without
+        ``login`` (the token cache's lock cannot be cancelled) the
+        KeyboardInterrupt comes at once and the call ends on its own."""
+        if not _ctrlc.interruptible():
+            return job()
+        interrupted = []
+
+        def cancel() -> None:
+            interrupted.append(True)
+            self._cancel_quietly()
+
+        try:
+            return _ctrlc.run(job, cancel, wait=login)
+        except BaseException:
+            if interrupted and login:
+                self._abandon()
             raise
 
     def _cancel_quietly(self) -> None:
@@ -395,10 +439,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             self._check(self._lib.etna_set_proxy(ptr, url_c))
 
     def save_token(self, path: PathLike) -> None:
-        """Save the token in the token cache file at ``path`` (mode 0600)."""
+        """Save the token in the token cache file at ``path`` (mode 0600).
+        Waits while another thread or process writes the cache (Ctrl-C in
+        the main thread interrupts the wait)."""
         path_c = path_to_c(path, "path")
-        with self._borrow() as ptr:
-            self._check(self._lib.etna_save_token(ptr, path_c))
+        self._cache_call(self._lib.etna_save_token, path_c)
 
     def load_token(self, path: PathLike, username: str, *, min_valid: float = 60.0) -> bool:
         """Load ``username``'s cached token for this server from ``path`` if it
@@ -407,21 +452,47 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         path_c = path_to_c(path, "path")
         user_c = to_c(username, "username")
         min_valid_s = _seconds_u32(min_valid, "min_valid")
-        with self._borrow() as ptr:
-            status = self._lib.etna_load_token(ptr, path_c, user_c, min_valid_s)
-        if status == Status.ERR_NO_TOKEN:
-            return False
-        self._check(status)
-        return True
+        return self._cache_call(self._lib.etna_load_token, path_c, user_c, min_valid_s) != Status.ERR_NO_TOKEN
+
+    def _cache_call(self, func: Any, *args: Any) -> int:
+        """A token-cache call in a borrow of the pointer; its status, or its
+        error raised (but ERR_NO_TOKEN, returned). The borrow is the job's
+        own: interrupted, the call is left to finish (a file lock cannot be
+        cancelled) and keeps the session alive until it does."""
+
+        def job() -> Tuple[int, str]:
+            with self._borrow() as ptr:
+                status = func(ptr, *args)
+            return status, _errors.last_error() if status < 0 else ""
+
+        status, message = self._blocking(job, login=False)
+        if status < 0 and status != Status.ERR_NO_TOKEN:
+            raise error_for(status, message)
+        return int(status)
 
 
 def forget_token(path: PathLike, base_url: str, username: str) -> None:
     """Remove ``username``'s cached token for ``base_url`` from the token
-    cache file at ``path`` (a logout). No entry or no file is fine."""
+    cache file at ``path`` (a logout). No entry or no file is fine. Waits
+    while another thread or process writes the cache (Ctrl-C in the main
+    thread interrupts the wait)."""
     args = (path_to_c(path, "path"), to_c(base_url, "base_url"), to_c(username, "username"))
-    status = _ffi.lib().etna_forget_token(*args)
+    forget = _ffi.lib().etna_forget_token
+
+    def job() -> Tuple[int, str]:
+        status = forget(*args)
+        return status, _errors.last_error() if status < 0 else ""
+
+    if _ctrlc.interruptible():
+        status, message = _ctrlc.run(job, _nothing, wait=False)
+    else:
+        status, message = job()
     if status < 0:
-        raise_last(status)
+        raise error_for(status, message)
+
+
+def _nothing() -> None:
+    """No cancel: a file lock cannot be cancelled."""
 
 
 def _number(value: object, name: str) -> float:
@@ -455,63 +526,6 @@ def _step_of(status: int) -> Step:
 
 
 _STEPS = {step.value: step for step in Step}
-
-# What a _login_policy() generator yields: (_EXCHANGE, C function, C
-# arguments), answered with the call's (status, message, token); or (_ASK,
-# callable, the server's Reason, keyword), answered with what the callable
-# returned.
-_EXCHANGE = "exchange"
-_ASK = "ask"
-_Policy = Generator[Tuple[Any, ...], Any, None]
-
-# status -> (keyword, what the factor is called in messages, C function name)
-# (plain ints: an Enum member lookup is a Python call in the loop).
-_NEED_PIN = int(Status.NEED_PIN)
-_FACTORS = {
-    _NEED_PIN: ("pin", "PIN", "etna_supply_pin"),
-    int(Status.NEED_CODE): ("code", "verification code", "etna_supply_code"),
-}
-
-
-def _login_policy(lib: Any, credentials: Tuple[bytes, bytes], pin: Optional[Factor], code: Optional[Factor]) -> _Policy:
-    """The login policy of docs/login-policy.md, once for login() and
-    login_async(). Raises what the login must raise; the driver ends the
-    login whenever an exception escapes."""
-    sent = set()  # the factors given as strings that have been sent
-    unchecked = lib.unchecked  # the arguments are bytes from to_c()
-    status, message, _ = yield (_EXCHANGE, unchecked.etna_begin_auth, credentials)
-    while status:  # not ETNA_OK
-        if status < 0:
-            raise error_for(status, message)
-        if status not in _FACTORS:
-            _step_of(status)  # raises: an unknown step is an InternalError
-        keyword, noun, supply = _FACTORS[status]
-        factor = pin if status == _NEED_PIN else code
-        if isinstance(factor, str):
-            if status in sent:
-                # Asked again for a value that was sent: it was wrong, and a
-                # string cannot change, so the user's remaining attempts are
-                # not spent on it. The message is the server's Reason.
-                raise error_for(Status.ERR_REJECTED, message)
-            sent.add(status)
-            value: object = factor
-        elif factor is None:
-            value = None
-        else:
-            value = yield (_ASK, factor, message, keyword)
-        if value is None:
-            raise CancelledError(f"the login was abandoned: no {noun} was given")
-        if not isinstance(value, str):
-            raise TypeError(f"the {keyword} callable must return a str or None, not {type(value).__name__}")
-        status, message, _ = yield (_EXCHANGE, getattr(unchecked, supply), (to_c(value, keyword),))
-
-
-def _discard(awaitable: object) -> None:
-    """Close a coroutine that will never be awaited (no RuntimeWarning)."""
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()
-
 
 async def _wait_regardless(future: "asyncio.Future[Any]") -> None:
     """Wait for ``future`` to finish, through further cancellations (the

@@ -8,7 +8,7 @@ REPO_DIR = BINDING_DIR.parents[1]
 sys.path.insert(0, str(BINDING_DIR))
 
 import etna_auth  # noqa: E402
-from helpers import Server  # noqa: E402
+from helpers import Scripted  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,11 +33,13 @@ def session(sandbox):
 
 @pytest.fixture
 def serve():
-    """serve(handler, tls=None) -> a started Server, closed after the test."""
+    """serve(answers, transport="http") -> a Scripted server
+    (tests/scenarios/hostile_server.py playing ``answers``), closed after
+    the test."""
     servers = []
 
-    def start(handler, **kwargs):
-        server = Server(handler, **kwargs)
+    def start(answers, **kwargs):
+        server = Scripted(answers, **kwargs)
         servers.append(server)
         return server
 

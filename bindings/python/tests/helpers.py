@@ -1,202 +1,129 @@
-"""Helpers for the tests: small scripted HTTP servers on 127.0.0.1, plain
-sockets (no HTTP library) so that they can answer anything. The shared fault
-matrix and the one test PKI are in tests/scenarios (test_scenarios.py)."""
+"""Helpers for the tests: the one scripted HTTP server of the test suites,
+tests/scenarios/hostile_server.py, run as a child process.
+
+:class:`HostileServer` serves a scenario file (test_scenarios.py plays the
+shared one); :class:`Scripted` is one server for one test, playing rules
+written in the test (the ``answers`` of tests/scenarios/README.md).
+
+ETNA_SCENARIOS names another scenario file (its hostile_server.py and
+../pki are then found beside it).
+"""
 
 import json
-import socket
-import ssl
-import struct
+import os
+import subprocess
+import sys
+import tempfile
 import threading
-import time
-from typing import Callable, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List
 
-#: A scripted server's handler: (request index, request head, connection) -> keep alive.
-Handler = Callable[[int, bytes, socket.socket], bool]
-
-
-def http(status: int, body: "bytes | str | dict", *, reason: str = "X", headers: "tuple[str, ...]" = ()) -> bytes:
-    """A complete HTTP/1.1 answer with Content-Length, kept alive."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    head = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}", "Content-Type: application/json"]
-    head += list(headers)
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+REPO = Path(__file__).resolve().parents[3]
+SCENARIOS = Path(os.environ.get("ETNA_SCENARIOS") or REPO / "tests" / "scenarios" / "scenarios.json").resolve()
+SERVER = SCENARIOS.parent / "hostile_server.py"
+PKI = SCENARIOS.parent.parent / "pki"
 
 
-NEED_PIN_ANSWER = http(202, {"State": "Expecting", "Step": "SecutityPin", "Reason": "Expecting pin", "Token": "interim-1"})
+class HostileServer:
+    """hostile_server.py serving the scenarios of ``doc_path``, in a child
+    process driven over its stdin/stdout."""
+
+    def __init__(self, doc_path: Path = SCENARIOS) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(SERVER), str(doc_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.lock = threading.Lock()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        ready = json.loads(self._out.readline() or "{}")
+        if not ready.get("ready"):
+            raise RuntimeError("hostile_server.py did not start")
+        self.ports: Dict[str, int] = ready
+
+    def ask(self, command: str) -> Dict[str, Any]:
+        with self.lock:
+            self._in.write(command + "\n")
+            self._in.flush()
+            answer: Dict[str, Any] = json.loads(self._out.readline())
+        if "error" in answer:
+            raise RuntimeError(f"hostile_server.py: {command}: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        self._in.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-def answer(*responses: bytes) -> Handler:
-    """Answer the n-th request with responses[n] (the last one repeats)."""
+class Scripted:
+    """One scripted server for one test: hostile_server.py playing
+    ``answers`` (a list of rules: ``{"request": N, "do": [ACTION...],
+    "then": "keep"|"close"|"reset"}``), over ``transport`` ("http",
+    "https"...)."""
 
-    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
-        conn.sendall(responses[min(n, len(responses) - 1)])
-        return True
+    def __init__(self, answers: List[Dict[str, Any]], *, transport: str = "http") -> None:
+        doc = {"scenarios": [{"id": "test", "server": {"kind": "script", "transport": transport, "answers": answers}}]}
+        fd, path = tempfile.mkstemp(prefix="etna-scripted-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            self._server = HostileServer(Path(path))  # has read the file once ready
+        finally:
+            os.unlink(path)
+        opened = self._server.ask("open test")
+        self._url: str = opened["url"]
+        self._key: str = opened["key"]
 
-    return handler
+    def url(self) -> str:
+        """The base URL to give a Session."""
+        return self._url
 
-
-def reset(conn: socket.socket) -> None:
-    """Close with a TCP RST (SO_LINGER 0)."""
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
-
-
-class Server:
-    """Accepts on 127.0.0.1, reads request heads and calls ``handler(n, head,
-    conn)`` for the n-th request (0-based, over all connections); the handler
-    writes what it likes and returns whether to keep the connection."""
-
-    def __init__(
-        self,
-        handler: Handler,
-        *,
-        tls: Optional[ssl.SSLContext] = None,
-        on_connect: Optional[Callable[[socket.socket], bool]] = None,
-    ) -> None:
-        self.handler = handler
-        self.tls = tls
-        self.on_connect = on_connect
-        self.heads: List[bytes] = []
-        self.connections = 0
-        self.stopped = threading.Event()
-        self._lock = threading.Lock()
-        self._conns: List[socket.socket] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def url(self, scheme: str = "http", host: str = "127.0.0.1") -> str:
-        return f"{scheme}://{host}:{self.port}/api"
+    def stats(self) -> Dict[str, Any]:
+        return self._server.ask("stats " + self._key)
 
     @property
     def requests(self) -> int:
-        with self._lock:
-            return len(self.heads)
+        return int(self.stats()["requests"])
 
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-                self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            if self.on_connect is not None and not self.on_connect(conn):
-                return
-            if self.tls is not None:
-                conn = self.tls.wrap_socket(conn, server_side=True)
-            buf = b""
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                with self._lock:
-                    n = len(self.heads)
-                    self.heads.append(head)
-                if not self.handler(n, head, conn):
-                    return
-        except (OSError, ssl.SSLError):
-            return
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
+    @property
+    def connections(self) -> int:
+        return int(self.stats()["connections"])
 
     def close(self) -> None:
-        self.stopped.set()
-        self._sock.close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-
-    def __enter__(self) -> "Server":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._server.close()
 
 
-def header(head: bytes, name: str) -> Optional[bytes]:
-    """The value of header ``name`` in a request head (raw bytes), or None."""
-    for line in head.split(b"\r\n")[1:]:
-        key, _, value = line.partition(b":")
-        if key.strip().lower() == name.lower().encode():
-            return value.strip()
-    return None
+def http(status: int, body: Any, **fields: Any) -> Dict[str, Any]:
+    """An answer action: ``body`` a dict (sent as JSON) or a string."""
+    return dict(fields, http=status, body=body)
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (bound, then closed)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def always(*actions: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Rules that play ``actions`` for every request."""
+    return [{"do": list(actions)}]
 
 
-def forward(head: bytes, upstream: str) -> bytes:
-    """Send a request head (the login requests have no body) to the server
-    at ``upstream`` ("http://127.0.0.1:PORT/...") and return its whole
-    answer, for servers that misbehave first and then behave like another."""
-    host, port = upstream.split("//", 1)[1].split("/", 1)[0].split(":")
-    lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"host:")]
-    lines.insert(1, f"Host: {host}:{port}".encode())
-    with socket.create_connection((host, int(port)), timeout=10) as up:
-        up.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = up.recv(65536)
-            if not chunk:
-                raise ConnectionError("upstream closed before its answer")
-            data += chunk
-        top, body = data.split(b"\r\n\r\n", 1)
-        length = int(header(top, "Content-Length") or b"0")
-        while len(body) < length:
-            chunk = up.recv(65536)
-            if not chunk:
-                raise ConnectionError("upstream closed in its answer")
-            body += chunk
-    return top + b"\r\n\r\n" + body
+def in_turn(*actions: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Rules that answer request n with ``actions[n]`` (the last one repeats)."""
+    rules: List[Dict[str, Any]] = [{"request": n, "do": [a]} for n, a in enumerate(actions[:-1])]
+    return rules + [{"do": [actions[-1]]}]
 
 
-def stall_first_then_relay(upstream: str, release: threading.Event) -> Handler:
-    """Never answer the first request (until ``release``); relay every
-    later one to ``upstream`` (e.g. the sandbox's URL)."""
+#: Never answers (until the client goes away).
+STALL = {"sleep_ms": 60000}
 
-    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
-        if n == 0:
-            release.wait(30)
-            return False
-        conn.sendall(forward(head, upstream))
-        return True
-
-    return handler
+NEED_PIN = http(202, {"State": "Expecting", "Step": "SecutityPin", "Reason": "Expecting pin", "Token": "interim-1"})
+NEED_CODE = http(
+    202, {"State": "Expecting", "Step": "VerificationCode", "Reason": "Expecting confirmation code", "Token": "interim-1"}
+)
 
 
-def slow_relay(upstream: str, delay: float) -> Handler:
-    """Relay every request to ``upstream``, answering ``delay`` s late."""
-
-    def handler(n: int, head: bytes, conn: socket.socket) -> bool:
-        answer_ = forward(head, upstream)
-        time.sleep(delay)
-        conn.sendall(answer_)
-        return True
-
-    return handler
+def token_answer(token: str) -> Dict[str, Any]:
+    return http(200, {"State": "Succeeded", "Token": token})

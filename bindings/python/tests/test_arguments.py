@@ -11,7 +11,7 @@ import pytest
 
 import etna_auth
 from etna_auth import Step
-from helpers import answer, http
+from helpers import STALL, always, http, token_answer
 
 SECRETS = ["alice-pass", "bob-pass", "1234", "0000", "carol-pass", "123456", "654321", "s3cr€t-π"]
 
@@ -237,8 +237,7 @@ def test_sandbox_stop_and_use_after_stop():
 
 
 def test_close_from_another_thread_interrupts_the_call_in_flight(serve):
-    stop = threading.Event()
-    server = serve(lambda n, head, conn: stop.wait(10) and False)
+    server = serve(always(STALL))
     s = etna_auth.Session(server.url(), "k", timeout=20)
     errors = []
 
@@ -256,7 +255,6 @@ def test_close_from_another_thread_interrupts_the_call_in_flight(serve):
     s.close()  # must not free the session under the other thread's feet
     assert time.monotonic() - start < 2
     t.join(5)
-    stop.set()
     assert s.closed and not t.is_alive()
     assert len(errors) == 1 and isinstance(errors[0], etna_auth.CancelledError)
 
@@ -300,7 +298,7 @@ def test_no_secret_in_repr_or_exception_text(sandbox, serve):
         with pytest.raises(etna_auth.AppKeyError) as info:
             s.login("alice", "alice-pass")
         texts += list(_texts(info.value))
-    server = serve(answer(http(200, {"State": "Succeeded", "Token": "tok\x01en-1234"})))
+    server = serve(always(token_answer("tok\x01en-1234")))
     with etna_auth.Session(server.url(), "k") as s:
         with pytest.raises(etna_auth.ProtocolError) as info:
             s.login("alice", "alice-pass")

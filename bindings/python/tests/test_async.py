@@ -1,6 +1,6 @@
 """Session.login_async: the event loop keeps running, cancelling the task
 interrupts the native call at once, and many logins share one loop.
-(The login policy itself is tested for both drivers in test_policy.py.)"""
+(The login policy itself is tested for login and login_async in test_policy.py.)"""
 
 import asyncio
 import json
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import etna_auth
-from helpers import slow_relay, stall_first_then_relay
+from helpers import NEED_CODE, NEED_PIN, STALL, in_turn, token_answer
 
 BINDING_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BINDING_DIR.parents[1]
@@ -62,13 +62,18 @@ def test_string_plain_and_async_callables(sandbox):
     assert a and b and a != b and b == token
 
 
-def test_the_loop_is_never_blocked_during_a_slow_login(sandbox, serve):
+def test_the_loop_is_never_blocked_during_a_slow_login(serve):
     # Each answer comes 0.3 s late: a blocking call would stall the loop.
-    server = serve(slow_relay(sandbox.url, 0.3))
+    late = [{"sleep_ms": 300}]
+    server = serve([
+        {"request": 0, "do": late + [NEED_PIN]},
+        {"request": 1, "do": late + [NEED_CODE]},
+        {"request": 2, "do": late + [token_answer("tok-slow")]},
+    ])
 
     async def main():
         beat = Heartbeat()
-        with etna_auth.Session(server.url(), sandbox.app_key, timeout=10) as s:
+        with etna_auth.Session(server.url(), "k", timeout=10) as s:
             start = time.monotonic()
             token = await s.login_async("dave", "dave-pass", pin="4321", code="654321")
             elapsed = time.monotonic() - start
@@ -76,21 +81,20 @@ def test_the_loop_is_never_blocked_during_a_slow_login(sandbox, serve):
         return token, elapsed, beat
 
     token, elapsed, beat = asyncio.run(main())
-    assert token
+    assert token == "tok-slow"
     assert elapsed >= 0.9  # three slow exchanges really happened
     assert beat.max_gap < 0.05, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
     assert beat.ticks >= 40
 
 
-def test_cancelling_the_task_interrupts_a_stalled_exchange(sandbox, serve):
-    # The first request is never answered; later ones reach the sandbox, so
-    # the same session (bound to this URL) can then log in.
-    release = threading.Event()
-    server = serve(stall_first_then_relay(sandbox.url, release))
+def test_cancelling_the_task_interrupts_a_stalled_exchange(serve):
+    # The first request is never answered; later ones are a two-factor
+    # login, so the same session can then log in.
+    server = serve(in_turn(STALL, NEED_PIN, NEED_CODE, token_answer("tok-after")))
 
     async def main():
         beat = Heartbeat()
-        with etna_auth.Session(server.url(), sandbox.app_key, timeout=20) as s:
+        with etna_auth.Session(server.url(), "k", timeout=20) as s:
             task = asyncio.ensure_future(s.login_async("bob", "bob-pass", pin="1234"))
             while server.requests == 0:
                 await asyncio.sleep(0.005)
@@ -110,12 +114,9 @@ def test_cancelling_the_task_interrupts_a_stalled_exchange(sandbox, serve):
         await beat.stop()
         return cancel_time, token, beat
 
-    try:
-        cancel_time, token, beat = asyncio.run(main())
-    finally:
-        release.set()
+    cancel_time, token, beat = asyncio.run(main())
     assert cancel_time < 0.1, f"cancellation took {cancel_time * 1000:.0f} ms"
-    assert token
+    assert token == "tok-after"
     assert beat.max_gap < 0.05
 
 

@@ -11,6 +11,7 @@ import time
 import pytest
 
 import etna_auth
+from helpers import STALL, always
 
 
 @pytest.fixture
@@ -47,25 +48,21 @@ def test_the_bound_is_five_seconds():
 
 
 def test_close_cancels_the_call_in_flight_and_the_calls_behind_it(serve, freed):
-    stop = threading.Event()
-    server = serve(lambda n, head, conn: stop.wait(20) and False)  # never answers
+    server = serve(always(STALL))  # never answers
     s = etna_auth.Session(server.url(), "k", timeout=20)
-    try:
-        first, first_out = run_in_thread("first", lambda: s.begin_auth("u", "p"))
-        while server.requests == 0:
-            time.sleep(0.005)
-        # Two more calls on the session: they wait inside the library behind
-        # the first (one login at a time), or in Python's call path.
-        others = [run_in_thread(f"queued{i}", lambda: s.login("u", "p")) for i in range(2)]
-        time.sleep(0.1)
-        start = time.monotonic()
-        s.close()
-        elapsed = time.monotonic() - start
-        for t in [first] + [t for t, _ in others]:
-            t.join(5)
-            assert not t.is_alive()
-    finally:
-        stop.set()
+    first, first_out = run_in_thread("first", lambda: s.begin_auth("u", "p"))
+    while server.requests == 0:
+        time.sleep(0.005)
+    # Two more calls on the session: they wait inside the library behind
+    # the first (one login at a time), or in Python's call path.
+    others = [run_in_thread(f"queued{i}", lambda: s.login("u", "p")) for i in range(2)]
+    time.sleep(0.1)
+    start = time.monotonic()
+    s.close()
+    elapsed = time.monotonic() - start
+    for t in [first] + [t for t, _ in others]:
+        t.join(5)
+        assert not t.is_alive()
     # Each call returned within milliseconds, not after its 20 s timeout.
     assert elapsed < 1.0, elapsed
     outcomes = [first_out[0]] + [out[0] for _, out in others]
@@ -85,8 +82,7 @@ def test_close_cancels_the_call_in_flight_and_the_calls_behind_it(serve, freed):
 def test_close_during_login_async_on_another_thread(sandbox, serve):
     import asyncio
 
-    stop = threading.Event()
-    server = serve(lambda n, head, conn: stop.wait(20) and False)
+    server = serve(always(STALL))
     s = etna_auth.Session(server.url(), "k", timeout=20)
 
     async def main():
@@ -101,10 +97,7 @@ def test_close_during_login_async_on_another_thread(sandbox, serve):
         finally:
             closer.join(5)
 
-    try:
-        asyncio.run(main())
-    finally:
-        stop.set()
+    asyncio.run(main())
     assert s.closed
 
 

@@ -10,16 +10,7 @@ import pytest
 
 import etna_auth
 from etna_auth import Status, Step
-from helpers import http
-
-OK = http(200, {"State": "Succeeded", "Token": "tok-abc"})
-NEED_CODE = http(202, {"State": "Expecting", "Step": "VerificationCode", "Reason": "Expecting confirmation code", "Token": "interim-1"})
-NEED_PIN = http(202, {"State": "Expecting", "Step": "SecutityPin", "Reason": "Expecting pin", "Token": "interim-1"})
-
-
-def login_against(server, *, timeout=5.0, **kwargs):
-    with etna_auth.Session(server.url(), "the-key", timeout=timeout) as s:
-        return s.login("u", "s3cret-pw", **kwargs)
+from helpers import STALL, always
 
 
 # -- from the sandbox ------------------------------------------------------
@@ -75,8 +66,7 @@ def test_session_refused_by_etna_new_has_the_library_s_status_and_message():
 # -- hostile servers -------------------------------------------------------
 
 def test_cancel_interrupts_a_call_in_flight(serve):
-    stop = threading.Event()
-    server = serve(lambda n, head, conn: stop.wait(10) and False)
+    server = serve(always(STALL))
     with etna_auth.Session(server.url(), "k", timeout=20) as s:
         errors = []
 
@@ -93,7 +83,6 @@ def test_cancel_interrupts_a_call_in_flight(serve):
         start = time.monotonic()
         s.cancel()
         t.join(5)
-        stop.set()
         assert not t.is_alive()
         assert time.monotonic() - start < 2
         assert len(errors) == 1 and isinstance(errors[0], etna_auth.CancelledError)

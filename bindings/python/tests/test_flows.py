@@ -233,10 +233,10 @@ def test_end_login_on_a_closed_session_raises(sandbox):
 def test_a_token_longer_than_the_first_buffer(serve):
     # The token is read with one call into a 1 KiB buffer; a longer one is
     # asked for again with its length.
-    from helpers import answer, http
+    from helpers import always, token_answer
 
     long_token = "t" * 5000
-    server = serve(answer(http(200, {"State": "Succeeded", "Token": long_token})))
+    server = serve(always(token_answer(long_token)))
     with etna_auth.Session(server.url(), "k", timeout=5) as s:
         assert s.login("u", "p") == long_token
         assert s.token == long_token
@@ -244,9 +244,9 @@ def test_a_token_longer_than_the_first_buffer(serve):
 
 @pytest.mark.parametrize("length", [1023, 1024, 1025])
 def test_tokens_around_the_buffer_size(serve, length):
-    from helpers import answer, http
+    from helpers import always, token_answer
 
     token = "x" * length
-    server = serve(answer(http(200, {"State": "Succeeded", "Token": token})))
+    server = serve(always(token_answer(token)))
     with etna_auth.Session(server.url(), "k", timeout=5) as s:
         assert s.login("u", "p") == token == s.token

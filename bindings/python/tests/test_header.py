@@ -1,13 +1,19 @@
-"""The binding against the C header: one source of truth.
+"""The binding against the C header and the status table: one source of truth.
 
 These tests read ``include/etna_auth.h`` (or the file named by
 ``ETNA_AUTH_HEADER``) and check that the binding's status codes, log levels,
-exception classes and ctypes prototypes say exactly what the header says.
-Nothing here repeats the header's lists: a code or a function added to the
-header without its binding counterpart fails a test.
+default timeout and ctypes prototypes say exactly what the header says, and
+read ``bindings/status_codes.json`` (the library's status table; or the file
+named by ``ETNA_STATUS_CODES``) and check every column of it that Python
+follows: the ``Status`` names and codes, the exception class names, their
+families, ``retry_can_help``, the description and the docstrings. Nothing
+here repeats the header's lists or the table: a code, a column or a function
+added there without its binding counterpart fails a test.
 """
 
 import ctypes
+import inspect
+import json
 import os
 import re
 from pathlib import Path
@@ -15,9 +21,11 @@ from pathlib import Path
 import pytest
 
 import etna_auth
-from etna_auth import Status, _errors, _ffi, _log
+from etna_auth import Status, _errors, _ffi, _log, _session
 
-HEADER = Path(os.environ.get("ETNA_AUTH_HEADER") or Path(__file__).resolve().parents[3] / "include" / "etna_auth.h")
+REPO = Path(__file__).resolve().parents[3]
+HEADER = Path(os.environ.get("ETNA_AUTH_HEADER") or REPO / "include" / "etna_auth.h")
+STATUS_TABLE = Path(os.environ.get("ETNA_STATUS_CODES") or REPO / "bindings" / "status_codes.json")
 
 
 def _source() -> str:
@@ -38,21 +46,29 @@ def _defines() -> dict:
     return {name: int(value) for name, value in found}
 
 
+#: The integer constants of the header that are not status codes.
+_NOT_STATUSES = ("ETNA_AUTH_VERSION_", "ETNA_LOG_", "ETNA_DEFAULT_TIMEOUT_MS", "ETNA_ANSWER_BUFFER_SIZE")
+
+
 def _statuses() -> dict:
-    """The status codes: every integer ETNA_* constant that is not a version
-    or a log level (so that a new status code cannot go unnoticed)."""
-    return {
-        name[len("ETNA_"):]: value
-        for name, value in _defines().items()
-        if not name.startswith(("ETNA_AUTH_VERSION_", "ETNA_LOG_"))
-    }
+    """The status codes: every integer ETNA_* constant that is not a version,
+    a log level or a size (so that a new status code cannot go unnoticed)."""
+    return {name[len("ETNA_"):]: value for name, value in _defines().items() if not name.startswith(_NOT_STATUSES)}
+
+
+def _table() -> list:
+    """The rows of bindings/status_codes.json."""
+    assert STATUS_TABLE.is_file(), f"no status table at {STATUS_TABLE} (set ETNA_STATUS_CODES)"
+    return json.loads(STATUS_TABLE.read_text(encoding="utf-8"))
 
 
 # -- C declarations -> ctypes --------------------------------------------
 
 _SCALARS = {
     "int": ctypes.c_int,
-    "char *": ctypes.c_char_p,  # etna_get_token's output buffer (a ctypes string buffer)
+    # etna_get_token's output buffer (a ctypes string buffer); in a callback,
+    # EtnaAskCallback's answer buffer as its address (written in place)
+    "char *": (ctypes.c_char_p, ctypes.c_void_p),
     "const char *": ctypes.c_char_p,
     "int64_t": ctypes.c_int64,
     "uint32_t": ctypes.c_uint32,
@@ -141,6 +157,8 @@ class Declarations:
                 # A C function pointer: the cdecl calling convention, no errno games.
                 and binding_type._flags_ == ctypes.CFUNCTYPE(None)._flags_
             )
+        if isinstance(expected, tuple):
+            return binding_type in expected
         return binding_type is expected
 
 
@@ -245,3 +263,80 @@ def test_the_checker_catches_a_wrong_prototype(decls, monkeypatch):
     assert "etna_set_timeout_ms: parameter 2" in text
     assert "etna_sandbox_url: parameter 1" in text
     assert "etna_set_log_callback: parameter 2" in text
+
+
+# -- the status table: every column Python follows ---------------------------
+
+def test_the_status_table_is_the_header_s_list():
+    assert {row["name"][len("ETNA_"):]: row["code"] for row in _table()} == _statuses()
+
+
+def _class_of(row: dict):
+    return _errors._CLASS_FOR_STATUS[Status(row["code"])]
+
+
+def _first_paragraph(doc: str) -> str:
+    return " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+
+
+def test_every_column_of_the_status_table():
+    rows = {row["name"]: row for row in _table()}
+    for name, row in rows.items():
+        status = Status(row["code"])
+        assert "ETNA_" + status.name == name
+        assert status.describe() == f"{name}: {row['describe']}"
+        if row["code"] >= 0:
+            assert row["python"] == "" and row["family"] is None
+            continue
+        cls = _class_of(row)
+        # python: the class name, public, and the one error_for() gives
+        assert cls.__name__ == row["python"], name
+        assert getattr(etna_auth, row["python"]) is cls and row["python"] in etna_auth.__all__
+        assert type(_errors.error_for(row["code"], "x")) is cls and cls.default_status is status
+        # family: the class of a family member subclasses the family's class
+        # (directly); a class without a family has no etna parent but EtnaError.
+        parents = [b for b in cls.__bases__ if issubclass(b, etna_auth.EtnaError)]
+        if row["family"] is None:
+            assert parents == [etna_auth.EtnaError], name
+        else:
+            assert parents == [_class_of(rows[row["family"]])], name
+        # retry
+        assert cls.retry_can_help is row["retry"], name
+        assert cls("x").retry_can_help is row["retry"]
+        # doc: the docstring starts with the table's one-line documentation
+        assert _first_paragraph(cls.__doc__) == f"{name}: {row['doc']}", name
+
+
+def test_the_families_as_in_the_other_bindings():
+    # The one the issue found wrong: a timeout is a network error, and
+    # catching NetworkError (or ConnectionError) catches it.
+    assert issubclass(etna_auth.EtnaTimeoutError, etna_auth.NetworkError)
+    assert issubclass(etna_auth.EtnaTimeoutError, ConnectionError)
+    assert issubclass(etna_auth.EtnaTimeoutError, TimeoutError)  # the builtin, still
+
+
+def test_no_public_name_shadows_one_async_code_meets():
+    import asyncio
+    import builtins
+
+    for name in etna_auth.__all__:
+        assert not hasattr(builtins, name) and not hasattr(asyncio, name), name
+    # The old names stay as aliases, outside __all__: a star import does not
+    # shadow the builtin TimeoutError.
+    assert etna_auth.TimeoutError is etna_auth.EtnaTimeoutError
+    assert etna_auth.CancelledError is etna_auth.EtnaCancelledError
+    namespace: dict = {}
+    exec("from etna_auth import *", namespace)
+    assert "TimeoutError" not in namespace and "CancelledError" not in namespace
+
+
+def test_the_default_timeout_is_the_library_s():
+    assert _session._DEFAULT_TIMEOUT_MS == _defines()["ETNA_DEFAULT_TIMEOUT_MS"]
+    default = inspect.signature(etna_auth.Session).parameters["timeout"].default
+    assert default == etna_auth.DEFAULT_TIMEOUT == _defines()["ETNA_DEFAULT_TIMEOUT_MS"] / 1000
+
+
+def test_the_answer_buffer_size_is_the_library_s():
+    from etna_auth import _login
+
+    assert _login.ANSWER_BUFFER_SIZE == _defines()["ETNA_ANSWER_BUFFER_SIZE"]

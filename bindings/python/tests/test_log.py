@@ -11,7 +11,7 @@ import pytest
 
 import etna_auth
 from etna_auth import _ffi, _log
-from helpers import answer, http
+from helpers import http, in_turn
 
 LOGGER = "etna_auth"
 
@@ -66,7 +66,7 @@ def test_no_interim_or_session_token_in_the_log(serve, caplog):
     need_pin = http(202, {"State": "Expecting", "Step": "SecutityPin", "Reason": "Expecting pin", "Token": "interim-SECRET-1"})
     need_code = http(202, {"State": "Expecting", "Step": "VerificationCode", "Reason": "Code?", "Token": "interim-SECRET-2"})
     ok = http(200, {"State": "Succeeded", "Token": "session-SECRET-3"})
-    server = serve(answer(need_pin, need_code, ok))
+    server = serve(in_turn(need_pin, need_code, ok))
     with etna_auth.Session(server.url(), "the-app-key-SECRET", timeout=5) as s:
         assert s.login("u", "pw-SECRET", pin="PIN-SECRET", code="CODE-SECRET") == "session-SECRET-3"
     text = "\n".join(r.getMessage() for r in caplog.records if r.name == LOGGER)

@@ -1,6 +1,7 @@
 """docs/login-policy.md, rule by rule, against the sandbox: each test runs
-with ``Session.login`` and with ``Session.login_async`` (the ``login``
-fixture), which share one implementation of the policy."""
+with ``Session.login`` (one etna_login call) and with ``Session.login_async``
+(the library's steps, driven by the binding) through the ``login`` fixture,
+so that both show the library's outcome and text."""
 
 import asyncio
 import threading
@@ -10,7 +11,7 @@ import pytest
 
 import etna_auth
 from etna_auth import Status, Step
-from helpers import NEED_PIN_ANSWER, answer, http
+from helpers import NEED_PIN, http, in_turn
 
 
 @pytest.fixture(params=["login", "login_async"])
@@ -164,6 +165,29 @@ def test_a_keyboard_interrupt_in_a_callable_ends_the_login_too(login, sandbox, s
     assert_login_ended(sandbox, session)
 
 
+@pytest.mark.parametrize("length", [255, 256, 300])
+def test_an_answer_too_long_for_the_library_s_buffer_is_refused_with_one_text(sandbox, length):
+    # etna_login takes answers up to ETNA_ANSWER_BUFFER_SIZE - 1 bytes, and
+    # says so in its own words; login_async, which sends the answers itself,
+    # refuses the same answers with the same text.
+    outcomes = []
+    for drive in (lambda s, **f: s.login("bob", "bob-pass", **f),
+                  lambda s, **f: asyncio.run(s.login_async("bob", "bob-pass", **f))):
+        answers = ["7" * length, "1234"]
+        with sandbox.session() as s:
+            try:
+                outcomes.append(drive(s, pin=lambda reason: answers.pop(0)) == s.token)
+            except etna_auth.InvalidArgumentError as exc:
+                outcomes.append(str(exc))
+                assert_login_ended(sandbox, s)
+    if length < 256:
+        assert outcomes == [True, True]  # the long PIN was sent, refused, and asked again
+    else:
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0].startswith("the PIN written by the callback does not fit"), outcomes[0]
+        assert "7777" not in outcomes[0]
+
+
 def test_a_callable_must_return_a_str_or_none(login, sandbox, session):
     with pytest.raises(TypeError, match="pin"):
         login(session, "bob", "bob-pass", pin=lambda reason: 1234)
@@ -196,7 +220,7 @@ def test_a_library_error_ends_the_login_with_the_library_s_message(login, sandbo
 def test_a_transient_error_on_a_step_ends_the_login_too(login, serve):
     # The library keeps the step after a 5xx (a supply call may be
     # repeated); login() does not retry: it ends the login and raises.
-    server = serve(answer(NEED_PIN_ANSWER, http(503, "busy")))
+    server = serve(in_turn(NEED_PIN, http(503, "busy")))
     with etna_auth.Session(server.url(), "k", timeout=5) as s:
         with pytest.raises(etna_auth.ServerError) as info:
             login(s, "u", "p", pin="1234")

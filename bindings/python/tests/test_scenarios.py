@@ -1,5 +1,7 @@
 """Every scenario of tests/scenarios/scenarios.json through the Python
-binding, one test per scenario (its id). The format is described in
+binding, one test per scenario (its id); a scenario with ``login`` steps is
+played twice, through ``Session.login`` (its id) and ``Session.login_async``
+(its id + ``[async]``). The format is described in
 tests/scenarios/README.md; scripted servers come from
 tests/scenarios/hostile_server.py, run once for the module.
 
@@ -7,65 +9,25 @@ ETNA_SCENARIOS names another scenario file (its hostile_server.py and
 ../pki are then found beside it).
 """
 
+import asyncio
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 import etna_auth
 from etna_auth import Status, Step
 from etna_auth._errors import error_for
+from helpers import PKI, SCENARIOS, HostileServer
 
-REPO = Path(__file__).resolve().parents[3]
-SCENARIOS = Path(os.environ.get("ETNA_SCENARIOS") or REPO / "tests" / "scenarios" / "scenarios.json").resolve()
-SERVER = SCENARIOS.parent / "hostile_server.py"
-PKI = SCENARIOS.parent.parent / "pki"
 DOC = json.loads(SCENARIOS.read_text(encoding="utf-8"))
 DEFAULTS = DOC.get("defaults", {})
 
 STEP_STATUS = {Step.DONE: "ETNA_OK", Step.NEED_PIN: "ETNA_NEED_PIN", Step.NEED_CODE: "ETNA_NEED_CODE"}
 NETWORK_CALLS = {"begin", "pin", "code"}
-
-
-class HostileServer:
-    """hostile_server.py in a child process, driven over its stdin/stdout."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(SERVER), str(SCENARIOS)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-        self.lock = threading.Lock()
-        ready = json.loads(self.proc.stdout.readline() or "{}")
-        if not ready.get("ready"):
-            raise RuntimeError("hostile_server.py did not start")
-
-    def ask(self, command: str) -> dict:
-        with self.lock:
-            self.proc.stdin.write(command + "\n")
-            self.proc.stdin.flush()
-            answer = json.loads(self.proc.stdout.readline())
-        if "error" in answer:
-            raise RuntimeError(f"hostile_server.py: {command}: {answer['error']}")
-        return answer
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +41,44 @@ class Failure(AssertionError):
     pass
 
 
-class Run:
-    """One scenario: its server, its session, its steps."""
+class Answers:
+    """The application's side of a ``login`` step: ``answers`` played by
+    the ``pin`` and ``code`` callables, one per time the server asks."""
 
-    def __init__(self, scenario: dict, hostile: HostileServer) -> None:
+    def __init__(self, answers: list) -> None:
+        self.answers = answers
+        self.asked = []  # (step name, reason)
+        self.thrown = None  # the exception object a {"throw"} answer raised
+
+    def factor(self, step: str):
+        def ask(reason: str):
+            self.asked.append((step, reason))
+            if len(self.asked) > len(self.answers):
+                raise Failure(f"the callback was asked {len(self.asked)} times, with {len(self.answers)} answers")
+            answer = self.answers[len(self.asked) - 1]
+            if answer is None or isinstance(answer, str):
+                return answer
+            if "throw" in answer:
+                self.thrown = RuntimeError(answer["throw"])
+                raise self.thrown
+            if "repeat" in answer:
+                return answer["repeat"] * answer["times"]
+            if "give" in answer:
+                time.sleep(answer["after_ms"] / 1000.0)
+                return answer["give"]
+            raise Failure(f"unknown answer {answer!r}")
+
+        return ask
+
+
+class Run:
+    """One scenario: its server, its session, its steps; ``login`` steps
+    through ``mode`` ("sync": Session.login, "async": Session.login_async)."""
+
+    def __init__(self, scenario: dict, hostile: HostileServer, mode: str = "sync") -> None:
         self.sc = scenario
+        self.mode = mode
+        self.script = None  # the Answers of the login step in progress
         self.hostile = hostile
         self.sandbox = None
         self.session = None
@@ -138,6 +133,11 @@ class Run:
             return self.stepped(s.supply_pin(step["value"]))
         if name == "code":
             return self.stepped(s.supply_code(step["value"]))
+        if name == "login":
+            return "ETNA_OK", "", self.login(step)
+        if name == "abandon":
+            # Python has no public call for it: the async driver's give-up.
+            raise s._give_up()
         if name == "token":
             return "ETNA_OK", "", s.token
         if name == "expires_at":
@@ -167,6 +167,26 @@ class Run:
             raise Failure(f"unknown call {name!r}")
         return "ETNA_OK", "", None
 
+    def login(self, step: dict) -> str:
+        factors = {}
+        if step["answers"] is not None:
+            self.script = Answers(step["answers"])
+            factors = {"pin": self.script.factor("ETNA_NEED_PIN"), "code": self.script.factor("ETNA_NEED_CODE")}
+        args = (step["username"], step["password"])
+        if self.mode == "async":
+            return asyncio.run(self.session.login_async(*args, **factors))
+        return self.session.login(*args, **factors)
+
+    def check_asked(self, where: str, expect: dict) -> None:
+        if "asked" not in expect:
+            return
+        asked = self.script.asked if self.script is not None else []
+        want = expect["asked"]
+        if len(asked) != len(want) or any(
+            got[0] != step or not re.search(pattern, got[1]) for got, (step, pattern) in zip(asked, want)
+        ):
+            raise Failure(f"{where}: the callback was asked {asked}, expected {want}")
+
     def stepped(self, step: Step):
         return STEP_STATUS[step], self.session.reason if step is not Step.DONE else "", None
 
@@ -180,8 +200,16 @@ class Run:
             timer.start()
         started = time.monotonic()
         raised = False
+        self.script = None
         try:
             status, message, value = self.call(step)
+        except RuntimeError as exc:
+            # {"throw": TEXT}: that very object, whatever expect.status says
+            # (what C gets); the next steps check that the login was ended.
+            if self.script is None or exc is not self.script.thrown:
+                raise
+            self.check_asked(where, expect)
+            return
         except etna_auth.EtnaError as exc:
             raised = True
             status, message, value = "ETNA_" + Status(exc.status).name, exc.message, None
@@ -198,6 +226,9 @@ class Run:
         elapsed_ms = (time.monotonic() - started) * 1000
         if status != want:
             raise Failure(f"{where}: {status} ({message!r}), expected {want}")
+        if self.script is not None and self.script.thrown is not None:
+            raise Failure(f"{where}: the callback threw, and the login did not raise that exception")
+        self.check_asked(where, expect)
         self.check_message(where, want if raised else "", message, expect)
         if "token" in expect and value != expect["token"]:
             raise Failure(f"{where}: token {value!r}, expected {expect['token']!r}")
@@ -208,6 +239,8 @@ class Run:
         max_ms = expect.get("max_ms")
         if max_ms is None and step["call"] in NETWORK_CALLS and self.session is not None:
             max_ms = self.timeout_ms + DEFAULTS.get("slack_ms", 2500)
+        if max_ms is None and step["call"] == "login":
+            max_ms = 4 * self.timeout_ms + DEFAULTS.get("slack_ms", 2500)
         if max_ms is not None and elapsed_ms > max_ms:
             raise Failure(f"{where}: took {elapsed_ms:.0f} ms, more than {max_ms}")
         if "min_ms" in expect and elapsed_ms < expect["min_ms"]:
@@ -260,6 +293,14 @@ class Run:
                 self.sandbox.close()
 
 
-@pytest.mark.parametrize("scenario", DOC["scenarios"], ids=[s["id"] for s in DOC["scenarios"]])
-def test_scenario(scenario, hostile):
-    Run(scenario, hostile).run()
+def _plays():
+    """(scenario, mode) for each test: scenarios with a login step twice."""
+    for sc in DOC["scenarios"]:
+        yield pytest.param(sc, "sync", id=sc["id"])
+        if any(step["call"] == "login" for step in sc["steps"]):
+            yield pytest.param(sc, "async", id=sc["id"] + "[async]")
+
+
+@pytest.mark.parametrize("scenario, mode", list(_plays()))
+def test_scenario(scenario, mode, hostile):
+    Run(scenario, hostile, mode).run()

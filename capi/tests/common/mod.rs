@@ -62,7 +62,7 @@ pub struct LogWatch {
 }
 
 impl LogWatch {
-    fn secret(&self, value: &str) {
+    pub fn secret(&self, value: &str) {
         if value.len() >= 4 {
             self.secrets.lock().unwrap().push(value.to_owned());
         }

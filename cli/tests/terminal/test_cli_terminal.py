@@ -40,14 +40,24 @@ def sandbox():
 class Terminal:
     """etna-auth in a pty (its controlling terminal); stdout to a pipe, as in TOKEN=$(...)."""
 
-    def __init__(self, args, env):
+    def __init__(self, args, env, stdin=None):
+        """stdin: bytes on a pipe as standard input, else the terminal."""
         out_r, out_w = os.pipe()
+        if stdin is not None:
+            in_r, in_w = os.pipe()
         pid, self.master = pty.fork()
         if pid == 0:  # child
             os.dup2(out_w, 1)
             os.close(out_r)
+            if stdin is not None:
+                os.dup2(in_r, 0)
+                os.close(in_w)
             os.execve(str(BINARY), [str(BINARY)] + args, env)
         os.close(out_w)
+        if stdin is not None:
+            os.close(in_r)
+            os.write(in_w, stdin)
+            os.close(in_w)
         self.pid, self.stdout_fd = pid, out_r
         self.screen = b""
 
@@ -136,6 +146,37 @@ def test_password_and_code_prompts_are_not_echoed(sandbox):
     assert token not in screen, "the token goes to stdout, not the terminal"
 
 
+def test_password_from_stdin_and_the_pin_from_the_terminal(sandbox):
+    term = Terminal(["login", "--username", "bob", "--password-stdin"], env_for(sandbox), stdin=b"bob-pass\n")
+    term.read_until("Security PIN: ")
+    term.type_secret("1234\n")
+    code, out, screen = term.finish()
+    assert code == 0, screen
+    assert len(out.strip()) > 10
+    assert "Password" not in screen and "1234" not in screen
+
+
+def test_end_of_input_at_the_pin_prompt_gives_up_with_13(sandbox):
+    term = Terminal(["login", "--username", "bob"], env_for(sandbox, ETNA_PASSWORD="bob-pass"))
+    term.read_until("Security PIN: ")
+    term.type_secret("\x04")  # Ctrl-D
+    code, out, screen = term.finish()
+    assert code == 13, screen
+    assert out == ""
+    assert "the login was abandoned: no PIN was given" in screen
+
+
+def test_a_pin_refused_for_good_exits_5(sandbox):
+    term = Terminal(["login", "--username", "bob"], env_for(sandbox, ETNA_PASSWORD="bob-pass"))
+    for attempt in range(3):  # the sandbox's max_attempts
+        term.read_until("Security PIN: " if attempt == 0 else "Invalid pin")
+        term.screen = b""
+        term.type_secret("0000\n")
+    code, out, screen = term.finish()
+    assert code == 5, screen
+    assert out == ""
+
+
 def silent_server():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -198,8 +239,10 @@ def test_token_cache_skips_the_prompts_and_logout_forgets(sandbox, tmp_path):
                            env=env, capture_output=True, text=True, start_new_session=True)
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
-    assert set(data) == {"token", "expires_at"}
+    assert set(data) == {"token", "expires_at", "expires_in"}
     assert data["expires_at"] > time.time() + 86000
+    assert 86000 < data["expires_in"] <= 86400
+    assert abs(data["expires_at"] - data["expires_in"] - time.time()) < 60
     assert oct(cache.stat().st_mode & 0o777) == "0o600"
     # Cached: no password needed, and the same token.
     env_no_password = env_for(sandbox)
@@ -217,7 +260,8 @@ def test_token_cache_skips_the_prompts_and_logout_forgets(sandbox, tmp_path):
 
 
 def test_help_lists_the_exit_codes():
+    # cli/tests/cli.rs checks the list against the status table.
     out = subprocess.run([str(BINARY), "--help"], capture_output=True, text=True)
     assert out.returncode == 0
-    for needle in ("130 interrupted", "12 no token", "--cache", "--json", "logout"):
+    for needle in ("130 interrupted", "13 cancelled", "--cache", "--json", "--password-stdin", "logout"):
         assert needle in out.stdout

@@ -1,0 +1,172 @@
+"""The second factors of a login, marshalled to the library's login policy.
+
+The policy itself (docs/login-policy.md: ask for each factor as often as the
+server asks, give up, end the login on every failure, and every message)
+lives in the library, behind ``etna_login``. What is left here is what only
+Python knows: a factor given as a string (sent once: asked again means it
+was wrong), a callable (called with the server's Reason), the exception a
+callable raises (carried across the C call and raised again), and writing
+the answer into the library's buffer.
+"""
+
+import ctypes
+import inspect
+import itertools
+from typing import Any, Awaitable, Callable, Dict, Optional, Set, Union
+
+from . import _ctrlc, _ffi
+from ._errors import Status, error_for
+from ._handle import to_c
+
+__all__ = ["Factor", "AsyncFactor", "Factors", "ASK_CALLBACK", "NO_CALLBACK", "asking"]
+
+#: A second factor for :meth:`Session.login`: the value itself (sent once),
+#: or a callable given the server's Reason and returning the value (called
+#: each time the server asks), or ``None`` to give up.
+Factor = Union[str, Callable[[str], Optional[str]]]
+
+#: A second factor for :meth:`Session.login_async`: also an async callable.
+AsyncFactor = Union[str, Callable[[str], Optional[str]], Callable[[str], Awaitable[Optional[str]]]]
+
+_NEED_PIN = int(Status.NEED_PIN)
+_NEED_CODE = int(Status.NEED_CODE)
+KEYWORDS = {_NEED_PIN: "pin", _NEED_CODE: "code"}
+
+#: ETNA_ANSWER_BUFFER_SIZE of etna_auth.h (checked by the tests): the
+#: longest answer etna_login takes, with its NUL.
+ANSWER_BUFFER_SIZE = 256
+
+
+class Factors:
+    """The ``pin`` and ``code`` of one login, and what the callback of
+    ``etna_login`` needs around them."""
+
+    __slots__ = ("pin", "code", "_sent", "error", "key")
+
+    def __init__(self, pin: Optional[Any], code: Optional[Any]) -> None:
+        # Checked before anything is sent: a wrong type is a TypeError that
+        # does not end a previous login.
+        for keyword, factor in (("pin", pin), ("code", code)):
+            if factor is not None and not isinstance(factor, str) and not callable(factor):
+                raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
+        self.pin = pin
+        self.code = code
+        self._sent: Set[int] = set()  # the steps whose string factor was sent
+        #: What a callable raised (or the binding's own refusal), raised
+        #: again by the caller once etna_login has returned.
+        self.error: Optional[BaseException] = None
+        self.key = 0
+
+    @property
+    def none(self) -> bool:
+        """No factor at all: etna_login gets no callback (NULL)."""
+        return self.pin is None and self.code is None
+
+    def ask(self, step: int, reason: str) -> "Union[str, None, Awaitable[Optional[str]]]":
+        """The answer for ``step`` (``NEED_PIN`` / ``NEED_CODE``): the
+        string (once), what the callable returns (maybe an awaitable), or
+        ``None`` to give up. A string asked for again was wrong: the
+        *rejected* error with the server's Reason, rather than spending the
+        user's remaining attempts on the same value."""
+        factor = self.pin if step == _NEED_PIN else self.code if step == _NEED_CODE else None
+        if factor is None:
+            return None
+        if isinstance(factor, str):
+            if step in self._sent:
+                raise error_for(Status.ERR_REJECTED, reason)
+            self._sent.add(step)
+            return factor
+        return factor(reason)  # type: ignore[no-any-return]
+
+    def answer(self, step: int, reason: Optional[bytes], buffer: Optional[int], size: int) -> int:
+        """The callback of etna_login on the calling thread: write the
+        answer into the library's buffer and return 0, or keep what went
+        wrong in :attr:`error` and return 1 (give up). Never raises."""
+        try:
+            value = self.ask(step, _ffi.text(reason))
+            if value is None:
+                return 1  # the library gives up, with its message
+            if inspect.isawaitable(value):
+                discard(value)
+                raise TypeError(f"the {KEYWORDS[step]} callable returned an awaitable: use login_async()")
+            data = to_c(checked(value, KEYWORDS[step]), KEYWORDS[step])
+            if buffer is None:
+                return 1
+            if len(data) < size:
+                ctypes.memmove(buffer, data, len(data))
+                ctypes.memset(buffer + len(data), 0, 1)
+            else:
+                # What fits, without the NUL: the library reports an answer
+                # too long, in its own words.
+                ctypes.memmove(buffer, data, size)
+            return 0
+        except BaseException as exc:  # raised again after etna_login returns
+            self.error = exc
+            return 1
+
+
+def checked(value: object, keyword: str) -> str:
+    """A callable's answer, which must be a ``str``."""
+    if not isinstance(value, str):
+        raise TypeError(f"the {keyword} callable must return a str or None, not {type(value).__name__}")
+    return value
+
+
+def fitting(data: bytes, step: int) -> bytes:
+    """An answer for :meth:`Session.login_async`, refused as etna_login
+    refuses one that does not fit in its buffer, so that both logins take
+    the same answers. The text is the library's (capi/src/login_api.rs);
+    test_policy.py checks that the two stay the same."""
+    if len(data) >= ANSWER_BUFFER_SIZE:
+        noun = "PIN" if step == _NEED_PIN else "verification code"
+        raise error_for(
+            Status.ERR_ARGUMENT,
+            f"the {noun} written by the callback does not fit in the answer buffer "
+            f"({ANSWER_BUFFER_SIZE} bytes with the terminating NUL)",
+        )
+    return data
+
+
+def discard(awaitable: object) -> None:
+    """Close a coroutine that will never be awaited (no RuntimeWarning)."""
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+
+
+# The logins in progress, by the user_data given to etna_login: one
+# callback for every login (a ctypes callback per login costs more).
+_asking: Dict[int, Factors] = {}
+_keys = itertools.count(1)
+
+
+class asking:
+    """``with asking(factors) as user_data:`` the callback finds ``factors``."""
+
+    __slots__ = ("_factors",)
+
+    def __init__(self, factors: Factors) -> None:
+        self._factors = factors
+
+    def __enter__(self) -> int:
+        key = self._factors.key = next(_keys)
+        _asking[key] = self._factors
+        return key
+
+    def __exit__(self, *exc_info: object) -> None:
+        _asking.pop(self._factors.key, None)
+
+
+def _ask(user_data: Optional[int], step: int, reason: Optional[bytes], answer: Optional[int], size: int) -> int:
+    factors = _asking.get(user_data or 0)
+    if factors is None:
+        return 1
+    if not callable(factors.pin if step == _NEED_PIN else factors.code):
+        # A string or nothing: no user code runs, so no trip to the caller.
+        return factors.answer(step, reason, answer, size)
+    return _ctrlc.on_caller(factors.answer, (step, reason, answer, size), 1)
+
+
+ASK_CALLBACK = _ffi.AskCallback(_ask)
+#: A NULL EtnaAskCallback (ctypes refuses None for a function pointer type).
+NO_CALLBACK = _ffi.AskCallback()

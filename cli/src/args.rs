@@ -1,0 +1,225 @@
+//! The command line, declared with clap: every command answers `--help`
+//! (exit code 0), and a bad command line is a one-line message on stderr
+//! with exit code 64. Values missing from the flags come from the
+//! environment (an empty variable counts as unset).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use etna_auth::defaults::DEFAULT_TIMEOUT_MS;
+
+use crate::exit::{self, Failure};
+
+/// etna-auth: log in to the ETNA Trader / AutoShares API (POST /token)
+#[derive(Parser)]
+#[command(
+    name = "etna-auth",
+    version,
+    flatten_help = true,
+    // No command: a one-line usage error, not the whole help on stderr.
+    arg_required_else_help = false,
+    // A flag given twice takes its last value, as scripts that append to a
+    // list of common flags expect.
+    args_override_self = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Log in and print the token on stdout
+    ///
+    /// Logs in and prints the token on stdout (with --header, the line
+    /// 'Authorization: Bearer <token>'). The base URL, app key and user name
+    /// come from the flags or ETNA_BASE_URL, ETNA_APP_KEY, ETNA_USERNAME; the
+    /// password from --password-stdin, ETNA_PASSWORD or a prompt on the
+    /// terminal (not echoed). A security PIN or verification code is
+    /// prompted for on the terminal when the server asks (not echoed; Ctrl-D
+    /// gives up: exit code 13). Prompts and errors go to the terminal and
+    /// stderr, so TOKEN=$(etna-auth login ...) works.
+    ///
+    /// --cache FILE reuses a cached token valid for --min-valid more seconds
+    /// without any prompt. After a login the new token is saved there (file
+    /// mode 0600, missing folders made 0700) before it is printed: a token is
+    /// never printed by a command that then fails.
+    ///
+    /// Ctrl-C cancels at once (exit code 130; the cache is never left half
+    /// written). The environment variable ETNA_AUTH_LOG=info|debug|trace
+    /// writes the log as -v, -vv, -vvv do.
+    Login(LoginArgs),
+    /// Remove the user's token for the base URL from a cache file
+    Logout(LogoutArgs),
+    /// Run the emulator of the token endpoint on 127.0.0.1 in the foreground
+    ///
+    /// Runs the emulator of the token endpoint on 127.0.0.1 in the
+    /// foreground and prints its URL and app key as ETNA_BASE_URL=... and
+    /// ETNA_APP_KEY=... lines (Ctrl-C stops it).
+    Sandbox(SandboxArgs),
+    /// Start the sandbox and walk through three logins (needs no input)
+    Demo,
+}
+
+/// Where to log in and as whom.
+#[derive(Args)]
+pub struct Account {
+    /// The API's base URL [env: ETNA_BASE_URL]
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// The user name [env: ETNA_USERNAME]
+    #[arg(long, value_name = "NAME")]
+    username: Option<String>,
+}
+
+impl Account {
+    pub fn base_url(&self) -> Result<String, Failure> {
+        flag_or_env(&self.base_url, "--base-url", "ETNA_BASE_URL")
+    }
+
+    pub fn username(&self) -> Result<String, Failure> {
+        flag_or_env(&self.username, "--username", "ETNA_USERNAME")
+    }
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub account: Account,
+    /// The application key [env: ETNA_APP_KEY]
+    #[arg(long, value_name = "KEY")]
+    app_key: Option<String>,
+    /// Read the password from standard input, to its end (one final newline
+    /// is dropped), instead of ETNA_PASSWORD or the terminal
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The deadline of each exchange with the server, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = u64::from(DEFAULT_TIMEOUT_MS))]
+    pub timeout_ms: u64,
+    /// Trust the CA certificates of this PEM file instead of the system's
+    /// trust store
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Connect through this proxy (http://host:port) instead of the one
+    /// https_proxy / NO_PROXY name
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+    /// Connect directly, whatever https_proxy says
+    #[arg(long)]
+    pub no_proxy: bool,
+    /// A token cache file: reuse the user's cached token, save a new one
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+    /// With --cache: how many more seconds a cached token must stay valid
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        requires = "cache"
+    )]
+    pub min_valid: u32,
+    /// Print the line 'Authorization: Bearer <token>'
+    #[arg(long, conflicts_with = "json")]
+    pub header: bool,
+    /// Print {"token": ..., "expires_at": <Unix seconds>, "expires_in": <seconds>}
+    #[arg(long)]
+    pub json: bool,
+    /// The log on stderr: -v each step, -vv each request and answer, -vvv
+    /// connection events too (secrets always show as ***)
+    #[arg(short, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl LoginArgs {
+    pub fn app_key(&self) -> Result<String, Failure> {
+        flag_or_env(&self.app_key, "--app-key", "ETNA_APP_KEY")
+    }
+}
+
+#[derive(Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub account: Account,
+    /// The token cache file
+    #[arg(long, value_name = "FILE")]
+    pub cache: PathBuf,
+}
+
+#[derive(Args)]
+pub struct SandboxArgs {
+    /// Accounts, app key and limits as JSON (README: The sandbox)
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
+    /// The port on 127.0.0.1 (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+}
+
+/// A flag's value, else the environment variable's, else a usage error.
+fn flag_or_env(flag_value: &Option<String>, flag: &str, env: &str) -> Result<String, Failure> {
+    if let Some(v) = flag_value {
+        return Ok(v.clone());
+    }
+    match std::env::var(env) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(Failure::Usage(format!("give {flag} or set {env}"))),
+    }
+}
+
+/// The command line's command; `Err` with the exit code when there is
+/// nothing to run: the help or the version was printed (0), or the command
+/// line is wrong (64, after a one-line message).
+pub fn parse() -> Result<Command, ExitCode> {
+    let exit_codes = exit::help_section();
+    let command = Cli::command()
+        .after_help(exit_codes.clone())
+        .mut_subcommands(|c| match c.get_name() {
+            "login" | "logout" => c.after_help(exit_codes.clone()),
+            _ => c,
+        });
+    let parsed = command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match parsed {
+        Ok(cli) => Ok(cli.command),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(exit::usage_error(&one_line(&e), &help_for_args())),
+    }
+}
+
+/// clap's message without its usage block: its paragraphs ("unexpected
+/// argument '--bogus' found", "tip: ...") on one line.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut paragraphs: Vec<String> = Vec::new();
+    for paragraph in text.split("\n\n") {
+        let paragraph = paragraph.trim();
+        if paragraph.starts_with("Usage:") || paragraph.starts_with("For more information") {
+            continue;
+        }
+        let words: Vec<&str> = paragraph.split_whitespace().collect();
+        if !words.is_empty() {
+            paragraphs.push(words.join(" "));
+        }
+    }
+    let joined = paragraphs.join("; ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
+}
+
+/// "etna-auth login --help" when the command line names a command.
+pub fn help_for_args() -> String {
+    let command = std::env::args().nth(1).filter(|name| {
+        Cli::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == name)
+    });
+    match command {
+        Some(name) => format!("etna-auth {name} --help"),
+        None => "etna-auth --help".to_owned(),
+    }
+}

@@ -1,0 +1,57 @@
+//! The `etna-auth` binary run as scripts run it: no terminal, arguments,
+//! environment and standard input given, output captured.
+// Also run on Windows (under Wine): there a child of `Command::output` has
+// no console to prompt on, as setsid gives none here.
+#![allow(dead_code)]
+
+use std::io::Write;
+#[cfg(unix)]
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the tool with `stdin` on its standard input (empty when `None`).
+pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
+    cmd.args(args)
+        .env_remove("ETNA_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // No controlling terminal: a prompt must fail, not wait.
+    #[cfg(unix)]
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The tool may exit before reading (a usage error): a closed pipe is fine.
+    let _ = input.write_all(stdin.unwrap_or_default());
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+pub fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    run(args, env, None)
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The exit codes section of a help text: (code, meaning) per line.
+pub fn exit_code_lines(help: &str) -> Vec<(u8, String)> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("Exit codes"))
+        .skip(1)
+        .map_while(|line| {
+            let (code, meaning) = line.trim_start().split_once(' ')?;
+            Some((code.parse().ok()?, meaning.to_owned()))
+        })
+        .collect()
+}
