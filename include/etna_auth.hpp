@@ -569,12 +569,13 @@ public:
 
     /**
      * Takes the cached token of `username` from the cache file at `path` if it
-     * stays valid for `min_valid` more: true, and the session holds it as
-     * after a login; false when there is none (or it expires too soon).
-     * IOError for a file that cannot be read or is not a private cache.
+     * stays valid for `min_valid` more (60 s by default, as in Python): true,
+     * and the session holds it as after a login; false when there is none
+     * (or it expires too soon). IOError for a file that cannot be read or is
+     * not a private cache.
      */
     bool load_token(const std::string &path, std::string_view username,
-                    std::chrono::seconds min_valid = std::chrono::minutes(10)) {
+                    std::chrono::seconds min_valid = std::chrono::seconds(60)) {
         if (min_valid.count() < 0 || min_valid.count() > static_cast<long long>(UINT32_MAX)) {
             throw ArgumentError("min_valid must be from 0 to " + std::to_string(UINT32_MAX) + " s");
         }
