@@ -23,13 +23,14 @@
  *   verbatim (what(), etna_last_error(): one line, never a secret). Each
  *   status has its subclass (etna::CredentialsError, etna::TimeoutError...,
  *   generated from the status table, bindings/status_codes.json); a timeout
- *   is also a etna::NetworkError. A status this header does not know (from a
+ *   is also an etna::NetworkError. A status this header does not know (from a
  *   newer library) is thrown as etna::Error itself.
  * - Strings are UTF-8. Arguments are copied; a string with a NUL character is
  *   etna::ArgumentError, and nothing is sent.
  * - Handles: etna::Session and etna::Sandbox own their C handle; they are
- *   move-only (moves are noexcept and leave the source empty: any call on it
- *   but cancel() and native() throws etna::StateError), and the destructor
+ *   move-only (moves are noexcept and leave the source empty: there token()
+ *   and expires_at() give std::nullopt, cancel() does nothing, native() is
+ *   NULL and the other calls throw etna::StateError), and the destructor
  *   frees the handle (etna_free() wipes credentials and tokens).
  * - Threads: as in C, calls on one session from several threads are
  *   serialized inside the library; cancel(), token(), expires_at() and
