@@ -107,6 +107,7 @@ fi
 echo "$(cargo --version); $(cargo cinstall --version 2>/dev/null | head -1 || echo no cargo-c)"
 need_cmd readelf binutils
 want windows-gnu && need_cmd zip zip
+want windows-gnu && need_cmd llvm-dlltool llvm   # lib/etna_auth.lib (packaging/cmake.sh)
 if want nuget; then
     need_cmd mcs mono-mcs
 fi
@@ -156,6 +157,11 @@ cinstall() {
     sed -i -e "s|^prefix=.*|prefix=\${pcfiledir}/../..|" -e "s|$prefix|\${prefix}|g" "$pc"
     ! grep -q "$work" "$pc" || die "$pc still names the build directory"
 }
+# The C++ wrapper, the CMake package and (Windows) the MSVC import library: packaging/cmake.sh.
+. "$here/cmake.sh"
+cpp_sdk() { # prefix triple
+    cpp_sdk_into "$1" "$2" "$version" || die "etna_auth.hpp, lib/cmake/etna_auth or lib/etna_auth.lib for $2 were not made"
+}
 native_libs=() # rid=path, for the NuGet package
 wheel_libs=()  # platform-tag=path, for the wheels
 
@@ -169,6 +175,7 @@ if want linux-gnu; then
     [ "$(rustc -vV | sed -n 's/^host: //p')" = "$triple" ] || die "linux-gnu is built on an $triple host only"
     cargo build --release --locked -p etna-auth-cli || die "the CLI for $triple did not build"
     install -D -m755 "$CARGO_TARGET_DIR/release/etna-auth" "$stage/bin/etna-auth"
+    cpp_sdk "$stage" "$triple"
     docs_into "$stage"
     tar_dir "$stage" "$dist/$name.tar.gz"
     so=$(readlink -f "$stage/lib/libetna_auth.so")
@@ -203,6 +210,7 @@ if want linux-musl; then
     CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p etna-auth-cli --target "$triple" ||
         die "the CLI for $triple did not build"
     install -D -m755 "$CARGO_TARGET_DIR/$triple/release/etna-auth" "$stage/bin/etna-auth"
+    cpp_sdk "$stage" "$triple"
     docs_into "$stage"
     tar_dir "$stage" "$dist/$name.tar.gz"
     cp "$(readlink -f "$stage/lib/libetna_auth.so")" "$work/musl-libetna_auth.so"
@@ -226,6 +234,7 @@ if want windows-gnu; then
     for f in bin/etna_auth.dll lib/etna_auth.dll.a lib/etna_auth.def include/etna_auth.h; do
         [ -f "$stage/$f" ] || die "cargo cinstall for $triple made no $f"
     done
+    cpp_sdk "$stage" "$triple"
     docs_into "$stage"
     (cd "$work" && find "$name" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} + &&
         find "$name" -print | LC_ALL=C sort | zip -q -X -9 "$dist/$name.zip" -@)

@@ -66,6 +66,8 @@ suite_counts() { # LOG REGEX-PREFIX: adds "PREFIX N passed, M failed" from LOG
     failed=$((failed + $2))
 }
 echo "testing the etna-auth $version artifacts in $dist (outside the repository: $tmp)"
+# The C++ header, CMake package, MSVC import library and examples: packaging/cmake_test.sh.
+. "$here/cmake_test.sh"
 
 # --- checksums -------------------------------------------------------------------------
 check "SHA256SUMS verifies" bash -c "cd '$dist' && sha256sum -c SHA256SUMS"
@@ -154,14 +156,16 @@ for tarball in "$dist"/etna-auth-"$version"-x86_64-linux-*.tar.gz; do
                 LD_LIBRARY_PATH='$top/lib':run ./app"
         fi
     fi
+    cpp_sdk_tarball_checks "$top" "$flavour"
 done
 for zipfile in "$dist"/etna-auth-"$version"-x86_64-windows-gnu.zip; do
     [ -f "$zipfile" ] || continue
     show "windows-gnu zip layout" bash -c "
         l=\$(unzip -Z1 '$zipfile') && echo \"\$l\" &&
-        for f in bin/etna_auth.dll bin/etna-auth.exe lib/etna_auth.dll.a lib/etna_auth.def include/etna_auth.h README.md LICENSE-MIT; do
+        for f in bin/etna_auth.dll bin/etna-auth.exe lib/etna_auth.dll.a lib/etna_auth.lib lib/etna_auth.def include/etna_auth.h README.md LICENSE-MIT; do
             grep -qx \"etna-auth-$version-x86_64-windows-gnu/\$f\" <<<\"\$l\" || { echo \"missing \$f\"; exit 1; }
         done"
+    cpp_sdk_zip_checks "$zipfile"
 done
 
 # --- Python ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build etna-auth for Windows (x86_64-pc-windows-gnu, MinGW) and test it
 # under Wine: the Rust tests of every workspace package, the C ABI from C
-# against etna_auth.dll, the CLI's demo, and what the DLL imports and exports.
+# and the C++ wrapper's tests (tests/cpp/) against etna_auth.dll, the CLI's
+# demo, and what the DLL imports and exports.
 #
 #   bash tests/windows.sh                 # everything (debug builds)
 #   bash tests/windows.sh -- -p etna-auth --lib   # only cargo test, with these arguments
@@ -41,6 +42,7 @@ say() { echo "windows.sh: $*" >&2; }
 . "$(dirname "${BASH_SOURCE[0]}")/apt.sh"   # as_root, apt_install
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
+command -v x86_64-w64-mingw32-g++-posix >/dev/null || apt_install g++-mingw-w64-x86-64-posix
 [ -x "$WINE" ] || apt_install wine64
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 
@@ -91,22 +93,16 @@ if [ "$CHECK_DLL" = 1 ]; then
     exit
 fi
 
-# A Wine prefix of our own, made once per run (wineboot: ~10-20 s).
-export WINEDEBUG=-all
-WINEPREFIX="$(mktemp -d /tmp/etna-wine.XXXXXX)"
-export WINEPREFIX
+# A Wine prefix of our own, made once per run (tests/windows/wine_prefix.sh).
+. "$HERE/windows/wine_prefix.sh"
 WORK="$(mktemp -d /tmp/etna-windows.XXXXXX)"
 cleanup() {
-    WINEPREFIX="$WINEPREFIX" /usr/lib/wine/wineserver -k 2>/dev/null || true
-    rm -rf "$WINEPREFIX" "$WORK"
+    wine_prefix_remove
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
+wine_prefix_init || { say "wineboot failed"; exit 1; }
 say "wineboot ($WINEPREFIX)"
-"$WINE" wineboot --init >/dev/null 2>&1 || true
-SYS32="$WINEPREFIX/drive_c/windows/system32"
-[ -d "$SYS32" ] || { say "no $SYS32 after wineboot"; exit 1; }
-x86_64-w64-mingw32-gcc -std=c99 -Wall -Wextra -Werror -O2 -shared \
-    -o "$SYS32/bcryptprimitives.dll" "$HERE/windows/bcryptprimitives.c" -lbcrypt
 
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINE"
 # capi/tests/scenarios.rs starts tests/scenarios/hostile_server.py with the
@@ -177,6 +173,18 @@ run_c() { # name, arguments...
     fi
 }
 run_c test_flows.exe
+
+# The C++ wrapper's tests (tests/cpp/, as tests/cpp.sh runs them natively),
+# built by MinGW's g++ with POSIX threads (std::thread), linked statically so
+# that no MinGW runtime DLL is needed; the scenario list as a Windows path.
+cppcompile() { # output, source
+    x86_64-w64-mingw32-g++-posix -std=c++17 -Wall -Wextra -Werror -O1 -Iinclude "$2" "$OUT/libetna_auth.dll.a" \
+        -lws2_32 -static -o "$CBUILD/$1" && imports "$CBUILD/$1" | grep -qix 'etna_auth.dll' && windows_only "$CBUILD/$1"
+}
+check "tests/cpp/test_wrapper.cpp compiles against etna_auth.dll (MinGW g++)" cppcompile test_wrapper.exe tests/cpp/test_wrapper.cpp
+check "tests/cpp/test_scenarios.cpp compiles against etna_auth.dll (MinGW g++)" cppcompile test_scenarios.exe tests/cpp/test_scenarios.cpp
+run_c test_wrapper.exe
+run_c test_scenarios.exe "Z:$ROOT/tests/scenarios/scenarios.json"
 
 # https from C: tests/pki/tls_server.py on the host's 127.0.0.1 (which a Wine
 # process reaches), with the one test PKI of tests/pki: the server's

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The C++ wrapper's tests (include/etna_auth.hpp, tests/cpp/): the login
+# scenarios of tests/scenarios/scenarios.json through etna::Session::login
+# (test_scenarios.cpp) and what only C++ can get wrong (test_wrapper.cpp),
+# each built with g++ and with clang++, -std=c++17 -Wall -Wextra -Werror
+# -fsanitize=address,undefined, and run against libetna_auth.so; plus the
+# header's own checks: its exception classes match bindings/status_codes.json,
+# its version macros match Cargo.toml, and it refuses (#error) a C header of
+# another version. The MinGW build of the same tests runs under Wine in
+# tests/windows.sh.
+#
+#   bash tests/cpp.sh            against the release library (cargo build --release -p etna-auth-ffi)
+#   bash tests/cpp.sh --debug    against a debug build (faster to build)
+#   bash tests/cpp.sh --no-build against target/release as it is (the test command built it)
+#   bash tests/cpp.sh -- FILTER  only the tests and scenarios whose name contains FILTER
+#
+# Prints each program's results, then "cpp: N passed, M failed" (the programs'
+# checks and this script's own); exits non-zero when anything failed.
+# Needs g++ and clang++ (installed on demand by apt, as root).
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+cd "$ROOT"
+profile=release
+build=1
+filter=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --debug) profile=debug ;;
+        --no-build) build=0 ;;
+        --) shift; filter=("$@"); break ;;
+        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+        *) echo "cpp.sh: unknown argument $1" >&2; exit 64 ;;
+    esac
+    shift
+done
+say() { echo "cpp.sh: $*" >&2; }
+. "$HERE/apt.sh"   # apt_install
+command -v g++ >/dev/null || apt_install g++
+command -v clang++ >/dev/null || apt_install clang
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LIB="$TARGET_DIR/$profile"
+if [ "$build" = 1 ]; then
+    if [ "$profile" = release ]; then
+        cargo build --release -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
+    else
+        cargo build -p etna-auth-ffi || { echo "cpp: 0 passed, 1 failed"; exit 1; }
+    fi
+fi
+[ -f "$LIB/libetna_auth.so" ] || { say "no $LIB/libetna_auth.so"; echo "cpp: 0 passed, 1 failed"; exit 1; }
+WORK="$(mktemp -d /tmp/etna-cpp.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+
+passed=0
+failed=0
+check() { # description, command...
+    local what=$1; shift
+    if "$@" >"$WORK/check.log" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $what"
+    else
+        failed=$((failed + 1)); echo "FAIL $what"; sed 's/^/     /' "$WORK/check.log" | tail -20
+        return 1
+    fi
+}
+
+# The header's checks.
+check "etna_auth.hpp's exception classes match bindings/status_codes.json" python3 tests/cpp/status_classes.py --check
+versions_match() {
+    local version major minor
+    version=$(awk '/^\[/{s=$0} s=="[workspace.package]" && $1=="version" {gsub(/"/,"",$3); print $3; exit}' Cargo.toml)
+    IFS=. read -r major minor _ <<<"$version"
+    grep -qx "#define ETNA_AUTH_HPP_VERSION_MAJOR $major" include/etna_auth.hpp &&
+        grep -qx "#define ETNA_AUTH_HPP_VERSION_MINOR $minor" include/etna_auth.hpp ||
+        { echo "etna_auth.hpp's ETNA_AUTH_HPP_VERSION_* are not Cargo.toml's $version"; return 1; }
+}
+check "etna_auth.hpp's version macros match Cargo.toml" versions_match
+# A stand-in etna_auth.h of another version, included first (its include
+# guard then keeps the real one out).
+refuses() { # major minor expected-message
+    local fake="$WORK/fake-$1-$2.h"
+    printf '#define ETNA_AUTH_H\n#define ETNA_AUTH_VERSION "%s.%s.0"\n#define ETNA_AUTH_VERSION_MAJOR %s\n#define ETNA_AUTH_VERSION_MINOR %s\n#define ETNA_AUTH_VERSION_NUMBER %s\n' \
+        "$1" "$2" "$1" "$2" "$(($1 * 10000 + $2 * 100))" >"$fake"
+    printf '#include "%s"\n#include "etna_auth.hpp"\nint main() { return 0; }\n' "$fake" >"$WORK/refuse.cpp"
+    ! g++ -std=c++17 -fsyntax-only -Iinclude "$WORK/refuse.cpp" 2>"$WORK/refuse.err" && grep -F "$3" "$WORK/refuse.err"
+}
+check "etna_auth.hpp refuses etna_auth.h 1.0 (#error)" refuses 1 0 "different major versions"
+check "etna_auth.hpp refuses etna_auth.h 0.2 (#error)" refuses 0 2 "different 0.x versions"
+check "etna_auth.hpp accepts the etna_auth.h of its version" bash -c \
+    "printf '#include \"etna_auth.hpp\"\nint main() { return 0; }\n' | g++ -std=c++17 -fsyntax-only -Iinclude -x c++ -"
+check "etna_auth.hpp refuses C++14 (#error)" bash -c \
+    "printf '#include \"etna_auth.hpp\"\n' | g++ -std=c++14 -fsyntax-only -Iinclude -x c++ - 2>&1 | grep -F 'needs C++17'"
+
+# The test programs, per compiler; their "N passed, M failed" lines add up.
+run_program() { # name, command...
+    local name=$1; shift
+    local status=0
+    (ulimit -c 0; timeout 600 "$@") >"$WORK/$name.log" 2>&1 || status=$?
+    sed "s/^/    $name| /" "$WORK/$name.log"
+    local counts
+    counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/$name.log" | tail -1)
+    if [ -z "$counts" ]; then
+        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
+    fi
+    set -- $counts
+    passed=$((passed + $1)); failed=$((failed + $2))
+    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
+        failed=$((failed + 1)); say "FAIL: $name exited with $status"
+    fi
+}
+# -O0: GCC 12 gives a false -Wmaybe-uninitialized inside <regex> under the
+# sanitizers with optimization.
+cxxflags=(-std=c++17 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for cxx in g++ clang++; do
+    for prog in test_wrapper test_scenarios; do
+        out="$WORK/$prog-$cxx"
+        if check "$prog.cpp builds with $cxx (ASan, UBSan, -Werror)" \
+            "$cxx" "${cxxflags[@]}" "tests/cpp/$prog.cpp" -L"$LIB" -letna_auth -pthread -o "$out"; then
+            args=()
+            [ "$prog" = test_scenarios ] && args+=("$ROOT/tests/scenarios/scenarios.json")
+            run_program "$prog-$cxx" env LD_LIBRARY_PATH="$LIB" "$out" "${args[@]}" "${filter[@]}"
+        fi
+    done
+done
+
+# The header optimized and -pedantic, without sanitizers (what an application builds).
+out="$WORK/test_wrapper-O2"
+if check "test_wrapper.cpp builds with g++ -O2 -pedantic -Wshadow -Wconversion" \
+    g++ -std=c++17 -O2 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Iinclude tests/cpp/test_wrapper.cpp \
+    -L"$LIB" -letna_auth -pthread -o "$out"; then
+    run_program test_wrapper-O2 env LD_LIBRARY_PATH="$LIB" "$out" "${filter[@]}"
+fi
+
+echo "cpp: $passed passed, $failed failed"
+[ "$failed" = 0 ]
