@@ -203,7 +203,7 @@ class TlsError : public Error {
 public:
     explicit TlsError(const std::string &message, int status = ETNA_ERR_TLS) : Error(status, message) {}
 };
-/** etna_load_token(): no cached token valid long enough (none, expired, or no cache file). */
+/** No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input. */
 class NoTokenError : public Error {
 public:
     explicit NoTokenError(const std::string &message, int status = ETNA_ERR_NO_TOKEN) : Error(status, message) {}

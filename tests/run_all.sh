@@ -103,6 +103,9 @@ run_suite c-tests-cpp-valgrind env LD_LIBRARY_PATH="$root/target/release" \
     valgrind --quiet --error-exitcode=1 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     "$cbuild/test_cpp"
+# The C++17 wrapper (include/etna_auth.hpp): the login scenarios and what
+# only C++ gets wrong, with g++ and clang++ under ASan and UBSan.
+run_suite cpp bash tests/cpp.sh --no-build
 # A host name lookup bounded by the deadline and interrupted by etna_cancel,
 # with a preloaded getaddrinfo that takes 3 s for *.slow-dns.test.
 run_suite dns-shim-compile cc -shared -fPIC -Wall -Wextra -Werror tests/c/slow_dns.c -ldl -o "$cbuild/slow_dns.so"
@@ -141,6 +144,8 @@ while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/c-tests-*.log "$logs"/csharp.log 2>/dev/null | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+while read -r p f; do add "$p" "$f"; done < <(
+    sed -n 's/^cpp: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/cpp.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
     sed -n 's/^facts: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs"/facts.log 2>/dev/null)
 while read -r p f; do add "$p" "$f"; done < <(
