@@ -26,12 +26,7 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "bench: $*" >&2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
-apt_install() {
-    say "installing $* (apt-get)"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 \
-        || { as_root apt-get update -qq >/dev/null 2>&1 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib.sh"   # as_root, apt_install
 
 # 1. Tools and dependencies.
 if ! echo '#include <curl/curl.h>' | cc -E -x c - >/dev/null 2>&1; then apt_install libcurl4-openssl-dev; fi

@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 say() { echo "cpp.sh: $*" >&2; }
-. "$HERE/apt.sh"   # apt_install
+. "$HERE/lib.sh"   # apt_install, check, report
 command -v g++ >/dev/null || apt_install g++
 command -v clang++ >/dev/null || apt_install clang
 
@@ -52,17 +52,6 @@ fi
 WORK="$(mktemp -d /tmp/etna-cpp.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-check() { # description, command...
-    local what=$1; shift
-    if "$@" >"$WORK/check.log" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $what"
-    else
-        failed=$((failed + 1)); echo "FAIL $what"; sed 's/^/     /' "$WORK/check.log" | tail -20
-        return 1
-    fi
-}
 
 # The header's checks.
 check "etna_auth.hpp's exception classes match bindings/status_codes.json" python3 tests/cpp/status_classes.py --check
@@ -116,8 +105,9 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for cxx in g++ clang++; do
     for prog in test_wrapper test_scenarios; do
         out="$WORK/$prog-$cxx"
-        if check "$prog.cpp builds with $cxx (ASan, UBSan, -Werror)" \
-            "$cxx" "${cxxflags[@]}" "tests/cpp/$prog.cpp" -L"$LIB" -letna_auth -pthread -o "$out"; then
+        check "$prog.cpp builds with $cxx (ASan, UBSan, -Werror)" \
+            "$cxx" "${cxxflags[@]}" "tests/cpp/$prog.cpp" -L"$LIB" -letna_auth -pthread -o "$out"
+        if [ "$check_ok" = 1 ]; then
             args=()
             [ "$prog" = test_scenarios ] && args+=("$ROOT/tests/scenarios/scenarios.json")
             run_program "$prog-$cxx" env LD_LIBRARY_PATH="$LIB" "$out" "${args[@]}" "${filter[@]}"
@@ -127,11 +117,11 @@ done
 
 # The header optimized and -pedantic, without sanitizers (what an application builds).
 out="$WORK/test_wrapper-O2"
-if check "test_wrapper.cpp builds with g++ -O2 -pedantic -Wshadow -Wconversion" \
+check "test_wrapper.cpp builds with g++ -O2 -pedantic -Wshadow -Wconversion" \
     g++ -std=c++17 -O2 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Iinclude tests/cpp/test_wrapper.cpp \
-    -L"$LIB" -letna_auth -pthread -o "$out"; then
+    -L"$LIB" -letna_auth -pthread -o "$out"
+if [ "$check_ok" = 1 ]; then
     run_program test_wrapper-O2 env LD_LIBRARY_PATH="$LIB" "$out" "${filter[@]}"
 fi
 
-echo "cpp: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+report cpp

@@ -22,26 +22,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-passed=0
-failed=0
-failures=()
+. tests/lib.sh   # apt_install, pass, fail, report
 notes=()
 fuzz_seconds=${FUZZ_SECONDS:-30}
 skip=" ${HARDENING_SKIP:-} "
 started=$(date +%s)
 
 step() { printf '\n==== hardening: %s (%ss)\n' "$*" $(($(date +%s) - started)); }
-ok() { passed=$((passed + 1)); echo "PASS $*"; }
-ko() { failed=$((failed + 1)); failures+=("$*"); echo "FAIL $*"; }
 skipped() { [[ "$skip" == *" $1 "* ]] && { notes+=("$1 skipped (HARDENING_SKIP)"); return 0; }; return 1; }
-
-apt_install() { # packages...
-    if [ -z "${APT_UPDATED:-}" ]; then
-        apt-get update -qq >/dev/null 2>&1 || true
-        APT_UPDATED=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
 
 step "tools"
 command -v cc >/dev/null || apt_install gcc libc6-dev
@@ -60,7 +48,7 @@ cargo --version; cc --version | head -1; valgrind --version
 [ $have_nightly = 1 ] && cargo +nightly --version && cargo +nightly fuzz --version
 
 # The release library for the C programs (a no-op after run_all.sh's build).
-cargo build --release --quiet || { ko "release build"; }
+cargo build --release --quiet || { fail "release build"; }
 lib="$root/target/release"
 cbuild="$root/target/c-hardening"
 mkdir -p "$cbuild"
@@ -75,7 +63,7 @@ trap '[ -n "$fuzz_pid" ] && kill "$fuzz_pid" 2>/dev/null' EXIT
 if ! skipped fuzz; then
     step "fuzz: every target for ${fuzz_seconds}s, in the background"
     if [ $have_nightly = 0 ] || ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-        ko "fuzz: cargo-fuzz or nightly missing"
+        fail "fuzz: cargo-fuzz or nightly missing"
     else
         bash fuzz/run.sh "$fuzz_seconds" >"$fuzz_log" 2>&1 &
         fuzz_pid=$!
@@ -96,9 +84,9 @@ if ! skipped miri; then
         rc=$?
         grep -E '^test result|Undefined Behavior|^error' "$log" | sed 's/^/  [miri] /' | head -40
         if [ $rc -eq 0 ] && grep -q '^test result: ok' "$log"; then
-            ok "miri protocol: $(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log") tests, no undefined behaviour"
+            pass "miri protocol: $(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log") tests, no undefined behaviour"
         else
-            ko "miri protocol (exit $rc)"
+            fail "miri protocol (exit $rc)"
             tail -30 "$log"
         fi
         rm -f "$log"
@@ -133,11 +121,11 @@ if [ -n "$fuzz_pid" ]; then
     p=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
     f=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
     if [ -z "$p" ]; then
-        ko "fuzz: no summary"
+        fail "fuzz: no summary"
     else
-        for t in $(sed -n 's/^fuzz \([a-z_]*\): ok.*/\1/p' "$log"); do ok "fuzz $t"; done
-        for t in $(sed -n 's/^fuzz \([a-z_]*\): FAILED.*/\1/p' "$log"); do ko "fuzz $t"; done
-        if [ "${f:-0}" -gt 0 ] && ! grep -q '^fuzz [a-z_]*: FAILED' "$log"; then ko "fuzz"; fi
+        for t in $(sed -n 's/^fuzz \([a-z_]*\): ok.*/\1/p' "$log"); do pass "fuzz $t"; done
+        for t in $(sed -n 's/^fuzz \([a-z_]*\): FAILED.*/\1/p' "$log"); do fail "fuzz $t"; done
+        if [ "${f:-0}" -gt 0 ] && ! grep -q '^fuzz [a-z_]*: FAILED' "$log"; then fail "fuzz"; fi
     fi
 fi
 rm -f "$fuzz_log"
@@ -146,7 +134,7 @@ rm -f "$fuzz_log"
 if ! skipped asan; then
     step "Rust tests under AddressSanitizer"
     if [ $have_nightly = 0 ]; then
-        ko "asan: no nightly toolchain"
+        fail "asan: no nightly toolchain"
     else
         log=$(mktemp)
         # --target keeps build scripts and proc macros uninstrumented. Leak
@@ -158,16 +146,16 @@ if ! skipped asan; then
         # these tests a second time.
         grep -E '^(test result|error)|Sanitizer|panicked' "$log" | sed 's/^/  [asan] /' 
         if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)' "$log"; then
-            ko "asan: sanitizer report (see above)"
+            fail "asan: sanitizer report (see above)"
             grep -A30 -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer)' "$log"
         fi
         suites=$(grep -c '^test result: ok' "$log")
         bad=$(grep -c '^test result: FAILED' "$log")
         tests_ok=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
         if [ "$suites" -ge 11 ] && [ "$bad" -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|^error(\[|:)' "$log"; then
-            ok "asan: $suites suites, $tests_ok tests, no sanitizer report"
+            pass "asan: $suites suites, $tests_ok tests, no sanitizer report"
         else
-            ko "asan: $suites suites ok, $bad failed"
+            fail "asan: $suites suites ok, $bad failed"
             grep -E '^error|panicked|FAILED' "$log" | head -20
         fi
         rm -f "$log"
@@ -182,12 +170,12 @@ if ! skipped c-asan; then
         local name=$1 bin="$cbuild/${1}_asan"
         shift
         if ! "$@" "${asan[@]}" -o "$bin"; then
-            ko "c-asan $name: does not compile"
+            fail "c-asan $name: does not compile"
         elif LD_LIBRARY_PATH="$lib" ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" \
             "$bin" 2>&1 | tail -3; then
-            ok "c-asan $name"
+            pass "c-asan $name"
         else
-            ko "c-asan $name"
+            fail "c-asan $name"
         fi
     }
     for prog in test_flows loop_errors; do
@@ -209,14 +197,14 @@ if ! skipped valgrind; then
         rc=$?
         grep -E '^loop_errors:|passed, .* failed$|ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|total heap usage' "$log"
         if [ $rc -eq 0 ] && grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
-            ok "valgrind loop_errors: 0 errors, 0 bytes definitely/indirectly lost"
+            pass "valgrind loop_errors: 0 errors, 0 bytes definitely/indirectly lost"
         else
-            ko "valgrind loop_errors (exit $rc)"
+            fail "valgrind loop_errors (exit $rc)"
             grep -E '^==[0-9]+== ' "$log" | head -60
         fi
         rm -f "$log"
     else
-        ko "valgrind: loop_errors does not compile"
+        fail "valgrind: loop_errors does not compile"
     fi
 fi
 
@@ -224,5 +212,4 @@ step "summary"
 for n in "${notes[@]}"; do echo "note: $n"; done
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
 echo "hardening: took $(($(date +%s) - started))s"
-echo "hardening: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report hardening

@@ -18,6 +18,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 say() { echo "keyring.sh: $*" >&2; }
+. "$HERE/lib.sh"   # apt_install, check, report
 
 PROFILE=()
 case "${1:-}" in
@@ -29,7 +30,6 @@ esac
 
 if [ "${1:-}" != --inside ]; then
     export ETNA_KEYRING_PROFILE="${PROFILE[*]:-}"
-    . "$HERE/apt.sh"   # apt_install
     command -v gnome-keyring-daemon >/dev/null || apt_install gnome-keyring
     command -v secret-tool >/dev/null || apt_install libsecret-tools
     command -v dbus-run-session >/dev/null || apt_install dbus-daemon dbus-x11
@@ -54,12 +54,6 @@ mkdir -p -m 0700 "$WORK/data" "$WORK/config" "$WORK/run"
 export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" XDG_RUNTIME_DIR="$WORK/run"
 unset ETNA_AUTH_STORE
 
-passed=0
-failed=0
-check() { # description, command...
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAIL: $what"; fi
-}
 
 # Starts the daemon (secrets only) and creates and unlocks the login
 # keyring with this password; it prints the variables of its control socket.
@@ -97,5 +91,5 @@ else
     failed=$((failed + 1)); say "FAIL: the Rust test left no entry to check"
 fi
 
-echo "keyring: $passed passed, $failed failed"
+report keyring
 [ "$failed" = 0 ]

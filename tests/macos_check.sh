@@ -11,7 +11,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-. "$HERE/apt.sh"   # as_root, apt_install
+. "$HERE/lib.sh"   # as_root, apt_install
 if ! command -v clang >/dev/null || ! command -v llvm-ar >/dev/null; then
     apt_install clang llvm
 fi

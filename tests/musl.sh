@@ -27,7 +27,7 @@ case "${1:-}" in
 esac
 
 say() { echo "musl.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"   # as_root, apt_install
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
 command -v musl-gcc >/dev/null || apt_install musl-tools
 command -v file >/dev/null || apt_install file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
@@ -39,12 +39,6 @@ WORK="$(mktemp -d /tmp/etna-musl.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 START=$(date +%s)
 
-passed=0
-failed=0
-check() { # description, command...
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAIL: $what"; fi
-}
 
 profile_flag=()
 [ "$PROFILE" = release ] && profile_flag=(--release)
@@ -107,5 +101,5 @@ if [ -f "$WORK/test_flows" ]; then
 fi
 
 say "done in $(( $(date +%s) - START )) s"
-echo "musl: $passed passed, $failed failed"
+report musl
 [ "$failed" = 0 ]

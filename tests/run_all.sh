@@ -18,7 +18,7 @@ run_suite() { # name, command...
     if "$@" 2>&1 | tee "$logs/$name.log"; then :; else failures+=("$name"); fi
 }
 
-. tests/apt.sh   # apt_install: Debian packages on demand
+. tests/lib.sh   # apt_install: Debian packages on demand
 
 step "tools"
 command -v valgrind >/dev/null || apt_install valgrind

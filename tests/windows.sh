@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "windows.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"   # as_root, apt_install
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
 command -v x86_64-w64-mingw32-g++-posix >/dev/null || apt_install g++-mingw-w64-x86-64-posix
@@ -52,12 +52,6 @@ START=$(date +%s)
 
 # The script's own checks, and the C programs' counts, add up to the
 # "windows:" line.
-passed=0
-failed=0
-check() { # description, command...
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); say "FAIL: $what"; fi
-}
 
 # The DLLs a PE file imports, one a line.
 imports() { x86_64-w64-mingw32-objdump -p "$1" | sed -n 's/^\s*DLL Name: //p' | sort -u; }
@@ -88,8 +82,7 @@ if [ "$CHECK_DLL" = 1 ]; then
     check "release etna_auth.dll imports only Windows DLLs" windows_only "$DLL"
     check "etna_auth.def lists the header's functions" def_matches_header
     check "release etna_auth.dll exports what etna_auth.def lists" def_matches_dll "$DLL"
-    echo "windows: $passed passed, $failed failed"
-    [ "$failed" = 0 ]
+    report windows
     exit
 fi
 
@@ -233,5 +226,5 @@ check "etna-auth.exe demo" demo_ok
 
 say "done in $(( $(date +%s) - START )) s; Rust tests: $rust_counts (the \"test result\" lines above)"
 [ "$rust_status" = 0 ] || say "FAIL: cargo test under Wine exited with $rust_status"
-echo "windows: $passed passed, $failed failed"
+report windows
 [ "$failed" = 0 ] && [ "$rust_status" = 0 ]

@@ -22,14 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 start=$(date +%s)
 
-apt_install() {
-    if [ "$(id -u)" != 0 ]; then
-        echo "run_tests.sh: $* missing, and installing it needs root (apt-get install $*)" >&2
-        exit 1
-    fi
-    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
-}
+. "$root/tests/lib.sh"   # apt_install
 
 if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
     echo "run_tests.sh: installing Mono (mono-mcs, mono-runtime)"

@@ -1,0 +1,55 @@
+# Sourced by the test and packaging scripts: the helpers they share, one of
+# each.
+#
+#   as_root CMD...       runs CMD as root (through sudo when not root)
+#   apt_install PKG...   installs Debian packages on demand: the first try
+#                        uses the package lists as they are; when it fails (a
+#                        fresh machine has none) the lists are updated once and
+#                        it tries again; waits up to 10 minutes for another
+#                        apt-get's lock
+#   check NAME CMD...    one check, counted: "ok   NAME", or "FAIL NAME" with
+#                        the end of the command's output (all of it, and for
+#                        passing checks too, with VERBOSE=1); returns 0 either
+#                        way (a script under set -e goes on) and leaves
+#                        check_ok=1 or 0 for a step that depends on it
+#   pass NAME, fail NAME a check whose outcome the script decided itself
+#   report NAME          the closing line "NAME: N passed, N failed" that the
+#                        test command adds up; returns non-zero on a failure
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+
+apt_install() { # packages...
+    echo "installing $* (apt-get)" >&2
+    local apt=(apt-get -o DPkg::Lock::Timeout=600)
+    as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
+        || { as_root "${apt[@]}" update -qq >/dev/null 2>&1
+             as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
+
+passed=${passed:-0}
+failed=${failed:-0}
+failures=()
+
+pass() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); echo "FAIL $*"; }
+
+check() { # NAME COMMAND...
+    local name=$1 log
+    shift
+    log=$(mktemp)
+    check_ok=0
+    if "$@" >"$log" 2>&1; then
+        check_ok=1
+        pass "$name"
+        [ -z "${VERBOSE:-}" ] || sed 's/^/     /' "$log"
+    else
+        fail "$name"
+        if [ -n "${VERBOSE:-}" ]; then sed 's/^/     /' "$log"; else tail -n 40 "$log" | sed 's/^/     /'; fi
+    fi
+    rm -f "$log"
+}
+
+report() { # NAME
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" = 0 ]
+}
