@@ -39,6 +39,27 @@ def header_macro(name):
     return found.group(1) if found else None
 
 
+def sandbox_account_checks(readme):
+    """The README's table of the sandbox's accounts is the header's list
+    (made by capi/build.rs from src/defaults.rs)."""
+    header = (ROOT / "include" / "etna_auth.h").read_text(encoding="utf-8")
+    listed = re.findall(r"^ \*   (\S+) / (\S+): (.+)$", header, re.M)
+
+    def factors(text):
+        return sorted(re.findall(r"\b(PIN|code) `?(\d+)`?", text))
+
+    rows = {}
+    for row in readme.splitlines():
+        cells = [c.strip().strip("`") for c in row.strip("|").split("|")]
+        if len(cells) == 3 and cells[0] and not cells[0].startswith("-"):
+            rows[cells[0]] = (cells[1], factors(cells[2]))
+    checks = [("the header lists the sandbox's accounts", bool(listed))]
+    for user, password, second in listed:
+        checks.append((f"the README lists the sandbox account {user} as the header does",
+                       rows.get(user) == (password, factors(second))))
+    return checks
+
+
 def layout_checks(readme):
     """The README's layout table names paths that exist, and every folder
     at the top and every entry of src/ that git tracks."""
@@ -88,6 +109,7 @@ def main():
     timeout = header_macro("ETNA_DEFAULT_TIMEOUT_MS")
     results.append(("the README states the default timeout of the header",
                     timeout is not None and f"default {int(timeout) // 1000} s" in readme))
+    results += sandbox_account_checks(readme)
     results += layout_checks(readme)
     failed = 0
     for what, ok in results:
