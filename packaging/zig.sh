@@ -9,9 +9,9 @@
 # cargo-zigbuild links against glibc 2.17's symbol versions (target
 # x86_64-unknown-linux-gnu.2.17), whatever the build machine's glibc.
 # Per target, one cargo build of the library and the CLI together (the
-# dependencies are compiled once): `cargo zigbuild rustc -p etna-auth-ffi`
+# dependencies are compiled once): `cargo-zigbuild rustc -p etna-auth-ffi`
 # with the soname and `--print native-static-libs` (what cargo-c passes),
-# then `cargo zigbuild -p etna-auth-cli`, in $CARGO_TARGET_DIR/zig (Zig's
+# then `cargo-zigbuild zigbuild -p etna-auth-cli`, in $CARGO_TARGET_DIR/zig (Zig's
 # CC and linker for the host triple would otherwise rebuild the build
 # scripts of the plain `cargo build --release`). zig_stage lays the files
 # out as `cargo cinstall` does for the other targets (build.sh's cinstall).
@@ -41,12 +41,13 @@ zig_tools() {
     echo "$("$zig_bin/cargo-zigbuild" --version), zig $("$zig_bin/zig" version)"
 }
 
-# zig_cargo ARGS...: cargo zigbuild ARGS in the Zig target directory (with $zig_rustflags
+# zig_cargo zigbuild|rustc ARGS...: cargo-zigbuild (cargo build or cargo rustc with Zig) in the
+# Zig target directory (with $zig_rustflags
 # as RUSTFLAGS when set: the library and the CLI of one target must see the same flags for
 # the dependencies to be compiled once).
 zig_cargo() {
     env PATH="$zig_bin:$PATH" CARGO_TARGET_DIR="$zig_target_dir" ${zig_rustflags:+RUSTFLAGS="$zig_rustflags"} \
-        cargo zigbuild "$@"
+        cargo-zigbuild "$@"
 }
 
 # The soname, as cargo-c makes it: libetna_auth.so.0.MINOR before 1.0, then .so.MAJOR.
@@ -115,7 +116,7 @@ zig_linux_gnu() {
     zig_tools
     rust_target "$triple"
     libs=$(zig_lib "$triple" "$triple.$zig_glibc")
-    zig_cargo build --release --locked --target "$triple.$zig_glibc" -p etna-auth-cli ||
+    zig_cargo zigbuild --release --locked --target "$triple.$zig_glibc" -p etna-auth-cli ||
         die "the CLI for $triple.$zig_glibc did not build"
     name=etna-auth-$version-$arch-linux-gnu
     stage=$work/$name
@@ -141,7 +142,7 @@ zig_linux_aarch64_musl() {
     rust_target "$triple"
     libs=$(zig_target_dir=$CARGO_TARGET_DIR/zig-musl-dynamic zig_rustflags="-C target-feature=-crt-static" \
         zig_lib "$triple" "$triple")
-    zig_cargo build --release --locked --target "$triple" -p etna-auth-cli ||
+    zig_cargo zigbuild --release --locked --target "$triple" -p etna-auth-cli ||
         die "the CLI for $triple did not build"
     name=etna-auth-$version-aarch64-linux-musl
     stage=$work/$name
