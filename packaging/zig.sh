@@ -42,12 +42,13 @@ zig_tools() {
 }
 
 # zig_cargo zigbuild|rustc ARGS...: cargo-zigbuild (cargo build or cargo rustc with Zig) in the
-# Zig target directory (with $zig_rustflags
-# as RUSTFLAGS when set: the library and the CLI of one target must see the same flags for
-# the dependencies to be compiled once).
+# Zig target directory (with $zig_rustflags as RUSTFLAGS when set: the library and the CLI of
+# one target must see the same flags to share their dependencies). Without SOURCE_DATE_EPOCH
+# (build.sh's, for the archives): ring's build script reruns when it changes, and it changes
+# with every commit, which would rebuild nearly everything.
 zig_cargo() {
-    env PATH="$zig_bin:$PATH" CARGO_TARGET_DIR="$zig_target_dir" ${zig_rustflags:+RUSTFLAGS="$zig_rustflags"} \
-        cargo-zigbuild "$@"
+    env -u SOURCE_DATE_EPOCH PATH="$zig_bin:$PATH" CARGO_TARGET_DIR="$zig_target_dir" \
+        ${zig_rustflags:+RUSTFLAGS="$zig_rustflags"} cargo-zigbuild "$@"
 }
 
 # The soname, as cargo-c makes it: libetna_auth.so.0.MINOR before 1.0, then .so.MAJOR.
