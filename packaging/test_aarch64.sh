@@ -10,7 +10,7 @@
 #   did not sign, a certificate for another name); the CLI's demo. Run with
 #   the Debian cross sysroot (libc6-arm64-cross: glibc 2.36) as the loader's
 #   root; the glibc 2.17 floor itself is glibc_check.sh's.
-# - aarch64-linux-musl: the static CLI runs its demo with no sysroot at all;
+# - aarch64-linux-musl: the static CLI runs its demo (no loader, no libraries);
 #   test_flows.c linked statically against libetna_auth.a and musl by Zig
 #   (the packaging venv's) runs too; the .so needs musl's libc only.
 #
@@ -113,7 +113,7 @@ aarch64_tarball_tests() { # FLAVOUR (aarch64-gnu | aarch64-musl) UNPACKED-TOP
         show "$flavour CLI is static, the .so needs musl's libc only" bash -c "
             ! readelf -d '$top/bin/etna-auth' | grep -F NEEDED && ! readelf -l '$top/bin/etna-auth' | grep -F INTERP &&
             ! readelf -d '$top/lib/libetna_auth.so.$version' | grep -F 'libc.so.6'"
-        show "$flavour static CLI demo under qemu-aarch64 (no sysroot)" aarch64_demo "$top/bin/etna-auth" "$app/demo.log"
+        show "$flavour static CLI demo under qemu-aarch64 (static: no loader, no libraries)" aarch64_demo "$top/bin/etna-auth" "$app/demo.log"
         # C, static against the musl libetna_auth.a: Zig's musl, and Rust's own musl
         # libunwind.a (the staticlib leaves the unwinder out, as tests/musl.sh explains).
         local zig=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/packaging-venv/zig-bin/zig
