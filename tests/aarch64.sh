@@ -72,7 +72,7 @@ else
         # The sandbox feature, as the workspace build unifies it (its tests are in the lib).
         cargo test --target "$TARGET" --no-fail-fast -p etna-auth --features sandbox --lib ||
             echo "cargo test failed" >"$WORK/failed"
-        cargo test --target "$TARGET" --no-fail-fast -p etna-auth-ffi-tests "${ffi_tests[@]}" -- "${SKIP[@]}" ||
+        cargo test --target "$TARGET" --no-fail-fast -p etna-auth-ffi-tests --lib "${ffi_tests[@]}" -- "${SKIP[@]}" ||
             echo "cargo test failed" >"$WORK/failed"
         cargo test --target "$TARGET" --no-fail-fast -p etna-auth-ffi-tests --test scenarios ||
             echo "cargo test failed" >"$WORK/failed"
