@@ -171,6 +171,10 @@ cinstall() {
 native_libs=() # rid=path, for the NuGet package
 wheel_libs=()  # platform-tag=path, for the wheels
 
+if want linux-aarch64-musl && { want linux-gnu || want linux-aarch64-gnu; }; then
+    zig_start_musl_lib # overlaps the glibc builds below
+fi
+
 if want linux-gnu; then
     zig_linux_gnu x86_64
 fi

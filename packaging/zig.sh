@@ -132,6 +132,25 @@ zig_linux_gnu() {
     wheel_libs+=("$(zig_manylinux_tag "$arch")=$work/$rid-libetna_auth.so")
 }
 
+# The aarch64 musl library: -crt-static (a cdylib needs it), in a target directory of its own.
+zig_musl_lib() {
+    zig_target_dir=$CARGO_TARGET_DIR/zig-musl-dynamic zig_rustflags="-C target-feature=-crt-static" \
+        zig_lib aarch64-unknown-linux-musl aarch64-unknown-linux-musl
+}
+
+# zig_start_musl_lib: starts zig_musl_lib in the background. It shares no target directory
+# (nor its lock) with the glibc builds, so it runs on the core their single-threaded LTO
+# links leave idle; zig_linux_aarch64_musl waits for it, then finds the build fresh (or
+# builds again and reports what failed). Should build.sh stop before that, the background
+# build ends by itself (its output is cargo's cache, nothing else).
+zig_start_musl_lib() {
+    zig_tools
+    rust_target aarch64-unknown-linux-musl
+    say "aarch64-linux-musl: library build started in the background"
+    (zig_musl_lib >/dev/null 2>&1) &
+    zig_musl_pid=$!
+}
+
 # zig_linux_aarch64_musl: etna-auth-V-aarch64-linux-musl.tar.gz (libetna_auth.so for musl, .a,
 # a static CLI), the musllinux_1_2_aarch64 wheel's library and runtimes/linux-musl-arm64. As for
 # x86_64 musl, the library is built with -crt-static (a cdylib needs it) in a target directory
@@ -141,8 +160,11 @@ zig_linux_aarch64_musl() {
     say "aarch64-linux-musl: library (-crt-static) and static CLI (cargo zigbuild)"
     zig_tools
     rust_target "$triple"
-    libs=$(zig_target_dir=$CARGO_TARGET_DIR/zig-musl-dynamic zig_rustflags="-C target-feature=-crt-static" \
-        zig_lib "$triple" "$triple")
+    if [ -n "${zig_musl_pid:-}" ]; then
+        wait "$zig_musl_pid" || true
+        zig_musl_pid=
+    fi
+    libs=$(zig_musl_lib)
     zig_cargo zigbuild --release --locked --target "$triple" -p etna-auth-cli ||
         die "the CLI for $triple did not build"
     name=etna-auth-$version-aarch64-linux-musl
