@@ -7,8 +7,10 @@
 #   soname, the relocatable pkg-config file; for the host's (linux-gnu) one, a
 #   C program built with `pkg-config --cflags --libs etna_auth` and run, the
 #   same program linked with `pkg-config --static` against libetna_auth.a
-#   alone, and the CLI (`--version`, `demo` against the sandbox);
-# - the manylinux wheel: its tag as auditwheel show confirms it; installed in
+#   alone, and the CLI (`--version`, `demo` against the sandbox); the glibc
+#   tarballs' library and CLI through packaging/glibc_check.sh (glibc 2.17);
+#   the aarch64 tarballs under qemu-aarch64 (packaging/test_aarch64.sh);
+# - the manylinux wheels: their tags as auditwheel show confirms them; the x86_64 one installed in
 #   a fresh venv and the Python suite (bindings/python/tests, copied out of the
 #   repository) run from outside it with no ETNA_AUTH_LIB and no cargo on PATH,
 #   checking that the bundled library is the one loaded;
