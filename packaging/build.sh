@@ -2,34 +2,44 @@
 # Builds every release artifact of etna-auth into dist/ and writes
 # dist/SHA256SUMS (check with `cd dist && sha256sum -c SHA256SUMS`).
 #
-#   bash packaging/build.sh                 every artifact (linux-gnu, linux-musl, windows-gnu, sdist, nuget)
-#   bash packaging/build.sh --test          the fast variant for the test command: linux-gnu, sdist and
-#                                           nuget, then packaging/test_artifacts.sh on dist/
+#   bash packaging/build.sh                 every artifact (all the packages below)
+#   bash packaging/build.sh --test          the variant for the test command: linux-gnu,
+#                                           linux-aarch64-gnu, linux-aarch64-musl, sdist and nuget,
+#                                           then packaging/test_artifacts.sh on dist/
 #   bash packaging/build.sh --packages linux-gnu,linux-musl,sdist,nuget
 #   ETNA_PACKAGES="linux-gnu nuget" bash packaging/build.sh
-#   bash packaging/build.sh --linux-only    linux-gnu, linux-musl, sdist and nuget
+#   bash packaging/build.sh --linux-only    every Linux package, sdist and nuget
 #   bash packaging/build.sh ... --check     also run packaging/test_artifacts.sh afterwards
 #
 # Packages (each one requested must build, or the script stops with a message
 # and a non-zero exit code):
-#   linux-gnu    etna-auth-V-x86_64-linux-gnu.tar.gz and the manylinux wheel
+#   linux-gnu    etna-auth-V-x86_64-linux-gnu.tar.gz and the manylinux_2_17 (manylinux2014)
+#                wheel: glibc 2.17 and later (Zig, packaging/zig.sh)
 #   linux-musl   etna-auth-V-x86_64-linux-musl.tar.gz and the musllinux_1_2 wheel
+#   linux-aarch64-gnu   etna-auth-V-aarch64-linux-gnu.tar.gz and the manylinux_2_17_aarch64
+#                wheel (glibc 2.17, Zig)
+#   linux-aarch64-musl  etna-auth-V-aarch64-linux-musl.tar.gz (static CLI) and the
+#                musllinux_1_2_aarch64 wheel (Zig)
 #   windows-gnu  etna-auth-V-x86_64-windows-gnu.zip and the win_amd64 wheel
 #   sdist        etna_auth-V.tar.gz: the Python package with the Rust workspace,
 #                built with cargo by pip where no wheel fits
 #   nuget        EtnaAuth.V.nupkg with the native library of every target built
-#                in this run (runtimes/linux-x64, linux-musl-x64, win-x64)
+#                in this run (runtimes/linux-x64, linux-musl-x64, linux-arm64,
+#                linux-musl-arm64, win-x64)
 #
 # The version is the workspace Cargo.toml's [workspace.package] version; it
 # reaches the header macros and etna_version() (capi/build.rs), the wheels and
 # sdist (bindings/python/setup.py), the nuspec and EtnaAuth.dll's assembly
 # version (here). The C library is built and laid out by cargo-c
-# (`cargo cinstall`, [package.metadata.capi] in capi/Cargo.toml).
+# (`cargo cinstall`, [package.metadata.capi] in capi/Cargo.toml), except for the
+# Zig-built packages (linux-gnu, linux-aarch64-*), which packaging/zig.sh lays out
+# the same way.
 #
 # Installs what is missing, as the test command does: cargo-c (cargo install,
 # a few minutes once), the Rust targets (rustup), musl-tools / mingw-w64 /
-# mono-mcs / zip (apt), and a Python venv with setuptools, build and auditwheel
-# (pip) under ${XDG_CACHE_HOME:-~/.cache}/etna-auth/. Cargo's output goes to
+# mono-mcs / zip (apt), and a Python venv with setuptools, build, auditwheel,
+# and for the Zig builds ziglang and cargo-zigbuild (pip) under
+# ${XDG_CACHE_HOME:-~/.cache}/etna-auth/. Cargo's output goes to
 # $CARGO_TARGET_DIR (default target/): cargo-c's builds under cargo-c/<triple>/release
 # (cargo-c embeds another cargo, whose fingerprints would clash with the system
 # cargo's), the CLI under release/ (the host's) or <triple>/release.
@@ -43,13 +53,13 @@ die() { echo "packaging/build.sh: error: $*" >&2; exit 1; }
 say() { printf '\n== %s\n' "$*"; }
 
 # --- options ---------------------------------------------------------------------------
-all_packages="linux-gnu linux-musl windows-gnu sdist nuget"
+all_packages="linux-gnu linux-musl linux-aarch64-gnu linux-aarch64-musl windows-gnu sdist nuget"
 packages=${ETNA_PACKAGES:-$all_packages}
 run_checks=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --test) packages="linux-gnu sdist nuget"; run_checks=1 ;;
-        --linux-only) packages="linux-gnu linux-musl sdist nuget" ;;
+        --test) packages="linux-gnu linux-aarch64-gnu linux-aarch64-musl sdist nuget"; run_checks=1 ;;
+        --linux-only) packages="linux-gnu linux-musl linux-aarch64-gnu linux-aarch64-musl sdist nuget" ;;
         --packages) [ $# -ge 2 ] || die "--packages needs a list"; packages=$2; shift ;;
         --packages=*) packages=${1#--packages=} ;;
         --check) run_checks=1 ;;
@@ -85,21 +95,13 @@ cs_version=$(sed -n 's|.*<Version>\(.*\)</Version>.*|\1|p' bindings/csharp/EtnaA
 [ "$cs_version" = "$version" ] || die "bindings/csharp/EtnaAuth/EtnaAuth.csproj has <Version>$cs_version, Cargo.toml $version"
 
 # --- tools -----------------------------------------------------------------------------
-apt_updated=
-apt_install() {
-    [ "$(id -u)" = 0 ] || die "$* missing, and installing it needs root (apt-get install $*)"
-    if [ -z "$apt_updated" ]; then
-        apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || true
-        apt_updated=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
-}
+. "$here/../tests/lib.sh" # as_root, apt_install
 need_cmd() { # command apt-package
     command -v "$1" >/dev/null || { echo "installing $2 (for $1)"; apt_install "$2"; }
     command -v "$1" >/dev/null || die "$1 not found after installing $2"
 }
 cargo_c_version=0.10.24+cargo-0.98.0
-if { want linux-gnu || want linux-musl || want windows-gnu; } && ! cargo cinstall --version >/dev/null 2>&1; then
+if { want linux-musl || want windows-gnu; } && ! cargo cinstall --version >/dev/null 2>&1; then
     say "installing cargo-c $cargo_c_version (cargo install; a few minutes, once)"
     need_cmd pkg-config pkg-config
     cargo install --locked cargo-c --version "$cargo_c_version"
@@ -138,6 +140,8 @@ docs_into() { # dir: README, licences, changelog, ABI policy
     cp README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE "$1/"
     cp docs/abi-policy.md "$1/ABI-POLICY.md"
 }
+# shellcheck source=zig.sh
+. "$here/zig.sh" # zig_linux_gnu, zig_linux_aarch64_musl: the glibc 2.17 and aarch64 packages
 
 # --- the C library and the CLI, per target ----------------------------------------------
 # cinstall TRIPLE PREFIX [extra cargo args]: libetna_auth (+ links, .a, header, .pc) into PREFIX.
@@ -147,8 +151,10 @@ cinstall() {
     # cargo-c embeds its own cargo, whose fingerprints differ from the system cargo's
     # ("config settings changed"): sharing a target directory would rebuild everything
     # on every run, so cargo-c gets its own.
+    # Without SOURCE_DATE_EPOCH, which changes with every commit and would make
+    # cargo rebuild everything (the archives still get it).
     CARGO_TARGET_DIR=${cargo_c_target_dir:-$CARGO_TARGET_DIR/cargo-c} \
-        cargo cinstall --release --locked -p etna-auth-ffi --target "$triple" \
+        env -u SOURCE_DATE_EPOCH cargo cinstall --release --locked -p etna-auth-ffi --target "$triple" \
         --prefix "$prefix" --libdir "$prefix/lib" --bindir "$prefix/bin" --includedir "$prefix/include" "$@" ||
         die "cargo cinstall for $triple failed (see above)"
     # Relocatable: the prefix is where the .pc file is, two levels up.
@@ -165,27 +171,12 @@ cpp_sdk() { # prefix triple
 native_libs=() # rid=path, for the NuGet package
 wheel_libs=()  # platform-tag=path, for the wheels
 
+if want linux-aarch64-musl && { want linux-gnu || want linux-aarch64-gnu; }; then
+    zig_start_musl_lib # overlaps the glibc builds below
+fi
+
 if want linux-gnu; then
-    say "linux-gnu: cargo cinstall + CLI"
-    triple=x86_64-unknown-linux-gnu
-    name=etna-auth-$version-x86_64-linux-gnu
-    stage=$work/$name
-    cinstall "$triple" "$stage"
-    # The CLI for the host, in target/release (where the test command's build put it).
-    [ "$(rustc -vV | sed -n 's/^host: //p')" = "$triple" ] || die "linux-gnu is built on an $triple host only"
-    cargo build --release --locked -p etna-auth-cli || die "the CLI for $triple did not build"
-    install -D -m755 "$CARGO_TARGET_DIR/release/etna-auth" "$stage/bin/etna-auth"
-    cpp_sdk "$stage" "$triple"
-    docs_into "$stage"
-    tar_dir "$stage" "$dist/$name.tar.gz"
-    so=$(readlink -f "$stage/lib/libetna_auth.so")
-    cp "$so" "$work/gnu-libetna_auth.so"
-    # The manylinux tag: the newest glibc symbol version the library needs
-    # (auditwheel show confirms it in the tests).
-    glibc=$(readelf --dyn-syms -W "$so" | grep -o 'GLIBC_2\.[0-9]*' | sed 's/GLIBC_2\.//' | sort -n | tail -1)
-    [ -n "$glibc" ] || die "no glibc symbol versions in $so"
-    native_libs+=("linux-x64=$work/gnu-libetna_auth.so")
-    wheel_libs+=("manylinux_2_${glibc}_x86_64=$work/gnu-libetna_auth.so")
+    zig_linux_gnu x86_64
 fi
 
 if want linux-musl; then
@@ -241,6 +232,14 @@ if want windows-gnu; then
     cp "$stage/bin/etna_auth.dll" "$work/etna_auth.dll"
     native_libs+=("win-x64=$work/etna_auth.dll")
     wheel_libs+=("win_amd64=$work/etna_auth.dll")
+fi
+
+if want linux-aarch64-gnu; then
+    zig_linux_gnu aarch64
+fi
+
+if want linux-aarch64-musl; then
+    zig_linux_aarch64_musl
 fi
 
 # --- Python: sdist, then one wheel per target built from it ------------------------------

@@ -7,8 +7,10 @@
 #   soname, the relocatable pkg-config file; for the host's (linux-gnu) one, a
 #   C program built with `pkg-config --cflags --libs etna_auth` and run, the
 #   same program linked with `pkg-config --static` against libetna_auth.a
-#   alone, and the CLI (`--version`, `demo` against the sandbox);
-# - the manylinux wheel: its tag as auditwheel show confirms it; installed in
+#   alone, and the CLI (`--version`, `demo` against the sandbox); the glibc
+#   tarballs' library and CLI through packaging/glibc_check.sh (glibc 2.17);
+#   the aarch64 tarballs under qemu-aarch64 (packaging/test_aarch64.sh);
+# - the manylinux wheels: their tags as auditwheel show confirms them; the x86_64 one installed in
 #   a fresh venv and the Python suite (bindings/python/tests, copied out of the
 #   repository) run from outside it with no ETNA_AUTH_LIB and no cargo on PATH,
 #   checking that the bundled library is the one loaded;
@@ -35,23 +37,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-artifacts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 venv_tools=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/packaging-venv
 
-passed=0
-failed=0
-failures=()
-check() { # NAME COMMAND...: one check; its output is shown when it fails
-    local name=$1 log=$tmp/check.log
-    shift
-    if ("$@") >"$log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok   $name"
-        [ -z "${VERBOSE:-}" ] || sed 's/^/     /' "$log"
-    else
-        failed=$((failed + 1))
-        failures+=("$name")
-        echo "FAIL $name"
-        tail -n 40 "$log" | sed 's/^/     /'
-    fi
-}
+. "$here/../tests/lib.sh" # check, report
 show() { # NAME COMMAND...: a check whose output is always shown
     local name=$1
     shift
@@ -65,6 +51,8 @@ suite_counts() { # LOG REGEX-PREFIX: adds "PREFIX N passed, M failed" from LOG
     passed=$((passed + $1))
     failed=$((failed + $2))
 }
+# shellcheck source=test_aarch64.sh
+. "$here/test_aarch64.sh" # aarch64_tarball_tests: the aarch64 tarballs under qemu-aarch64
 echo "testing the etna-auth $version artifacts in $dist (outside the repository: $tmp)"
 # The C++ header, CMake package, MSVC import library and examples: packaging/cmake_test.sh.
 . "$here/cmake_test.sh"
@@ -92,17 +80,27 @@ tar_layout() { # UNPACKED-DIR
     grep -q "#define ETNA_AUTH_VERSION \"$version\"" "$d/include/etna_auth.h"
     cat "$d/lib/pkgconfig/etna_auth.pc"
 }
-for tarball in "$dist"/etna-auth-"$version"-x86_64-linux-*.tar.gz; do
+for tarball in "$dist"/etna-auth-"$version"-*-linux-*.tar.gz; do
     [ -f "$tarball" ] || continue
-    flavour=${tarball##*-x86_64-linux-}
+    flavour=${tarball##*/etna-auth-"$version"-} # x86_64-linux-gnu, aarch64-linux-musl, ...
     flavour=${flavour%.tar.gz}
+    arch=${flavour%%-*}
+    flavour=${flavour##*-linux-}
+    [ "$arch" = x86_64 ] || flavour=$arch-$flavour # "gnu" and "musl" are x86_64's
     u=$tmp/unpacked-$flavour
     mkdir -p "$u"
     check "$flavour tarball unpacks into one directory" tar -C "$u" -xzf "$tarball"
-    top=$u/etna-auth-$version-x86_64-linux-$flavour
+    top=$u/etna-auth-$version-$arch-linux-${flavour#"$arch"-}
     show "$flavour tarball layout, soname $soname, relocatable etna_auth.pc" tar_layout "$top"
     [ -f "$root/include/etna_auth.h" ] && check "$flavour tarball header is the committed include/etna_auth.h" cmp "$top/include/etna_auth.h" "$root/include/etna_auth.h"
-    if [ "$flavour" = gnu ]; then
+    case "$flavour" in *gnu)
+        show "$flavour tarball: the library and the CLI load on glibc 2.17 (packaging/glibc_check.sh)" \
+            bash "$here/glibc_check.sh" --max 2.17 "$top/lib/libetna_auth.so.$version" "$top/bin/etna-auth" ;;
+    esac
+    if [ "$arch" = aarch64 ]; then
+        # Run under qemu-aarch64 (packaging/test_aarch64.sh).
+        aarch64_tarball_tests "$flavour" "$top"
+    elif [ "$flavour" = gnu ]; then
         # Moved after unpacking: nothing may depend on where it was first put.
         mv "$u" "$tmp/moved-$flavour"
         top=$tmp/moved-$flavour/etna-auth-$version-x86_64-linux-$flavour
@@ -169,19 +167,28 @@ for zipfile in "$dist"/etna-auth-"$version"-x86_64-windows-gnu.zip; do
 done
 
 # --- Python ------------------------------------------------------------------------------
-wheel_gnu=$(ls "$dist"/etna_auth-"$version"-py3-none-manylinux_*_x86_64.whl 2>/dev/null | head -1)
-if [ -n "$wheel_gnu" ]; then
-    tag=${wheel_gnu##*-py3-none-}
+# A manylinux wheel: auditwheel agrees with its first tag (manylinux_2_17_ARCH; the
+# second, manylinux2014_ARCH, is its PEP 599 alias), the library is at the package's root
+# (platlib), and WHEEL lists every tag of the file name.
+manylinux_wheel() { # WHEEL
+    local whl=$1 tag
+    tag=${whl##*-py3-none-}
     tag=${tag%.whl}
     if [ -x "$venv_tools/bin/auditwheel" ]; then
-        show "auditwheel show confirms the tag $tag" bash -c "
-            '$venv_tools/bin/auditwheel' show '$wheel_gnu' | tee /dev/stderr | tr -s ' \n' ' ' |
-            grep -qF 'is consistent with the following platform tag: \"$tag\"'"
+        show "auditwheel show confirms the tag ${tag%%.*}" bash -c "
+            '$venv_tools/bin/auditwheel' show '$whl' | tee /dev/stderr | tr -s ' \n' ' ' |
+            grep -qF 'is consistent with the following platform tag: \"${tag%%.*}\"'"
     fi
-    check "manylinux wheel: the library in the package, at the root (platlib)" bash -c "
-        unzip -Z1 '$wheel_gnu' | grep -qx etna_auth/libetna_auth.so &&
-        unzip -p '$wheel_gnu' etna_auth-$version.dist-info/WHEEL | grep -qx 'Root-Is-Purelib: false' &&
-        unzip -p '$wheel_gnu' etna_auth-$version.dist-info/WHEEL | grep -qx 'Tag: py3-none-$tag'"
+    check "$(basename "$whl"): the library in the package, at the root (platlib), tagged $tag" bash -c "
+        unzip -Z1 '$whl' | grep -qx etna_auth/libetna_auth.so &&
+        unzip -p '$whl' etna_auth-$version.dist-info/WHEEL | grep -qx 'Root-Is-Purelib: false' &&
+        for t in ${tag//./ }; do
+            unzip -p '$whl' etna_auth-$version.dist-info/WHEEL | grep -qx \"Tag: py3-none-\$t\" || exit 1
+        done"
+}
+wheel_gnu=$(ls "$dist"/etna_auth-"$version"-py3-none-manylinux_*_x86_64.whl 2>/dev/null | head -1)
+if [ -n "$wheel_gnu" ]; then
+    manylinux_wheel "$wheel_gnu"
     pyenv_dir=$tmp/venv
     check "fresh venv with the wheel (and pytest)" bash -c "
         python3 -m venv '$pyenv_dir' &&
@@ -245,7 +252,10 @@ import etna_auth; print(etna_auth.load_library().path)' | grep -F '$pyenv_dir/'"
     fi
     [ "${f:-0}" = 0 ] || failures+=("python suite")
 fi
-for whl in "$dist"/etna_auth-"$version"-py3-none-musllinux_1_2_x86_64.whl "$dist"/etna_auth-"$version"-py3-none-win_amd64.whl; do
+for whl in "$dist"/etna_auth-"$version"-py3-none-manylinux_*_aarch64.whl; do
+    [ -f "$whl" ] && manylinux_wheel "$whl"
+done
+for whl in "$dist"/etna_auth-"$version"-py3-none-musllinux_1_2_*.whl "$dist"/etna_auth-"$version"-py3-none-win_amd64.whl; do
     [ -f "$whl" ] || continue
     case "$whl" in *win_amd64*) lib=etna_auth.dll ;; *) lib=libetna_auth.so ;; esac
     check "$(basename "$whl") carries etna_auth/$lib" bash -c "unzip -Z1 '$whl' | grep -qx 'etna_auth/$lib'"
@@ -300,6 +310,12 @@ EOF"
         check "nupkg carries the musl library" test -f "$n/runtimes/linux-musl-x64/native/libetna_auth.so"
     [ -f "$dist/etna-auth-$version-x86_64-windows-gnu.zip" ] &&
         check "nupkg carries the Windows DLL" test -f "$n/runtimes/win-x64/native/etna_auth.dll"
+    [ -f "$dist/etna-auth-$version-aarch64-linux-gnu.tar.gz" ] &&
+        check "nupkg carries the linux-arm64 library (aarch64, glibc 2.17)" bash -c "
+            cmp '$n/runtimes/linux-arm64/native/libetna_auth.so' '$tmp/unpacked-aarch64-gnu/etna-auth-$version-aarch64-linux-gnu/lib/libetna_auth.so.$version'"
+    [ -f "$dist/etna-auth-$version-aarch64-linux-musl.tar.gz" ] &&
+        check "nupkg carries the linux-musl-arm64 library" bash -c "
+            cmp '$n/runtimes/linux-musl-arm64/native/libetna_auth.so' '$tmp/unpacked-aarch64-musl/etna-auth-$version-aarch64-linux-musl/lib/libetna_auth.so.$version'"
 
     if [ ! -f "$n/runtimes/linux-x64/native/libetna_auth.so" ]; then
         echo "note: no runtimes/linux-x64 in the package (linux-gnu not built): the C# suites are not run"
@@ -357,5 +373,4 @@ fi
 
 echo "(test_artifacts.sh: $(( $(date +%s) - start )) s)"
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
-echo "packaging: $passed passed, $failed failed"
-[ ${#failures[@]} -eq 0 ] && [ "$failed" = 0 ]
+report packaging

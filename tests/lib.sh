@@ -38,7 +38,8 @@ check() { # NAME COMMAND...
     shift
     log=$(mktemp)
     check_ok=0
-    if "$@" >"$log" 2>&1; then
+    # A subshell: a check cannot change the script's directory or variables.
+    if ("$@") >"$log" 2>&1; then
         check_ok=1
         pass "$name"
         [ -z "${VERBOSE:-}" ] || sed 's/^/     /' "$log"

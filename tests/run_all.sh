@@ -131,6 +131,10 @@ run_suite hardening bash tests/hardening.sh
 # Windows (MinGW, run under Wine): the Rust tests of every package, the C
 # programs against the DLL, the demo, the DLL's imports and .def file.
 run_suite windows bash tests/windows.sh
+# aarch64 Linux: the Rust tests of the workspace under qemu-aarch64 (those
+# that start the CLI binary themselves and stress.rs excepted; the script
+# names them). The aarch64 packages are tested by packaging above.
+run_suite aarch64 bash tests/aarch64.sh
 # musl: a fully static CLI and a C client linked statically (a debug build:
 # the release build's fat LTO adds 5 minutes and tests nothing more).
 run_suite musl bash tests/musl.sh --debug
