@@ -91,19 +91,6 @@ namespace EtnaAuth.Tests
             }
         }
 
-        private static Exception Failure(Task task)
-        {
-            try
-            {
-                task.GetAwaiter().GetResult();
-            }
-            catch (Exception e)
-            {
-                return e;
-            }
-            throw new AssertionException("the task succeeded");
-        }
-
         [Test]
         public static void AnEmptyStoreLogsInAndStoresThenNothingIsSent()
         {
@@ -275,8 +262,8 @@ namespace EtnaAuth.Tests
                 Assert.Equal(token, s.AcquireTokenAsync("dave", password, store: store.File).GetAwaiter().GetResult(), "stored");
                 Assert.Equal(1, asked, "asked once");
                 Assert.Equal(0L, sent.Since(), "nothing sent");
-                Assert.True(Failure(s.AcquireTokenAsync("alice", store: store.File)) is EtnaCancelledException, "no password");
-                Assert.True(Failure(s.AcquireTokenAsync("alice", "wrong-pass", store: store.File)) is EtnaCredentialsException, "refused");
+                Assert.True(Assert.Failure(s.AcquireTokenAsync("alice", store: store.File)) is EtnaCancelledException, "no password");
+                Assert.True(Assert.Failure(s.AcquireTokenAsync("alice", "wrong-pass", store: store.File)) is EtnaCredentialsException, "refused");
                 Assert.Equal(1L, sent.Since(), "one request for the refused password");
             }
         }
@@ -294,7 +281,7 @@ namespace EtnaAuth.Tests
                 Task<string> task = s.AcquireTokenAsync("alice", (r, ct) => { asked.Set(); return never.Task; }, store: store.File, cancellationToken: cts.Token);
                 Assert.True(asked.Wait(10000), "the password callback was called");
                 cts.Cancel();
-                var e = Failure(task);
+                var e = Assert.Failure(task);
                 Assert.True(e is OperationCanceledException && ((OperationCanceledException)e).CancellationToken == cts.Token, "cancelled: " + e);
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
