@@ -22,11 +22,11 @@ R repetitions (client order rotated each time); medians and [min-max].
 --smoke: N = 5, one repetition, every client must work (exit 1 otherwise).
 """
 import argparse
+import http.server
 import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,7 +60,23 @@ def child_env() -> dict:
 
 # -- the server ---------------------------------------------------------------
 
-class SandboxHost:
+class Child:
+    """A helper process that runs until its standard input closes."""
+
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class SandboxHost(Child):
     """bench/build/sandbox_host: the one server process."""
 
     def __init__(self) -> None:
@@ -85,16 +101,6 @@ class SandboxHost:
         req, conn = self.proc.stdout.readline().split()
         return int(req), int(conn)
 
-    def stop(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
 
 def make_certs(tmp: Path) -> tuple:
     """A test CA and a server certificate for 127.0.0.1 / localhost (RSA 2048, like most public APIs)."""
@@ -111,7 +117,9 @@ def make_certs(tmp: Path) -> tuple:
     return tmp / "ca.pem", tmp / "server.pem", tmp / "server.key"
 
 
-class TlsFront:
+class TlsFront(Child):
+    """bench/tls_front.py: TLS in front of the sandbox host."""
+
     def __init__(self, cert: Path, key: Path, host: str, port: int) -> None:
         self.proc = subprocess.Popen([PY, str(HERE / "tls_front.py"), str(cert), str(key), host, str(port)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -119,16 +127,6 @@ class TlsFront:
         if not line.startswith("PORT="):
             raise SystemExit(f"tls_front did not start (got {line!r})")
         self.port = int(line.strip().split("=")[1])
-
-    def stop(self) -> None:
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 # -- header check ---------------------------------------------------------------
@@ -139,45 +137,36 @@ class CaptureServer:
     INTERIM = "interim-token-for-the-header-check"
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
+        capture = self
         self.requests = []
         self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the reuse clients send both steps on one connection
 
-    def _serve(self, conn: socket.socket) -> None:
-        buf = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                lines = head.decode("utf-8", "replace").split("\r\n")
-                headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines[1:]]
-                with self.lock:
-                    self.requests.append((lines[0], headers))
-                names = {n.lower() for n, _ in headers}
-                if "verificationcode" in names:
-                    status, body = "200 OK", {"State": "Succeeded", "Token": "final-token-for-the-header-check"}
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = list(self.headers.items())
+                with capture.lock:
+                    capture.requests.append((self.requestline, headers))
+                if "verificationcode" in {n.lower() for n, _ in headers}:
+                    status, body = 200, {"State": "Succeeded", "Token": "final-token-for-the-header-check"}
                 else:
-                    status, body = "202 Accepted", {"State": "Expecting", "Step": "VerificationCode",
-                                                    "Reason": "Expecting confirmation code", "Token": self.INTERIM}
+                    status, body = 202, {"State": "Expecting", "Step": "VerificationCode",
+                                         "Reason": "Expecting confirmation code", "Token": capture.INTERIM}
                 raw = json.dumps(body).encode()
-                conn.sendall(f"HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\n"
-                             f"Content-Length: {len(raw)}\r\n\r\n".encode() + raw)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # bench.py's output is its own report
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def take(self) -> list:
         with self.lock:
@@ -185,7 +174,8 @@ class CaptureServer:
         return out
 
     def close(self) -> None:
-        self.sock.close()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def normalized(req: tuple) -> tuple:

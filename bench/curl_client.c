@@ -111,31 +111,26 @@ static long login(CURL *h, struct body *b, const char *key, long i) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || (strcmp(argv[1], "reuse") != 0 && strcmp(argv[1], "new") != 0)) {
-        fprintf(stderr, "usage: curl_client reuse|new BASE_URL APP_KEY N [CA_FILE]\n");
-        return 64;
-    }
-    int reuse = strcmp(argv[1], "reuse") == 0;
-    const char *key = argv[3], *ca = argc > 5 ? argv[5] : NULL;
-    long n = strtol(argv[4], NULL, 10), token_len = 0;
+    struct bench_args a = bench_parse_args("curl_client", argc, argv);
+    long token_len = 0;
     char endpoint[1024];
-    size_t ulen = strlen(argv[2]);
-    snprintf(endpoint, sizeof endpoint, "%.*s/token", (int)(ulen && argv[2][ulen - 1] == '/' ? ulen - 1 : ulen), argv[2]);
+    size_t ulen = strlen(a.url);
+    snprintf(endpoint, sizeof endpoint, "%.*s/token", (int)(ulen && a.url[ulen - 1] == '/' ? ulen - 1 : ulen), a.url);
     static struct body b;
     double c0 = bench_cpu_s();
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (reuse) {
-        CURL *h = new_handle(endpoint, ca, &b);
-        for (long i = 0; i < n; i++) token_len = login(h, &b, key, i);
+    if (a.reuse) {
+        CURL *h = new_handle(endpoint, a.ca, &b);
+        for (long i = 0; i < a.n; i++) token_len = login(h, &b, a.key, i);
         curl_easy_cleanup(h);
     } else {
-        for (long i = 0; i < n; i++) {
-            CURL *h = new_handle(endpoint, ca, &b);
-            token_len = login(h, &b, key, i);
+        for (long i = 0; i < a.n; i++) {
+            CURL *h = new_handle(endpoint, a.ca, &b);
+            token_len = login(h, &b, a.key, i);
             curl_easy_cleanup(h);
         }
     }
     curl_global_cleanup();
-    bench_report(reuse ? "curl-reuse" : "curl-new", n, bench_cpu_s() - c0, token_len);
+    bench_report(a.reuse ? "curl-reuse" : "curl-new", a.n, bench_cpu_s() - c0, token_len);
     return 0;
 }

@@ -45,25 +45,20 @@ static long login(EtnaSession *s, long i) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5 || (strcmp(argv[1], "reuse") != 0 && strcmp(argv[1], "new") != 0)) {
-        fprintf(stderr, "usage: etna_client reuse|new BASE_URL APP_KEY N [CA_FILE]\n");
-        return 64;
-    }
-    int reuse = strcmp(argv[1], "reuse") == 0;
-    const char *url = argv[2], *key = argv[3], *ca = argc > 5 ? argv[5] : NULL;
-    long n = strtol(argv[4], NULL, 10), token_len = 0;
+    struct bench_args a = bench_parse_args("etna_client", argc, argv);
+    long token_len = 0;
     double c0 = bench_cpu_s();
-    if (reuse) {
-        EtnaSession *s = open_session(url, key, ca);
-        for (long i = 0; i < n; i++) token_len = login(s, i);
+    if (a.reuse) {
+        EtnaSession *s = open_session(a.url, a.key, a.ca);
+        for (long i = 0; i < a.n; i++) token_len = login(s, i);
         etna_free(s);
     } else {
-        for (long i = 0; i < n; i++) {
-            EtnaSession *s = open_session(url, key, ca);
+        for (long i = 0; i < a.n; i++) {
+            EtnaSession *s = open_session(a.url, a.key, a.ca);
             token_len = login(s, i);
             etna_free(s);
         }
     }
-    bench_report(reuse ? "etna-reuse" : "etna-new", n, bench_cpu_s() - c0, token_len);
+    bench_report(a.reuse ? "etna-reuse" : "etna-new", a.n, bench_cpu_s() - c0, token_len);
     return 0;
 }

@@ -101,6 +101,13 @@ def exceptions(rows):
     return "\n".join(out)
 
 
+def switch_method(doc, signature, cases, default=("                default: return null;",)):
+    """One StatusTable method: a switch on the status, a case per row that has a value."""
+    return (["        /// <summary>%s</summary>" % doc, "        " + signature, "        {",
+             "            switch (status)", "            {"]
+            + cases + list(default) + ["            }", "        }"])
+
+
 def table(rows, header):
     out = [STAMP, "using System;", "", "namespace EtnaAuth", "{",
            "    /// <summary>The status table's columns for each code, and the header's defaults.</summary>",
@@ -108,42 +115,29 @@ def table(rows, header):
            "    {",
            "        /// <summary><c>ETNA_DEFAULT_TIMEOUT_MS</c>: each exchange's deadline until one is set.</summary>",
            "        internal const int DefaultTimeoutMs = %d;" % define(header, "ETNA_DEFAULT_TIMEOUT_MS"),
-           "",
-           "        /// <summary>The C name, e.g. <c>\"ETNA_ERR_TIMEOUT\"</c>; null for an unknown code.</summary>",
-           "        internal static string Name(EtnaStatus status)",
-           "        {",
-           "            switch (status)",
-           "            {"]
-    for r in rows:
-        out.append("                case EtnaStatus.%s: return %s;" % (member(r["name"]), cs_string(r["name"])))
-    out += ["                default: return null;", "            }", "        }", "",
-            "        /// <summary>The exception for an error status; null for an unknown code.</summary>",
-            "        internal static EtnaException Exception(EtnaStatus status, string message)",
-            "        {",
-            "            switch (status)",
-            "            {"]
-    for r in rows:
-        if r["csharp"]:
-            out.append("                case EtnaStatus.%s: return new %s(message);" % (member(r["name"]), r["csharp"]))
-    out += ["                default: return null;", "            }", "        }", "",
-            "        /// <summary>Whether trying the same call again can help (the table's retry column).</summary>",
-            "        internal static bool RetryCanHelp(EtnaStatus status)",
-            "        {",
-            "            switch (status)",
-            "            {"]
-    for r in rows:
-        if r["retry"]:
-            out.append("                case EtnaStatus.%s:" % member(r["name"]))
-    out += ["                    return true;", "                default:", "                    return false;",
-            "            }", "        }", "",
-            "        /// <summary>The one-line description (the table's describe column); null for an unknown code.</summary>",
-            "        internal static string Describe(EtnaStatus status)",
-            "        {",
-            "            switch (status)",
-            "            {"]
-    for r in rows:
-        out.append("                case EtnaStatus.%s: return %s;" % (member(r["name"]), cs_string(r["describe"])))
-    out += ["                default: return null;", "            }", "        }", "    }", "}", ""]
+           ""]
+    case = "                case EtnaStatus.%s:"
+    out += switch_method(
+        "The C name, e.g. <c>\"ETNA_ERR_TIMEOUT\"</c>; null for an unknown code.",
+        "internal static string Name(EtnaStatus status)",
+        [case % member(r["name"]) + " return %s;" % cs_string(r["name"]) for r in rows])
+    out.append("")
+    out += switch_method(
+        "The exception for an error status; null for an unknown code.",
+        "internal static EtnaException Exception(EtnaStatus status, string message)",
+        [case % member(r["name"]) + " return new %s(message);" % r["csharp"] for r in rows if r["csharp"]])
+    out.append("")
+    out += switch_method(
+        "Whether trying the same call again can help (the table's retry column).",
+        "internal static bool RetryCanHelp(EtnaStatus status)",
+        [case % member(r["name"]) for r in rows if r["retry"]],
+        ["                    return true;", "                default:", "                    return false;"])
+    out.append("")
+    out += switch_method(
+        "The one-line description (the table's describe column); null for an unknown code.",
+        "internal static string Describe(EtnaStatus status)",
+        [case % member(r["name"]) + " return %s;" % cs_string(r["describe"]) for r in rows])
+    out += ["    }", "}", ""]
     return "\n".join(out)
 
 

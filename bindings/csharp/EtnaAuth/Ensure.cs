@@ -28,6 +28,21 @@ namespace EtnaAuth
         }
 
         /// <summary>
+        /// Returns <paramref name="handle"/>, what <c>etna_new</c> or <c>etna_sandbox_start</c>
+        /// just returned; when that was NULL, throws its <see cref="LastFailure"/> (so call it right
+        /// after the native call, on the same thread).
+        /// </summary>
+        internal static T Opened<T>(T handle) where T : System.Runtime.InteropServices.SafeHandle
+        {
+            if (handle != null && !handle.IsInvalid)
+                return handle;
+            EtnaException failure = LastFailure(); // read first: nothing else may run an etna_ call before it
+            if (handle != null)
+                handle.Dispose();
+            throw failure;
+        }
+
+        /// <summary>
         /// Returns a non-negative <paramref name="status"/>; throws for a negative one, with this
         /// thread's last error (so call it right after the native call, on the same thread).
         /// </summary>

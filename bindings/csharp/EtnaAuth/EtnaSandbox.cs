@@ -32,14 +32,7 @@ namespace EtnaAuth
         public EtnaSandbox(string configJson = null)
         {
             byte[] config = Utf8.Encode(configJson, "configJson");
-            EtnaSandboxHandle h = NativeMethods.etna_sandbox_start(config);
-            if (h == null || h.IsInvalid)
-            {
-                EtnaException failure = Ensure.LastFailure(); // read first: nothing else may run an etna_ call before it
-                if (h != null)
-                    h.Dispose();
-                throw failure;
-            }
+            EtnaSandboxHandle h = Ensure.Opened(NativeMethods.etna_sandbox_start(config));
             handle = h;
             // Owned by the sandbox: copied now, while it surely runs.
             url = Utf8.Decode(NativeMethods.etna_sandbox_url(h));

@@ -53,15 +53,7 @@ namespace EtnaAuth
         {
             byte[] url = Utf8.EncodeRequired(baseUrl, "baseUrl");
             byte[] key = Utf8.EncodeRequired(appKey, "appKey");
-            EtnaSessionHandle h = NativeMethods.etna_new(url, key);
-            if (h == null || h.IsInvalid)
-            {
-                EtnaException failure = Ensure.LastFailure(); // read first: nothing else may run an etna_ call before it
-                if (h != null)
-                    h.Dispose();
-                throw failure;
-            }
-            handle = h;
+            handle = Ensure.Opened(NativeMethods.etna_new(url, key));
             this.baseUrl = baseUrl;
         }
 
@@ -238,15 +230,7 @@ namespace EtnaAuth
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong PINs).</exception>
         public AuthStep SupplyPin(string pin)
         {
-            byte[] bytes = Utf8.EncodeRequired(pin, "pin");
-            try
-            {
-                return Supply(AuthStep.NeedPin, bytes).Step;
-            }
-            finally
-            {
-                Utf8.Wipe(bytes);
-            }
+            return Supply(AuthStep.NeedPin, pin, "pin");
         }
 
         /// <summary>
@@ -258,15 +242,7 @@ namespace EtnaAuth
         /// <exception cref="EtnaRejectedException">Refused for good (too many wrong codes).</exception>
         public AuthStep SupplyCode(string code)
         {
-            byte[] bytes = Utf8.EncodeRequired(code, "code");
-            try
-            {
-                return Supply(AuthStep.NeedCode, bytes).Step;
-            }
-            finally
-            {
-                Utf8.Wipe(bytes);
-            }
+            return Supply(AuthStep.NeedCode, code, "code");
         }
 
         /// <summary>Where a login stands after one exchange, with the server's Reason read on the thread that made it.</summary>
@@ -281,11 +257,20 @@ namespace EtnaAuth
             return Outcome(Exchange(h => NativeMethods.etna_begin_auth(h, user, pass)));
         }
 
-        private Progress Supply(AuthStep factor, byte[] value)
+        /// <summary>Sends a PIN or a code (<paramref name="factor"/>), wiping its bytes afterwards.</summary>
+        private AuthStep Supply(AuthStep factor, string secret, string argument)
         {
-            return Outcome(factor == AuthStep.NeedPin
-                ? Exchange(h => NativeMethods.etna_supply_pin(h, value))
-                : Exchange(h => NativeMethods.etna_supply_code(h, value)));
+            byte[] value = Utf8.EncodeRequired(secret, argument);
+            try
+            {
+                return Outcome(factor == AuthStep.NeedPin
+                    ? Exchange(h => NativeMethods.etna_supply_pin(h, value))
+                    : Exchange(h => NativeMethods.etna_supply_code(h, value))).Step;
+            }
+            finally
+            {
+                Utf8.Wipe(value);
+            }
         }
 
         /// <summary>

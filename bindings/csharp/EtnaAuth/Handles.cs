@@ -5,21 +5,47 @@ using System.Threading;
 namespace EtnaAuth
 {
     /// <summary>
-    /// Owns one native <c>EtnaSession*</c>. <see cref="ReleaseHandle"/> calls <c>etna_free</c>
-    /// exactly once: on <see cref="SafeHandle.Dispose()"/>, or from the finalizer when the
-    /// owner was never disposed, and never while a P/Invoke call that uses the handle is
-    /// still running (the marshaller holds a reference count for the call's duration).
+    /// Owns one native pointer and frees it exactly once: on <see cref="SafeHandle.Dispose()"/>,
+    /// or from the finalizer when the owner was never disposed, and never while a P/Invoke call
+    /// that uses the handle is still running (the marshaller holds a reference count for the
+    /// call's duration). <typeparamref name="TSelf"/> is the handle class itself, so that each
+    /// class counts its own releases (a generic class's static field is one per type argument).
     /// </summary>
-    internal sealed class EtnaSessionHandle : SafeHandle
+    internal abstract class NativeHandle<TSelf> : SafeHandle
+        where TSelf : NativeHandle<TSelf>
     {
         private static long released;
 
-        /// <summary>Used by the P/Invoke marshaller for <c>etna_new</c>'s result.</summary>
-        public EtnaSessionHandle()
+        protected NativeHandle()
             : base(IntPtr.Zero, true)
         {
         }
 
+        /// <summary>How many handles of this class this process has freed (for tests and diagnostics).</summary>
+        internal static long ReleasedCount
+        {
+            get { return Interlocked.Read(ref released); }
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        /// <summary>The native call that frees the pointer.</summary>
+        protected abstract void Free(IntPtr pointer);
+
+        protected override bool ReleaseHandle()
+        {
+            Free(handle);
+            Interlocked.Increment(ref released);
+            return true;
+        }
+    }
+
+    /// <summary>Owns one native <c>EtnaSession*</c>; releasing it calls <c>etna_free</c>.</summary>
+    internal sealed class EtnaSessionHandle : NativeHandle<EtnaSessionHandle>
+    {
         /// <summary>
         /// The delegate the native session calls with its log lines, once a log has been set. Kept
         /// here, not in the <see cref="EtnaSession"/>, because the handle is what lives exactly as
@@ -29,54 +55,28 @@ namespace EtnaAuth
         /// </summary>
         internal NativeMethods.EtnaLogCallback LogCallback;
 
-        /// <summary>How many sessions this process has freed (for tests and diagnostics).</summary>
-        internal static long ReleasedCount
+        /// <summary>Used by the P/Invoke marshaller for <c>etna_new</c>'s result.</summary>
+        public EtnaSessionHandle()
         {
-            get { return Interlocked.Read(ref released); }
         }
 
-        public override bool IsInvalid
+        protected override void Free(IntPtr pointer)
         {
-            get { return handle == IntPtr.Zero; }
-        }
-
-        protected override bool ReleaseHandle()
-        {
-            NativeMethods.etna_free(handle);
-            Interlocked.Increment(ref released);
-            return true;
+            NativeMethods.etna_free(pointer);
         }
     }
 
-    /// <summary>
-    /// Owns one native <c>EtnaSandbox*</c>; <see cref="ReleaseHandle"/> calls
-    /// <c>etna_sandbox_stop</c> exactly once.
-    /// </summary>
-    internal sealed class EtnaSandboxHandle : SafeHandle
+    /// <summary>Owns one native <c>EtnaSandbox*</c>; releasing it calls <c>etna_sandbox_stop</c>.</summary>
+    internal sealed class EtnaSandboxHandle : NativeHandle<EtnaSandboxHandle>
     {
-        private static long released;
-
         /// <summary>Used by the P/Invoke marshaller for <c>etna_sandbox_start</c>'s result.</summary>
         public EtnaSandboxHandle()
-            : base(IntPtr.Zero, true)
         {
         }
 
-        internal static long ReleasedCount
+        protected override void Free(IntPtr pointer)
         {
-            get { return Interlocked.Read(ref released); }
-        }
-
-        public override bool IsInvalid
-        {
-            get { return handle == IntPtr.Zero; }
-        }
-
-        protected override bool ReleaseHandle()
-        {
-            NativeMethods.etna_sandbox_stop(handle);
-            Interlocked.Increment(ref released);
-            return true;
+            NativeMethods.etna_sandbox_stop(pointer);
         }
     }
 }

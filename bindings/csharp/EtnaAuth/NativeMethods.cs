@@ -107,7 +107,7 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_forget_token(byte[] path, byte[] baseUrl, byte[] username);
 
-        /// <summary>Only <see cref="EtnaSessionHandle.ReleaseHandle"/> calls this.</summary>
+        /// <summary>Only <see cref="EtnaSessionHandle"/> calls this, when it is released.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void etna_free(IntPtr session);
 
@@ -155,7 +155,7 @@ namespace EtnaAuth
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ulong etna_sandbox_connection_count(EtnaSandboxHandle sandbox);
 
-        /// <summary>Only <see cref="EtnaSandboxHandle.ReleaseHandle"/> calls this.</summary>
+        /// <summary>Only <see cref="EtnaSandboxHandle"/> calls this, when it is released.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void etna_sandbox_stop(IntPtr sandbox);
 

@@ -52,6 +52,18 @@ namespace EtnaAuth.Tests
             }
         }
 
+        /// <summary>
+        /// Runs <paramref name="test"/> with a fresh session, an empty token store, and the count of
+        /// the requests the shared sandbox receives from now on.
+        /// </summary>
+        private static void WithStore(Action<EtnaSession, TempStore, Sent> test)
+        {
+            var sent = new Sent(Fixtures.Sandbox);
+            using (var store = new TempStore())
+            using (var s = Fixtures.Session())
+                test(s, store, sent);
+        }
+
         // The native environment, which the library reads (.NET Core's Environment.SetEnvironmentVariable
         // changes only a managed copy on Unix).
         [DllImport("libc", SetLastError = true)]
@@ -91,19 +103,6 @@ namespace EtnaAuth.Tests
             }
         }
 
-        private static Exception Failure(Task task)
-        {
-            try
-            {
-                task.GetAwaiter().GetResult();
-            }
-            catch (Exception e)
-            {
-                return e;
-            }
-            throw new AssertionException("the task succeeded");
-        }
-
         [Test]
         public static void AnEmptyStoreLogsInAndStoresThenNothingIsSent()
         {
@@ -132,10 +131,8 @@ namespace EtnaAuth.Tests
         [Test]
         public static void MinValidLongerThanWhatIsLeftForcesALogin()
         {
-            var sent = new Sent(Fixtures.Sandbox);
             TimeSpan day = TimeSpan.FromHours(24);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
+            WithStore((s, store, sent) =>
             {
                 string first = s.AcquireToken("alice", "alice-pass", store: store.File, minValid: day);
                 Assert.Equal(1L, sent.Since(), "first login");
@@ -150,7 +147,7 @@ namespace EtnaAuth.Tests
                 Assert.Throws<EtnaArgumentException>(() => s.AcquireToken("alice", "alice-pass", store: store.File, minValid: day + TimeSpan.FromSeconds(1)));
                 Assert.Throws<ArgumentOutOfRangeException>(() => s.AcquireToken("alice", "alice-pass", store: store.File, minValid: TimeSpan.FromSeconds(-1)));
                 Assert.Equal(0L, sent.Since(), "nothing sent for refused arguments");
-            }
+            });
         }
 
         [Test]
@@ -176,9 +173,7 @@ namespace EtnaAuth.Tests
         [Test]
         public static void NoPasswordAndNoCallbackGivesUpWithoutSending()
         {
-            var sent = new Sent(Fixtures.Sandbox);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
+            WithStore((s, store, sent) =>
             {
                 var e = Assert.Throws<EtnaCancelledException>(() => s.AcquireToken("alice", store: store.File));
                 Assert.Contains("password", e.Message, "the message names the password");
@@ -186,15 +181,13 @@ namespace EtnaAuth.Tests
                 Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Assert.True(!File.Exists(store.File), "nothing stored");
-            }
+            });
         }
 
         [Test]
         public static void ARefusedPasswordIsNotTriedAgain()
         {
-            var sent = new Sent(Fixtures.Sandbox);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
+            WithStore((s, store, sent) =>
             {
                 int asked = 0;
                 Assert.Throws<EtnaCredentialsException>(() => s.AcquireToken("alice", r => { asked++; return "wrong-pass"; }, store: store.File));
@@ -204,15 +197,13 @@ namespace EtnaAuth.Tests
                 Assert.Equal(1L, sent.Since(), "one request");
                 Assert.Throws<EtnaStateException>(() => s.SupplyPin("1234")); // the login was ended
                 Assert.Equal(0L, sent.Since(), "nothing sent");
-            }
+            });
         }
 
         [Test]
         public static void SecondFactorsAsForLogin()
         {
-            var sent = new Sent(Fixtures.Sandbox);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
+            WithStore((s, store, sent) =>
             {
                 var thrown = new InvalidOperationException("dialog failed");
                 Assert.True(ReferenceEquals(thrown, Assert.Throws<InvalidOperationException>(
@@ -220,7 +211,7 @@ namespace EtnaAuth.Tests
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Fixtures.AssertToken(s.AcquireToken("dave", "dave-pass", r => "4321", r => "654321", store.File));
                 Assert.Equal(3L, sent.Since(), "password, PIN, code");
-            }
+            });
         }
 
         [Test]
@@ -263,9 +254,7 @@ namespace EtnaAuth.Tests
         [Test]
         public static void AcquireTokenAsyncWithAsyncCallbacks()
         {
-            var sent = new Sent(Fixtures.Sandbox);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
+            WithStore((s, store, sent) =>
             {
                 int asked = 0;
                 Func<string, Task<string>> password = async r => { asked++; await Task.Delay(1); return "dave-pass"; };
@@ -275,34 +264,34 @@ namespace EtnaAuth.Tests
                 Assert.Equal(token, s.AcquireTokenAsync("dave", password, store: store.File).GetAwaiter().GetResult(), "stored");
                 Assert.Equal(1, asked, "asked once");
                 Assert.Equal(0L, sent.Since(), "nothing sent");
-                Assert.True(Failure(s.AcquireTokenAsync("alice", store: store.File)) is EtnaCancelledException, "no password");
-                Assert.True(Failure(s.AcquireTokenAsync("alice", "wrong-pass", store: store.File)) is EtnaCredentialsException, "refused");
+                Assert.True(Assert.Failure(s.AcquireTokenAsync("alice", store: store.File)) is EtnaCancelledException, "no password");
+                Assert.True(Assert.Failure(s.AcquireTokenAsync("alice", "wrong-pass", store: store.File)) is EtnaCredentialsException, "refused");
                 Assert.Equal(1L, sent.Since(), "one request for the refused password");
-            }
+            });
         }
 
         [Test]
         public static void CancellingWhileThePasswordCallbackWaits()
         {
-            var sent = new Sent(Fixtures.Sandbox);
-            using (var store = new TempStore())
-            using (var s = Fixtures.Session())
-            using (var cts = new CancellationTokenSource())
+            WithStore((s, store, sent) =>
             {
-                var asked = new ManualResetEventSlim();
-                var never = new TaskCompletionSource<string>();
-                Task<string> task = s.AcquireTokenAsync("alice", (r, ct) => { asked.Set(); return never.Task; }, store: store.File, cancellationToken: cts.Token);
-                Assert.True(asked.Wait(10000), "the password callback was called");
-                cts.Cancel();
-                var e = Failure(task);
-                Assert.True(e is OperationCanceledException && ((OperationCanceledException)e).CancellationToken == cts.Token, "cancelled: " + e);
-                Assert.Equal(0L, sent.Since(), "nothing sent");
-                Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
-                // The session is usable, and no cancel is left over for it.
-                Fixtures.AssertToken(s.AcquireTokenAsync("alice", "alice-pass", store: store.File).GetAwaiter().GetResult());
-                Assert.Equal(1L, sent.Since(), "one login");
-                Assert.True(s.AcquireTokenAsync("alice", "alice-pass", store: store.File, cancellationToken: cts.Token).IsCanceled, "a cancelled token: nothing done");
-            }
+                using (var cts = new CancellationTokenSource())
+                {
+                    var asked = new ManualResetEventSlim();
+                    var never = new TaskCompletionSource<string>();
+                    Task<string> task = s.AcquireTokenAsync("alice", (r, ct) => { asked.Set(); return never.Task; }, store: store.File, cancellationToken: cts.Token);
+                    Assert.True(asked.Wait(10000), "the password callback was called");
+                    cts.Cancel();
+                    var e = Assert.Failure(task);
+                    Assert.True(e is OperationCanceledException && ((OperationCanceledException)e).CancellationToken == cts.Token, "cancelled: " + e);
+                    Assert.Equal(0L, sent.Since(), "nothing sent");
+                    Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
+                    // The session is usable, and no cancel is left over for it.
+                    Fixtures.AssertToken(s.AcquireTokenAsync("alice", "alice-pass", store: store.File).GetAwaiter().GetResult());
+                    Assert.Equal(1L, sent.Since(), "one login");
+                    Assert.True(s.AcquireTokenAsync("alice", "alice-pass", store: store.File, cancellationToken: cts.Token).IsCanceled, "a cancelled token: nothing done");
+                }
+            });
         }
     }
 }

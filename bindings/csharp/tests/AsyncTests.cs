@@ -10,20 +10,6 @@ namespace EtnaAuth.Tests
     /// <summary>LoginAsync: the login policy, cancellation, concurrency, and never blocking the caller or the pool.</summary>
     public static class AsyncTests
     {
-        /// <summary>The exception a Task ended with, as <c>await</c> would throw it.</summary>
-        private static Exception Failure(Task task)
-        {
-            try
-            {
-                task.GetAwaiter().GetResult();
-            }
-            catch (Exception e)
-            {
-                return e;
-            }
-            throw new AssertionException("the task succeeded");
-        }
-
         private static Task<string> After(int ms, string value)
         {
             return Task.Delay(ms).ContinueWith(t => value);
@@ -46,34 +32,33 @@ namespace EtnaAuth.Tests
             using (var sandbox = new EtnaSandbox())
             using (var s = sandbox.NewSession())
             {
-                var calls = new List<string>();
+                var answers = new LoginPolicyTests.WrongThenRight();
                 string token = s.LoginAsync("dave", "dave-pass",
-                    pin: r => { calls.Add("pin(" + r + ")"); return After(5, calls.Count == 1 ? "0000" : "4321"); },
-                    code: r => { calls.Add("code(" + r + ")"); return After(5, calls.Count == 3 ? "000000" : "654321"); }).GetAwaiter().GetResult();
+                    pin: r => After(5, answers.Pin(r)), code: r => After(5, answers.Code(r))).GetAwaiter().GetResult();
                 Fixtures.AssertToken(token);
                 Assert.Equal(token, s.Token, "Token");
-                Assert.Equal("pin(Expecting security pin)|pin(Invalid pin)|code(Expecting confirmation code)|code(Invalid verification code)", string.Join("|", calls), "calls");
+                answers.AssertCalls();
 
                 // No value (a null result or a null Task), no callback: abandoned, cancelled, ended.
-                Assert.True(Failure(s.LoginAsync("bob", "bob-pass", pin: r => After(1, null))) is EtnaCancelledException, "null result");
+                Assert.True(Assert.Failure(s.LoginAsync("bob", "bob-pass", pin: r => After(1, null))) is EtnaCancelledException, "null result");
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
-                Assert.True(Failure(s.LoginAsync("bob", "bob-pass", pin: r => null)) is EtnaCancelledException, "null Task");
+                Assert.True(Assert.Failure(s.LoginAsync("bob", "bob-pass", pin: r => null)) is EtnaCancelledException, "null Task");
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
-                var e = Failure(s.LoginAsync("carol", "carol-pass"));
+                var e = Assert.Failure(s.LoginAsync("carol", "carol-pass"));
                 Assert.True(e is EtnaCancelledException && e.Message.Contains("verification code"), "no code callback: " + e);
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
 
                 // A callback's exception, thrown or in its Task, unchanged.
                 var thrown = new InvalidOperationException("dialog failed");
-                Assert.True(ReferenceEquals(thrown, Failure(s.LoginAsync("bob", "bob-pass", pin: r => { throw thrown; }))), "thrown");
+                Assert.True(ReferenceEquals(thrown, Assert.Failure(s.LoginAsync("bob", "bob-pass", pin: r => { throw thrown; }))), "thrown");
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
                 var faulted = new TaskCompletionSource<string>();
                 faulted.SetException(thrown);
-                Assert.True(ReferenceEquals(thrown, Failure(s.LoginAsync("bob", "bob-pass", pin: r => faulted.Task))), "faulted Task");
+                Assert.True(ReferenceEquals(thrown, Assert.Failure(s.LoginAsync("bob", "bob-pass", pin: r => faulted.Task))), "faulted Task");
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
 
                 // The library's error with its message.
-                var wrong = Failure(s.LoginAsync("alice", "wrong"));
+                var wrong = Assert.Failure(s.LoginAsync("alice", "wrong"));
                 Assert.True(wrong is EtnaCredentialsException && !wrong.Message.StartsWith("ETNA_", StringComparison.Ordinal), "credentials: " + wrong);
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
 
@@ -86,10 +71,9 @@ namespace EtnaAuth.Tests
         public static void LoginAsyncReturnsAtOnceAndNeverBlocksTheCaller()
         {
             using (var server = new ScriptedServer("stall"))
-            using (var s = new EtnaSession(server.Url, "k"))
+            using (var s = server.StalledSession())
             using (var cts = new CancellationTokenSource())
             {
-                s.Timeout = TimeSpan.FromSeconds(20);
                 var watch = Stopwatch.StartNew();
                 Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
                 long returned = watch.ElapsedMilliseconds;
@@ -97,7 +81,7 @@ namespace EtnaAuth.Tests
                 WaitFor(() => server.Requests == 1, "the request");
                 Assert.True(!task.IsCompleted, "still waiting for the server");
                 cts.Cancel();
-                Assert.True(Failure(task) is OperationCanceledException, "cancelled");
+                Assert.True(Assert.Failure(task) is OperationCanceledException, "cancelled");
             }
         }
 
@@ -105,10 +89,9 @@ namespace EtnaAuth.Tests
         public static void CancellingTheTokenEndsAStalledExchangeWithin100Ms()
         {
             using (var server = new ScriptedServer("stall-first"))
-            using (var s = new EtnaSession(server.Url, "k"))
+            using (var s = server.StalledSession())
             using (var cts = new CancellationTokenSource())
             {
-                s.Timeout = TimeSpan.FromSeconds(20);
                 Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
                 WaitFor(() => server.Requests == 1, "the request");
                 Thread.Sleep(50); // well inside the exchange
@@ -119,7 +102,7 @@ namespace EtnaAuth.Tests
                 Assert.True(ended, "the task ended");
                 Assert.True(ms < 100, "ended " + ms + " ms after the cancel");
                 Assert.True(task.IsCanceled, "the Task is cancelled, status " + task.Status);
-                var e = Failure(task) as OperationCanceledException;
+                var e = Assert.Failure(task) as OperationCanceledException;
                 Assert.True(e != null, "OperationCanceledException");
                 Assert.True(e.CancellationToken == cts.Token, "it carries the token");
                 // The session is usable: the login was ended, no cancel is left over.
@@ -145,8 +128,8 @@ namespace EtnaAuth.Tests
                 cts.Cancel();
                 Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000), "the task ended");
                 Assert.True(watch.ElapsedMilliseconds < 100, "ended " + watch.ElapsedMilliseconds + " ms after the cancel");
-                var e = Failure(task) as OperationCanceledException;
-                Assert.True(e != null && e.CancellationToken == cts.Token, "OperationCanceledException with the token, got " + Failure(task));
+                var e = Assert.Failure(task) as OperationCanceledException;
+                Assert.True(e != null && e.CancellationToken == cts.Token, "OperationCanceledException with the token, got " + Assert.Failure(task));
                 never.SetException(new Exception("answered too late")); // observed, not a crash
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
             }
@@ -162,7 +145,7 @@ namespace EtnaAuth.Tests
                 int asked = 0;
                 Task<string> task = s.LoginAsync("bob", "bob-pass", pin: r => { asked++; return Task.FromResult("1234"); }, cancellationToken: token);
                 Assert.True(task.IsCanceled, "cancelled at once");
-                var e = Failure(task) as OperationCanceledException;
+                var e = Assert.Failure(task) as OperationCanceledException;
                 Assert.True(e != null && e.CancellationToken == token, "OperationCanceledException with the token");
                 Thread.Sleep(50);
                 Assert.Equal(0L, sandbox.RequestCount, "requests");
@@ -198,13 +181,12 @@ namespace EtnaAuth.Tests
             using (var server = new ScriptedServer("stall"))
             using (var cts = new CancellationTokenSource())
             {
-                var s = new EtnaSession(server.Url, "k");
-                s.Timeout = TimeSpan.FromSeconds(20);
+                var s = server.StalledSession();
                 Task<string> task = s.LoginAsync("u", "p", cancellationToken: cts.Token);
                 WaitFor(() => server.Requests == 1, "the request");
                 s.Dispose();
                 Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000), "the task ended");
-                Assert.True(Failure(task) is EtnaCancelledException, "EtnaCancelledException, got " + Failure(task));
+                Assert.True(Assert.Failure(task) is EtnaCancelledException, "EtnaCancelledException, got " + Assert.Failure(task));
                 cts.Cancel(); // after the session is gone: harmless
             }
         }
@@ -270,7 +252,7 @@ namespace EtnaAuth.Tests
                     Assert.True(tasks.All(t => !t.IsCompleted), "the logins still wait");
                     cts.Cancel();
                     foreach (var t in tasks)
-                        Assert.True(Failure(t) is OperationCanceledException, "cancelled");
+                        Assert.True(Assert.Failure(t) is OperationCanceledException, "cancelled");
                 }
                 finally
                 {

@@ -96,30 +96,36 @@ namespace EtnaAuth.Tests
             }
         }
 
-        [Test]
-        public static void PinLoginCallsThePinCallbackOnce()
+        /// <summary>
+        /// Logs in with Login(), answering the <paramref name="factor"/> callback with
+        /// <paramref name="answers"/> in turn (the other factor's callback fails the test), checks the
+        /// token, and returns the Reasons the callback was called with, joined by "|".
+        /// </summary>
+        private static string LoginReasons(string user, AuthStep factor, params string[] answers)
         {
             using (var s = Fixtures.Session())
             {
                 var reasons = new List<string>();
-                string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return "1234"; },
-                    code: r => { throw new AssertionException("no code was asked for"); });
+                Func<string, string> answer = r => { reasons.Add(r); return answers[reasons.Count - 1]; };
+                Func<string, string> never = r => { throw new AssertionException("no " + (factor == AuthStep.NeedPin ? "code" : "PIN") + " was asked for"); };
+                string token = factor == AuthStep.NeedPin
+                    ? s.Login(user, user + "-pass", pin: answer, code: never)
+                    : s.Login(user, user + "-pass", pin: never, code: answer);
                 Fixtures.AssertToken(token);
-                Assert.Equal(1, reasons.Count, "pin callback calls");
-                Assert.Equal("Expecting security pin", reasons[0], "the server's Reason the first time");
+                return string.Join("|", reasons);
             }
+        }
+
+        [Test]
+        public static void PinLoginCallsThePinCallbackOnce()
+        {
+            Assert.Equal("Expecting security pin", LoginReasons("bob", AuthStep.NeedPin, "1234"), "one pin callback call, with the server's Reason");
         }
 
         [Test]
         public static void CodeLoginCallsTheCodeCallbackOnce()
         {
-            using (var s = Fixtures.Session())
-            {
-                var reasons = new List<string>();
-                string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return "123456"; });
-                Fixtures.AssertToken(token);
-                Assert.Equal("Expecting confirmation code", string.Join("|", reasons), "one code callback call, with the server's Reason");
-            }
+            Assert.Equal("Expecting confirmation code", LoginReasons("carol", AuthStep.NeedCode, "123456"), "one code callback call, with the server's Reason");
         }
 
         [Test]
@@ -151,29 +157,16 @@ namespace EtnaAuth.Tests
         [Test]
         public static void WrongPinIsAskedAgainWithTheServersReason()
         {
-            using (var s = Fixtures.Session())
-            {
-                var reasons = new List<string>();
-                string token = s.Login("bob", "bob-pass", pin: r => { reasons.Add(r); return reasons.Count == 1 ? "0000" : "1234"; });
-                Fixtures.AssertToken(token);
-                Assert.Equal(2, reasons.Count, "pin callback calls");
-                Assert.Equal("Expecting security pin", reasons[0], "the server's Reason the first time");
-                Assert.Equal("Invalid pin", reasons[1], "Reason after a wrong PIN");
-            }
+            Assert.Equal("Expecting security pin|Invalid pin", LoginReasons("bob", AuthStep.NeedPin, "0000", "1234"),
+                "two pin callback calls: the server's Reason the first time, then after a wrong PIN");
         }
 
         [Test]
         public static void WrongCodeIsAskedAgainWithTheServersReason()
         {
-            using (var s = Fixtures.Session())
-            {
-                var reasons = new List<string>();
-                string token = s.Login("carol", "carol-pass", code: r => { reasons.Add(r); return reasons.Count < 3 ? "000000" : "123456"; });
-                Fixtures.AssertToken(token);
-                Assert.Equal(3, reasons.Count, "code callback calls");
-                Assert.Equal("Invalid verification code", reasons[1], "Reason after a wrong code");
-                Assert.Equal("Invalid verification code", reasons[2], "Reason after a second wrong code");
-            }
+            Assert.Equal("Expecting confirmation code|Invalid verification code|Invalid verification code",
+                LoginReasons("carol", AuthStep.NeedCode, "000000", "000000", "123456"),
+                "three code callback calls: the server's Reason, then after each wrong code");
         }
 
         [Test]

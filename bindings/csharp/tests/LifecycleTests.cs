@@ -13,8 +13,7 @@ namespace EtnaAuth.Tests
         [Test]
         public static void DoubleDisposeFreesOnce()
         {
-            Quiesce();
-            long before = EtnaSessionHandle.ReleasedCount;
+            long before = FreedAfterQuiescing<EtnaSessionHandle>();
             var s = Fixtures.Session();
             s.Login("alice", "alice-pass");
             Assert.True(!s.IsDisposed, "open");
@@ -62,8 +61,7 @@ namespace EtnaAuth.Tests
         [Test]
         public static void SandboxDisposal()
         {
-            Quiesce();
-            long before = EtnaSandboxHandle.ReleasedCount;
+            long before = FreedAfterQuiescing<EtnaSandboxHandle>();
             var sandbox = new EtnaSandbox();
             string url = sandbox.Url;
             using (var s = sandbox.NewSession())
@@ -91,6 +89,34 @@ namespace EtnaAuth.Tests
             GC.WaitForPendingFinalizers();
         }
 
+        /// <summary>How many <typeparamref name="T"/> handles are freed so far, once earlier tests' garbage is gone.</summary>
+        private static long FreedAfterQuiescing<T>() where T : NativeHandle<T>
+        {
+            Quiesce();
+            return NativeHandle<T>.ReleasedCount;
+        }
+
+        /// <summary>Starts <c>BeginAuth</c> on a thread of its own; <paramref name="failed"/> gets what it throws.</summary>
+        private static Thread BeginOnAThread(EtnaSession s, Action<Exception> failed)
+        {
+            var t = new Thread(() =>
+            {
+                try { s.BeginAuth("u", "p"); }
+                catch (Exception e) { failed(e); }
+            });
+            t.Start();
+            return t;
+        }
+
+        /// <summary>Waits (10 s at most) until the first login is in flight at <paramref name="server"/>.</summary>
+        private static void AwaitTheFirstRequest(ScriptedServer server)
+        {
+            var wait = Stopwatch.StartNew();
+            while (server.Requests == 0 && wait.Elapsed.TotalSeconds < 10)
+                Thread.Sleep(10);
+            Assert.Equal(1, server.Requests, "the first login is in flight");
+        }
+
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void Abandon(int sessions, int sandboxes)
         {
@@ -116,10 +142,7 @@ namespace EtnaAuth.Tests
             t.Start();
             t.Join();
             for (int i = 0; i < 3; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
+                Quiesce();
             long sessions = EtnaSessionHandle.ReleasedCount - sessionsBefore;
             long sandboxes = EtnaSandboxHandle.ReleasedCount - sandboxesBefore;
             Console.WriteLine("    finalizers released " + sessions + "/200 sessions, " + sandboxes + "/5 sandboxes");
@@ -135,20 +158,11 @@ namespace EtnaAuth.Tests
         {
             using (var server = new ScriptedServer("stall"))
             {
-                Quiesce();
-                long before = EtnaSessionHandle.ReleasedCount;
-                var s = new EtnaSession(server.Url, "k");
-                s.Timeout = TimeSpan.FromSeconds(20);
+                long before = FreedAfterQuiescing<EtnaSessionHandle>();
+                var s = server.StalledSession();
                 Exception error = null;
-                var t = new Thread(() =>
-                {
-                    try { s.BeginAuth("u", "p"); }
-                    catch (Exception e) { error = e; }
-                });
-                t.Start();
-                var wait = Stopwatch.StartNew();
-                while (server.Requests == 0 && wait.Elapsed.TotalSeconds < 10)
-                    Thread.Sleep(10);
+                var t = BeginOnAThread(s, e => error = e);
+                AwaitTheFirstRequest(server);
                 s.Dispose();
                 Assert.True(s.IsDisposed, "disposed");
                 Assert.True(t.Join(5000), "the call returned");
@@ -165,28 +179,16 @@ namespace EtnaAuth.Tests
             // exchange in flight; Dispose must not leave the others to run to their 20-s Timeout.
             using (var server = new ScriptedServer("stall"))
             {
-                Quiesce();
-                long before = EtnaSessionHandle.ReleasedCount;
-                var s = new EtnaSession(server.Url, "k");
-                s.Timeout = TimeSpan.FromSeconds(20);
+                long before = FreedAfterQuiescing<EtnaSessionHandle>();
+                var s = server.StalledSession();
                 var errors = new Exception[4];
                 var threads = new Thread[4];
                 for (int i = 0; i < threads.Length; i++)
                 {
                     int k = i;
-                    threads[i] = new Thread(() =>
-                    {
-                        try { s.BeginAuth("u", "p"); }
-                        catch (Exception e) { errors[k] = e; }
-                    });
-                    threads[i].Start();
+                    threads[i] = BeginOnAThread(s, e => errors[k] = e);
                     if (i == 0)
-                    {
-                        var wait = Stopwatch.StartNew();
-                        while (server.Requests == 0 && wait.Elapsed.TotalSeconds < 10)
-                            Thread.Sleep(10);
-                        Assert.Equal(1, server.Requests, "the first login is in flight");
-                    }
+                        AwaitTheFirstRequest(server);
                 }
                 Thread.Sleep(200); // the others reach the session's lock
                 var disposing = Stopwatch.StartNew();

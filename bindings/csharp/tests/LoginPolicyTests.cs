@@ -13,6 +13,34 @@ namespace EtnaAuth.Tests
     public static class LoginPolicyTests
     {
         /// <summary>
+        /// The callbacks for dave (PIN and code) that answer each factor wrongly once, then rightly,
+        /// and record each call with the server's Reason.
+        /// </summary>
+        public sealed class WrongThenRight
+        {
+            private readonly List<string> calls = new List<string>();
+
+            public string Pin(string reason)
+            {
+                calls.Add("pin(" + reason + ")");
+                return calls.Count == 1 ? "0000" : "4321";
+            }
+
+            public string Code(string reason)
+            {
+                calls.Add("code(" + reason + ")");
+                return calls.Count == 3 ? "000000" : "654321";
+            }
+
+            /// <summary>Each factor was asked twice, in order, with the server's Reason each time.</summary>
+            public void AssertCalls()
+            {
+                Assert.Equal("pin(Expecting security pin)|pin(Invalid pin)|code(Expecting confirmation code)|code(Invalid verification code)",
+                    string.Join("|", calls), "calls");
+            }
+        }
+
+        /// <summary>
         /// What every way of giving up leaves behind: no credentials (a supply call is a STATE error
         /// and sends nothing), no token, and a session that logs in again.
         /// </summary>
@@ -33,12 +61,10 @@ namespace EtnaAuth.Tests
             using (var sandbox = new EtnaSandbox())
             using (var s = sandbox.NewSession())
             {
-                var calls = new List<string>();
-                string token = s.Login("dave", "dave-pass",
-                    pin: r => { calls.Add("pin(" + r + ")"); return calls.Count == 1 ? "0000" : "4321"; },
-                    code: r => { calls.Add("code(" + r + ")"); return calls.Count == 3 ? "000000" : "654321"; });
+                var answers = new WrongThenRight();
+                string token = s.Login("dave", "dave-pass", pin: answers.Pin, code: answers.Code);
                 Fixtures.AssertToken(token);
-                Assert.Equal("pin(Expecting security pin)|pin(Invalid pin)|code(Expecting confirmation code)|code(Invalid verification code)", string.Join("|", calls), "calls");
+                answers.AssertCalls();
                 Assert.Equal(5L, sandbox.RequestCount, "requests: one per answer");
                 Assert.Equal(token, s.Token, "Token");
             }
@@ -172,9 +198,8 @@ namespace EtnaAuth.Tests
         {
             // The PIN exchange never gets an answer; everything before and after does.
             using (var server = new ScriptedServer("pin-then-stall"))
-            using (var s = new EtnaSession(server.Url, "k"))
+            using (var s = server.StalledSession())
             {
-                s.Timeout = TimeSpan.FromSeconds(20);
                 var canceller = new Thread(() =>
                 {
                     var wait = Stopwatch.StartNew();

@@ -28,6 +28,35 @@ namespace EtnaAuth.Tests
                 i++;
         }
 
+        private delegate void Item(string t, ref int i);
+
+        /// <summary>
+        /// The items of an object or array, from its opening bracket at <paramref name="i"/> to
+        /// <paramref name="close"/>, separated by commas; <paramref name="item"/> reads each.
+        /// </summary>
+        private static void Items(string t, ref int i, char close, Item item)
+        {
+            i++;
+            Space(t, ref i);
+            if (t[i] == close)
+            {
+                i++;
+                return;
+            }
+            while (true)
+            {
+                item(t, ref i);
+                Space(t, ref i);
+                if (t[i] == ',')
+                {
+                    i++;
+                    continue;
+                }
+                Expect(t, ref i, close);
+                return;
+            }
+        }
+
         private static object Value(string t, ref int i)
         {
             Space(t, ref i);
@@ -37,52 +66,21 @@ namespace EtnaAuth.Tests
             if (ch == '{')
             {
                 var d = new Dictionary<string, object>();
-                i++;
-                Space(t, ref i);
-                if (t[i] == '}')
+                Items(t, ref i, '}', (string s, ref int j) =>
                 {
-                    i++;
-                    return d;
-                }
-                while (true)
-                {
-                    Space(t, ref i);
-                    string key = Str(t, ref i);
-                    Space(t, ref i);
-                    Expect(t, ref i, ':');
-                    d[key] = Value(t, ref i);
-                    Space(t, ref i);
-                    if (t[i] == ',')
-                    {
-                        i++;
-                        continue;
-                    }
-                    Expect(t, ref i, '}');
-                    return d;
-                }
+                    Space(s, ref j);
+                    string key = Str(s, ref j);
+                    Space(s, ref j);
+                    Expect(s, ref j, ':');
+                    d[key] = Value(s, ref j);
+                });
+                return d;
             }
             if (ch == '[')
             {
                 var l = new List<object>();
-                i++;
-                Space(t, ref i);
-                if (t[i] == ']')
-                {
-                    i++;
-                    return l;
-                }
-                while (true)
-                {
-                    l.Add(Value(t, ref i));
-                    Space(t, ref i);
-                    if (t[i] == ',')
-                    {
-                        i++;
-                        continue;
-                    }
-                    Expect(t, ref i, ']');
-                    return l;
-                }
+                Items(t, ref i, ']', (string s, ref int j) => l.Add(Value(s, ref j)));
+                return l;
             }
             if (ch == '"')
                 return Str(t, ref i);

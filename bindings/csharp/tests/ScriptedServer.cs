@@ -46,6 +46,17 @@ namespace EtnaAuth.Tests
             key = (string)opened["key"];
         }
 
+        /// <summary>
+        /// A session on this run whose Timeout (20 s) is far longer than any test waits, so that a
+        /// stalled exchange ends only by what the test does.
+        /// </summary>
+        public EtnaSession StalledSession()
+        {
+            var s = new EtnaSession(Url, "k");
+            s.Timeout = TimeSpan.FromSeconds(20);
+            return s;
+        }
+
         /// <summary>The base URL of this run.</summary>
         public string Url { get; private set; }
 

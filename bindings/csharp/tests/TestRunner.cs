@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace EtnaAuth.Tests
 {
@@ -64,6 +65,20 @@ namespace EtnaAuth.Tests
         public static T Throws<T>(Func<object> func) where T : Exception
         {
             return Throws<T>(() => { func(); });
+        }
+
+        /// <summary>The exception a Task ended with, as <c>await</c> would throw it.</summary>
+        public static Exception Failure(Task task)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                return e;
+            }
+            throw new AssertionException("the task succeeded");
         }
     }
 

@@ -12,12 +12,11 @@ for the async call, the callables handed back to the event loop.
 import asyncio
 import ctypes
 import os
-import threading
 from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from . import _errors, _ffi
 from . import _session as session_module
-from ._errors import error_for, raise_last
+from ._errors import raise_last
 from ._handle import StoreSpec, to_c
 from ._login import ASK_CALLBACK, NO_CALLBACK, Factors, asking
 
@@ -100,22 +99,10 @@ def call(session: "Session", args: _Args, factors: Factors) -> Tuple[int, str, s
     return status, message, token
 
 
-def outcome(result: Tuple[int, str, str], factors: Factors) -> str:
-    """The token, or what a callable raised, or the library's error."""
-    status, message, token = result
-    error = factors.error
-    if error is not None:  # a callable raised: the library has ended the login
-        factors.error = None
-        raise error
-    if status < 0:
-        raise error_for(status, message)
-    return token
-
-
 def acquire(session: "Session", args: _Args, factors: Factors) -> str:
     """One etna_acquire_token on this thread; Ctrl-C in the main thread
     cancels it (also a wait for another process's login) and ends the login."""
-    return outcome(session._blocking(lambda: call(session, args, factors), login=True), factors)
+    return factors.token(session._blocking(lambda: call(session, args, factors), login=True))
 
 
 async def acquire_async(session: "Session", args: _Args, factors: Factors) -> str:
@@ -124,31 +111,5 @@ async def acquire_async(session: "Session", args: _Args, factors: Factors) -> st
     cancelled, the call is interrupted (etna_cancel) and waited for, the
     login is ended, and the CancelledError raised again."""
     loop = factors.loop = asyncio.get_running_loop()
-    lock = threading.Lock()
-    state = {"started": False, "abandoned": False}
-
-    def work() -> Tuple[int, str, str]:
-        with lock:
-            if state["abandoned"]:
-                return (0, "", "")  # never seen: the caller was cancelled
-            state["started"] = True
-        return call(session, args, factors)
-
-    future = loop.run_in_executor(None, work)
-    try:
-        # shield: the future of a call still running is waited for below,
-        # never forgotten.
-        result = await asyncio.shield(future)
-    except asyncio.CancelledError:
-        with lock:
-            state["abandoned"] = True
-            started = state["started"]
-        if started:
-            factors.stop()
-            session._cancel_quietly()
-            await session_module._wait_regardless(future)
-            # Also drops a cancel that no call has used (the acquire had
-            # finished), so that it cannot stop the session's next call.
-            session._abandon()
-        raise
-    return outcome(result, factors)
+    result = await session._in_worker(loop, lambda: call(session, args, factors), stop=factors.stop, end_login=True)
+    return factors.token(result)

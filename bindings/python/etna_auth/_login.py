@@ -18,7 +18,7 @@ import ctypes
 import inspect
 import itertools
 import threading
-from typing import Any, Awaitable, Callable, Dict, Optional, Set, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple, Union
 
 from . import _ctrlc, _ffi
 from ._errors import Status, error_for
@@ -149,6 +149,18 @@ class Factors:
             return None  # stop(): the caller was cancelled; the library gives up
         finally:
             self._pending = None
+
+    def token(self, result: Tuple[int, str, str]) -> str:
+        """The token of a login call's (status, message, token), or what a
+        callable raised, or the library's error."""
+        status, message, token = result
+        error = self.error
+        if error is not None:  # a callable raised: the library has ended the login
+            self.error = None
+            raise error
+        if status < 0:
+            raise error_for(status, message)
+        return token
 
     def stop(self) -> None:
         """The async caller was cancelled: a callable awaited on the loop

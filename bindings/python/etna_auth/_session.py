@@ -278,14 +278,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         """
         factors = Factors(pin, code)
         args = (to_c(username, "username"), to_c(password, "password"))
-        status, message, token = self._blocking(lambda: self._login_call(args, factors), login=True)
-        error = factors.error
-        if error is not None:  # a callable raised: the library has ended the login
-            factors.error = None
-            raise error
-        if status < 0:
-            raise error_for(status, message)
-        return token
+        return factors.token(self._blocking(lambda: self._login_call(args, factors), login=True))
 
     def _login_call(self, args: Tuple[bytes, bytes], factors: Factors) -> Tuple[int, str, str]:
         """etna_login, in a borrow of the pointer (maybe on a worker thread:
@@ -407,10 +400,23 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     async def _exchange_in_worker(
         self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]
     ) -> Tuple[int, str, str]:
-        """:meth:`_exchange` on a worker thread. On cancellation: a call not
-        yet started never starts; a call under way is interrupted with
-        etna_cancel and waited for, so that the session is never used behind
-        the caller's back once the CancelledError is raised."""
+        """:meth:`_exchange` on a worker thread (:meth:`_in_worker`)."""
+        return await self._in_worker(loop, lambda: self._exchange(func, args, True))
+
+    async def _in_worker(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        call: Callable[[], Tuple[int, str, str]],
+        *,
+        stop: Optional[Callable[[], None]] = None,
+        end_login: bool = False,
+    ) -> Tuple[int, str, str]:
+        """``call``, native calls on this session, on the loop's default
+        executor. On cancellation: a call not yet started never starts; a
+        call under way is interrupted with etna_cancel (after ``stop``) and
+        waited for, so that the session is never used behind the caller's
+        back once the CancelledError is raised; with ``end_login``, the
+        login is then ended."""
         lock = threading.Lock()
         state = {"started": False, "abandoned": False}
 
@@ -419,7 +425,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 if state["abandoned"]:
                     return (0, "", "")  # never seen: the caller was cancelled
                 state["started"] = True
-            return self._exchange(func, args, True)
+            return call()
 
         future = loop.run_in_executor(None, work)
         try:
@@ -431,10 +437,16 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 state["abandoned"] = True
                 started = state["started"]
             if started:
+                if stop is not None:
+                    stop()
                 # Lands on the call in flight, or, if it is about to begin,
                 # is kept for it and stops it before it sends anything.
                 self._cancel_quietly()
                 await _wait_regardless(future)
+                if end_login:
+                    # Also drops a cancel that no call has used (the call had
+                    # finished), so that it cannot stop the session's next call.
+                    self._abandon()
             raise
 
     def _blocking(self, job: Callable[[], T], *, login: bool) -> T:

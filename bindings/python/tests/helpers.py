@@ -15,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[3]
 SCENARIOS = Path(os.environ.get("ETNA_SCENARIOS") or REPO / "tests" / "scenarios" / "scenarios.json").resolve()
@@ -98,6 +99,25 @@ class Scripted:
 
     def close(self) -> None:
         self._server.close()
+
+
+def begin_auth_in_flight(server: Scripted, session: Any) -> Tuple[threading.Thread, List[Exception]]:
+    """Starts ``session.begin_auth("u", "p")`` on a thread of its own and
+    returns once ``server`` has its request: the thread, and the list that
+    gets what the call raises."""
+    errors: List[Exception] = []
+
+    def run() -> None:
+        try:
+            session.begin_auth("u", "p")
+        except Exception as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    while server.requests == 0:
+        time.sleep(0.01)
+    return t, errors
 
 
 def http(status: int, body: Any, **fields: Any) -> Dict[str, Any]:

@@ -2,7 +2,6 @@
 secrets kept out of repr() and exception text."""
 
 import gc
-import threading
 import time
 import traceback
 import weakref
@@ -11,7 +10,7 @@ import pytest
 
 import etna_auth
 from etna_auth import Step
-from helpers import STALL, always, http, token_answer
+from helpers import STALL, always, begin_auth_in_flight, http, token_answer
 
 SECRETS = ["alice-pass", "bob-pass", "1234", "0000", "carol-pass", "123456", "654321", "s3cr€t-π"]
 
@@ -239,18 +238,7 @@ def test_sandbox_stop_and_use_after_stop():
 def test_close_from_another_thread_interrupts_the_call_in_flight(serve):
     server = serve(always(STALL))
     s = etna_auth.Session(server.url(), "k", timeout=20)
-    errors = []
-
-    def run():
-        try:
-            s.begin_auth("u", "p")
-        except Exception as exc:
-            errors.append(exc)
-
-    t = threading.Thread(target=run)
-    t.start()
-    while server.requests == 0:
-        time.sleep(0.01)
+    t, errors = begin_auth_in_flight(server, s)
     start = time.monotonic()
     s.close()  # must not free the session under the other thread's feet
     assert time.monotonic() - start < 2

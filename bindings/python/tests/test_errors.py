@@ -3,14 +3,13 @@ status -> exception table."""
 
 import builtins
 import pickle
-import threading
 import time
 
 import pytest
 
 import etna_auth
 from etna_auth import Status, Step
-from helpers import STALL, always
+from helpers import STALL, always, begin_auth_in_flight
 
 
 # -- from the sandbox ------------------------------------------------------
@@ -68,18 +67,7 @@ def test_session_refused_by_etna_new_has_the_library_s_status_and_message():
 def test_cancel_interrupts_a_call_in_flight(serve):
     server = serve(always(STALL))
     with etna_auth.Session(server.url(), "k", timeout=20) as s:
-        errors = []
-
-        def run():
-            try:
-                s.begin_auth("u", "p")
-            except Exception as exc:
-                errors.append(exc)
-
-        t = threading.Thread(target=run)
-        t.start()
-        while server.requests == 0:
-            time.sleep(0.01)
+        t, errors = begin_auth_in_flight(server, s)
         start = time.monotonic()
         s.cancel()
         t.join(5)
