@@ -9,10 +9,9 @@ namespace EtnaAuth
     /// tests and demos that must not reach the real service.
     /// </summary>
     /// <remarks>
-    /// Default accounts (config null), app key "sandbox-app-key", 3 attempts per factor:
-    /// alice / alice-pass (single factor), bob / bob-pass (PIN 1234), carol / carol-pass
-    /// (code 123456), dave / dave-pass (PIN 4321, then code 654321), jürgen / pässwörd-ß
-    /// (single factor, non-ASCII).
+    /// With a null config: the defaults listed under "The sandbox's defaults" at the top of
+    /// etna_auth.h (the app key, the attempts per factor and the accounts: alice with no second
+    /// factor, bob with a PIN, carol with a code, dave with both, jürgen with a non-ASCII name).
     /// </remarks>
     public sealed class EtnaSandbox : IDisposable
     {

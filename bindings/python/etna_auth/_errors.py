@@ -189,7 +189,7 @@ class TlsError(EtnaError):
 
 
 class NoTokenError(EtnaError):
-    """ETNA_ERR_NO_TOKEN: etna_load_token(): no cached token valid long enough (none, expired, or no cache file)."""
+    """ETNA_ERR_NO_TOKEN: No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input."""
 
     default_status = Status.ERR_NO_TOKEN
 
