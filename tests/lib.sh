@@ -13,6 +13,8 @@
 #                        way (a script under set -e goes on) and leaves
 #                        check_ok=1 or 0 for a step that depends on it
 #   pass NAME, fail NAME a check whose outcome the script decided itself
+#   demo_ok LABEL CMD... runs the CLI's demo (CMD), shows its output (lines
+#                        prefixed "LABEL| ") and checks its three logins
 #   report NAME          the closing line "NAME: N passed, N failed" that the
 #                        test command adds up; returns non-zero on a failure
 
@@ -52,4 +54,21 @@ check() { # NAME COMMAND...
 report() { # NAME
     echo "$1: $passed passed, $failed failed"
     [ "$failed" = 0 ]
+}
+
+demo_ok() { # LABEL COMMAND...
+    local label=$1 status=0 log needle
+    shift
+    log=$(mktemp)
+    "$@" >"$log" 2>&1 || status=$?
+    tr -d '\r' <"$log" | sed "s/^/    $label| /" >&2
+    if [ "$status" != 0 ]; then
+        echo "$label exited with $status" >&2
+        rm -f "$log"
+        return 1
+    fi
+    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
+        grep -qF -- "$needle" "$log" || { echo "$label: no $needle" >&2; rm -f "$log"; return 1; }
+    done
+    rm -f "$log"
 }

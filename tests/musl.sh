@@ -27,7 +27,7 @@ case "${1:-}" in
 esac
 
 say() { echo "musl.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, demo_ok, report
 command -v musl-gcc >/dev/null || apt_install musl-tools
 command -v file >/dev/null || apt_install file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
@@ -62,17 +62,7 @@ if [ -f "$CLI" ]; then
     say "etna-auth: $(stat -c %s "$CLI") bytes, $(stat -c %s "$WORK/etna-auth") stripped"
 fi
 
-demo_ok() {
-    local status=0
-    timeout 60 "$CLI" demo >"$WORK/demo.log" 2>&1 || status=$?
-    sed 's/^/    etna-auth demo| /' "$WORK/demo.log" >&2
-    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
-    local needle
-    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
-        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
-    done
-}
-check "etna-auth demo" demo_ok
+check "etna-auth demo" demo_ok "etna-auth demo" timeout 60 "$CLI" demo
 
 # The C program, static against libetna_auth.a (musl's libc, libpthread and
 # libm are all in libc.a). The staticlib leaves the unwinder out (Rust's musl

@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 
 say() { echo "windows.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, demo_ok, report
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
 command -v x86_64-w64-mingw32-g++-posix >/dev/null || apt_install g++-mingw-w64-x86-64-posix
@@ -212,17 +212,8 @@ for pid in "${TLS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/
 say "C tests built and run in $(( $(date +%s) - T0 )) s"
 
 # 4. The CLI's demo: three logins against its own sandbox.
-demo_ok() {
-    local status=0
-    (cd "$CBUILD" && timeout 120 "$WINE" "$OUT/etna-auth.exe" demo) >"$WORK/demo.log" 2>&1 || status=$?
-    tr -d '\r' <"$WORK/demo.log" | sed 's/^/    etna-auth.exe demo| /' >&2
-    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
-    local needle
-    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
-        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
-    done
-}
-check "etna-auth.exe demo" demo_ok
+check "etna-auth.exe demo" demo_ok "etna-auth.exe demo" \
+    env -C "$CBUILD" timeout 120 "$WINE" "$OUT/etna-auth.exe" demo
 
 say "done in $(( $(date +%s) - START )) s; Rust tests: $rust_counts (the \"test result\" lines above)"
 [ "$rust_status" = 0 ] || say "FAIL: cargo test under Wine exited with $rust_status"
