@@ -12,8 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::args::{Output, TokenArgs};
 use crate::exit::Failure;
-use crate::interrupt::{self, Phase};
-use crate::progress::Progress;
+use crate::interrupt;
 use crate::{connect, prompt};
 
 pub fn token(args: TokenArgs) -> Result<(), Failure> {
@@ -50,8 +49,7 @@ pub fn acquire(
 ) -> Result<(), Failure> {
     // The step that --no-prompt left unanswered.
     let unanswered: Cell<Option<Step>> = Cell::new(None);
-    let progress = Progress::start();
-    let result = interrupt::while_in(Phase::Network, || {
+    let result = interrupt::network_login(|progress| {
         session
             .acquire_token(
                 store,
@@ -63,24 +61,16 @@ pub fn acquire(
                         unanswered.set(Some(step));
                         return Ok(None);
                     }
-                    progress.pause();
-                    let answer = prompt::answer(username, step, reason);
-                    progress.resume();
-                    answer
+                    progress.paused(|| prompt::answer(username, step, reason))
                 },
             )
             .map(|_| ())
     });
-    progress.finish();
     drop(password);
     match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
-            Err(Failure::Interrupted)
-        }
         // The core gives up with ETNA_ERR_CANCELLED when nobody answers; for
         // a script that asked for no prompts that means "no token".
-        Err(e) if e.status() == Status::Cancelled && unanswered.get().is_some() => {
+        Err(Failure::Etna(e)) if e.status() == Status::Cancelled && unanswered.get().is_some() => {
             let needed = unanswered.get().and_then(Step::noun).unwrap_or("answer");
             Err(Error::new(
                 Status::NoToken,
@@ -91,7 +81,7 @@ pub fn acquire(
             )
             .into())
         }
-        Err(e) => Err(e.into()),
+        result => result,
     }
 }
 

@@ -7,6 +7,7 @@
 use std::io::Write;
 #[cfg(unix)]
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// Runs the tool with `stdin` on its standard input (empty when `None`).
@@ -52,6 +53,47 @@ pub fn exit_code_lines(help: &str) -> Vec<(u8, String)> {
         .map_while(|line| {
             let (code, meaning) = line.trim_start().split_once(' ')?;
             Some((code.parse().ok()?, meaning.to_owned()))
+        })
+        .collect()
+}
+
+/// A fresh, empty folder for one test (removed first if an earlier run left it).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("etna-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out.stderr));
+}
+
+/// `tokens.json` in `dir`, which reads fine (no file yet) but cannot be
+/// written: its lock file's name is taken by a folder.
+pub fn unwritable_token_file(dir: &Path) -> PathBuf {
+    std::fs::create_dir(dir.join("tokens.json.lock")).unwrap();
+    dir.join("tokens.json")
+}
+
+/// Runs `args` as is, with `--json` and with `--header`: each must fail with
+/// exit code 10 (the token could not be saved) before printing a token.
+/// Returns the three stderrs.
+#[track_caller]
+pub fn assert_save_fails_before_print(args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    [&[][..], &["--json"], &["--header"]]
+        .into_iter()
+        .map(|output| {
+            let out = cli(&[args, output].concat(), env);
+            assert_exit(&out, 10);
+            assert!(
+                out.stdout.is_empty(),
+                "a token was printed: {}",
+                text(&out.stdout)
+            );
+            text(&out.stderr)
         })
         .collect()
 }
