@@ -39,6 +39,16 @@ fn cancel_during(s: &S, call: impl FnOnce(&S) -> i32 + Send) -> (i32, Duration) 
     })
 }
 
+/// etna_begin_auth(s, "u", "p") on a thread of its own, called straight on
+/// the raw session (the caller joins the thread before `s` is dropped).
+fn begin_on_another_thread(s: &S) -> thread::JoinHandle<i32> {
+    let session = s.0 as usize;
+    thread::spawn(move || {
+        let s = session as *mut EtnaSession;
+        unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
+    })
+}
+
 #[test]
 fn cancel_wakes_a_call_blocked_on_a_silent_server() {
     let server = never_answers();
@@ -92,12 +102,8 @@ fn a_cancel_racing_with_the_start_of_a_call_is_never_lost() {
     let server = never_answers();
     let s = S::new(&server.base_url, "k");
     assert_eq!(s.timeout_ms(5000), ETNA_OK);
-    let session = s.0 as usize;
     for round in 0..200 {
-        let worker = std::thread::spawn(move || {
-            let s = session as *mut EtnaSession;
-            unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
-        });
+        let worker = begin_on_another_thread(&s);
         if round % 2 == 0 {
             std::thread::yield_now();
         }
@@ -118,11 +124,7 @@ fn reading_a_session_does_not_wait_for_an_exchange_in_flight() {
     let silent = never_answers();
     let hanging = S::new(&silent.base_url, "k");
     assert_eq!(hanging.timeout_ms(10_000), ETNA_OK);
-    let session = hanging.0 as usize;
-    let worker = std::thread::spawn(move || {
-        let s = session as *mut EtnaSession;
-        unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
-    });
+    let worker = begin_on_another_thread(&hanging);
     std::thread::sleep(Duration::from_millis(200));
     let started = std::time::Instant::now();
     assert_eq!(hanging.token(), Err(ETNA_ERR_STATE));

@@ -61,33 +61,18 @@ fn random_login(s: &S, rng: &mut XorShift) -> Option<String> {
     let rc = match rng.below(7) {
         0 => s.begin("alice", "alice-pass"),
         1 => {
-            assert_eq!(
-                s.begin("bob", "bob-pass"),
-                ETNA_NEED_PIN,
-                "{}",
-                last_error()
-            );
+            assert_rc(s.begin("bob", "bob-pass"), ETNA_NEED_PIN);
             s.pin("1234")
         }
         2 => {
-            assert_eq!(
-                s.begin("carol", "carol-pass"),
-                ETNA_NEED_CODE,
-                "{}",
-                last_error()
-            );
-            assert_eq!(s.code("000000"), ETNA_NEED_CODE, "{}", last_error());
+            assert_rc(s.begin("carol", "carol-pass"), ETNA_NEED_CODE);
+            assert_rc(s.code("000000"), ETNA_NEED_CODE);
             assert_eq!(last_error(), "Invalid verification code");
             s.code("123456")
         }
         3 => {
-            assert_eq!(
-                s.begin("dave", "dave-pass"),
-                ETNA_NEED_PIN,
-                "{}",
-                last_error()
-            );
-            assert_eq!(s.pin("4321"), ETNA_NEED_CODE, "{}", last_error());
+            assert_rc(s.begin("dave", "dave-pass"), ETNA_NEED_PIN);
+            assert_rc(s.pin("4321"), ETNA_NEED_CODE);
             s.code("654321")
         }
         4 => s.begin("jürgen", "pässwörd-ß"),
@@ -97,21 +82,16 @@ fn random_login(s: &S, rng: &mut XorShift) -> Option<String> {
             return None;
         }
         _ => {
-            assert_eq!(
-                s.begin("bob", "bob-pass"),
-                ETNA_NEED_PIN,
-                "{}",
-                last_error()
-            );
+            assert_rc(s.begin("bob", "bob-pass"), ETNA_NEED_PIN);
             for _ in 0..2 {
-                assert_eq!(s.pin("0000"), ETNA_NEED_PIN, "{}", last_error());
+                assert_rc(s.pin("0000"), ETNA_NEED_PIN);
             }
-            assert_eq!(s.pin("0000"), ETNA_ERR_REJECTED, "{}", last_error());
+            assert_rc(s.pin("0000"), ETNA_ERR_REJECTED);
             assert_eq!(s.pin("1234"), ETNA_ERR_STATE);
             return None;
         }
     };
-    assert_eq!(rc, ETNA_OK, "{}", last_error());
+    assert_rc(rc, ETNA_OK);
     let token = s.token().expect("a token after ETNA_OK");
     assert!(!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()));
     Some(token)
@@ -392,7 +372,7 @@ fn new_and_free_on_many_threads() {
                 for _ in 0..200 {
                     let s = S::new(url, key);
                     if rng.below(4) == 0 {
-                        assert_eq!(s.begin("alice", "alice-pass"), ETNA_OK, "{}", last_error());
+                        assert_rc(s.begin("alice", "alice-pass"), ETNA_OK);
                     }
                     drop(s);
                 }
