@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{assert_exit, assert_save_fails_before_print, cli, run, scratch, text};
+use common::{
+    assert_exit, assert_save_fails_before_print, cli, run, sandbox_env, sandbox_env_with_password,
+    text, Setup,
+};
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
 #[test]
@@ -27,12 +30,7 @@ fn demo_walks_through_the_three_logins() {
 #[test]
 fn login_prints_the_token_or_the_header() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let (url, key) = (sbx.url().to_owned(), sbx.app_key().to_owned());
-    let env = [
-        ("ETNA_BASE_URL", url.as_str()),
-        ("ETNA_APP_KEY", key.as_str()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let out = cli(&["login", "--username", "alice"], &env);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout);
@@ -191,12 +189,8 @@ fn network_timeout_protocol_and_server_failures_have_their_exit_codes() {
 #[test]
 fn password_stdin_reads_the_password_from_standard_input() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        // --password-stdin wins over the environment.
-        ("ETNA_PASSWORD", "wrong-pass"),
-    ];
+    // --password-stdin wins over the environment.
+    let env = sandbox_env_with_password(&sbx, "wrong-pass");
     let args = ["login", "--username", "alice", "--password-stdin"];
     for input in [&b"alice-pass"[..], b"alice-pass\n", b"alice-pass\r\n"] {
         let out = run(&args, &env, Some(input));
@@ -229,11 +223,7 @@ fn password_stdin_reads_the_password_from_standard_input() {
 #[test]
 fn json_has_the_expiry_in_seconds_too() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let out = cli(&["login", "--username", "alice", "--json"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -250,14 +240,10 @@ fn json_has_the_expiry_in_seconds_too() {
 #[test]
 fn the_cache_goes_into_folders_made_owner_only() {
     // The README's example: `--cache ~/.etna/tokens.json` where ~/.etna is new.
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let home = scratch("home");
+    let setup = Setup::new("home");
+    let Setup { sbx, dir: home, .. } = &setup;
     let cache = home.join(".etna/deeper/tokens.json");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let args = [
         "login",
         "--username",
@@ -277,23 +263,18 @@ fn the_cache_goes_into_folders_made_owner_only() {
         assert_eq!(mode(&cache), 0o600);
     }
     // The cached token, without a password.
-    let again = cli(&args, &env[..2]);
+    let again = cli(&args, &sandbox_env(&sbx));
     assert_exit(&again, 0);
     assert_eq!(again.stdout, out.stdout);
     assert_eq!(sbx.request_count(), 1);
-    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
 fn a_cache_that_cannot_be_written_fails_before_the_token_is_printed() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("locked");
+    let setup = Setup::new("locked");
+    let Setup { sbx, dir, .. } = &setup;
     let cache = common::unwritable_token_file(&dir);
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     fn login(cache: &std::path::Path) -> Vec<&str> {
         vec![
             "login",
@@ -319,5 +300,4 @@ fn a_cache_that_cannot_be_written_fails_before_the_token_is_printed() {
         text(&out.stderr)
     );
     assert_eq!(sbx.request_count(), 3);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -6,8 +6,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_exit, assert_save_fails_before_print, cli, run, scratch, text};
-use etna_auth::sandbox::{Sandbox, SandboxConfig};
+use common::{
+    assert_exit, assert_save_fails_before_print, cli, run, sandbox_env, sandbox_env_with_password,
+    text, Setup,
+};
 use etna_auth::secret::Secret;
 use etna_auth::store::Store;
 use etna_auth::token_cache::{unix_now, Entry};
@@ -28,30 +30,12 @@ fn with_store<'a>(
     args
 }
 
-/// The sandbox's URL and app key, with the default store pointed away from
-/// the user's own (an empty ETNA_AUTH_STORE counts as unset).
-fn env_of(sbx: &Sandbox) -> Vec<(&str, &str)> {
-    vec![
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_AUTH_STORE", ""),
-    ]
-}
-
-/// [`env_of`] with `ETNA_PASSWORD`.
-fn env_with_password<'a>(sbx: &'a Sandbox, password: &'a str) -> Vec<(&'a str, &'a str)> {
-    let mut env = env_of(sbx);
-    env.push(("ETNA_PASSWORD", password));
-    env
-}
-
 #[test]
 fn token_logs_in_once_then_takes_the_stored_token() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-once");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-once");
+    let Setup { sbx, store, .. } = &setup;
     let args = with_store("token", "alice", &store, &[]);
-    let first = cli(&args, &env_with_password(&sbx, "alice-pass"));
+    let first = cli(&args, &sandbox_env_with_password(&sbx, "alice-pass"));
     assert_exit(&first, 0);
     let token = text(&first.stdout);
     assert!(
@@ -62,35 +46,33 @@ fn token_logs_in_once_then_takes_the_stored_token() {
     assert_eq!(sbx.request_count(), 1);
     assert!(store.is_file());
     // No password now, and nothing sent: the stored token.
-    let second = cli(&args, &env_of(&sbx));
+    let second = cli(&args, &sandbox_env(&sbx));
     assert_exit(&second, 0);
     assert_eq!(second.stdout, first.stdout);
     assert_eq!(sbx.request_count(), 1);
     // --no-prompt takes it too; --json and --header print it as login does.
     let json = cli(
         &[&args[..], &["--no-prompt", "--json"]].concat(),
-        &env_of(&sbx),
+        &sandbox_env(&sbx),
     );
     assert_exit(&json, 0);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["token"].as_str(), Some(token.trim()));
     let left = json["expires_in"].as_i64().unwrap();
     assert!((86_000..=86_400).contains(&left), "{json}");
-    let header = cli(&[&args[..], &["--header"]].concat(), &env_of(&sbx));
+    let header = cli(&[&args[..], &["--header"]].concat(), &sandbox_env(&sbx));
     assert_eq!(
         text(&header.stdout),
         format!("Authorization: Bearer {token}")
     );
     assert_eq!(sbx.request_count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn eight_tokens_at_once_from_an_empty_store_make_one_login() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-eight");
-    let store = dir.join("tokens.json");
-    let env = env_with_password(&sbx, "alice-pass");
+    let setup = Setup::new("store-eight");
+    let Setup { sbx, store, .. } = &setup;
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let args = with_store("token", "alice", &store, &[]);
     let outputs: Vec<_> = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..8).map(|_| scope.spawn(|| cli(&args, &env))).collect();
@@ -102,18 +84,16 @@ fn eight_tokens_at_once_from_an_empty_store_make_one_login() {
     }
     assert!(text(&outputs[0].stdout).trim().len() > 10);
     assert_eq!(sbx.request_count(), 1, "one login at the server");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-no-prompt");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-no-prompt");
+    let Setup { sbx, store, .. } = &setup;
     // An empty store and no password: nothing is sent.
     let out = cli(
         &with_store("token", "alice", &store, &["--no-prompt"]),
-        &env_of(&sbx),
+        &sandbox_env(&sbx),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -129,7 +109,7 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     // The password given, but the server asks for a PIN: no token either.
     let out = cli(
         &with_store("token", "bob", &store, &["--no-prompt"]),
-        &env_with_password(&sbx, "bob-pass"),
+        &sandbox_env_with_password(&sbx, "bob-pass"),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -137,20 +117,21 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     assert!(stderr.contains("PIN"), "{stderr}");
     assert_eq!(sbx.request_count(), 1);
     // Without --no-prompt and without a terminal, the prompt fails (1).
-    let out = cli(&with_store("token", "alice", &store, &[]), &env_of(&sbx));
+    let out = cli(
+        &with_store("token", "alice", &store, &[]),
+        &sandbox_env(&sbx),
+    );
     assert_exit(&out, 1);
     assert!(text(&out.stderr).contains("terminal"));
     assert!(out.stdout.is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn token_reads_the_password_from_stdin() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-stdin");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-stdin");
+    let Setup { sbx, dir, store } = &setup;
     // --password-stdin wins over the environment.
-    let env = env_with_password(&sbx, "wrong-pass");
+    let env = sandbox_env_with_password(&sbx, "wrong-pass");
     let args = with_store(
         "token",
         "alice",
@@ -168,7 +149,6 @@ fn token_reads_the_password_from_stdin() {
     assert_exit(&out, 4);
     assert!(out.stdout.is_empty());
     assert_eq!(sbx.request_count(), 2);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A token of `username` at `base_url` in the token file `store`.
@@ -185,9 +165,8 @@ fn stored(store: &Path, base_url: &str, username: &str, token: &str, expires_at:
 
 #[test]
 fn min_valid_longer_than_what_is_left_forces_a_login() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-min-valid");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-min-valid");
+    let Setup { sbx, store, .. } = &setup;
     stored(
         &store,
         sbx.url(),
@@ -195,7 +174,7 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
         "ten-minutes-left",
         unix_now() + 600,
     );
-    let env = env_with_password(&sbx, "alice-pass");
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     // The token that `command --min-valid min_valid` prints.
     let token_of = |command: &str, min_valid: &str| {
         let out = cli(
@@ -224,14 +203,12 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
     );
     assert_exit(&out, 1);
     assert!(out.stdout.is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn status_shows_users_and_expiries_and_never_a_token() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-status");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-status");
+    let Setup { sbx, store, .. } = &setup;
     let empty = cli(&["status", "--store", path(&store)], &[]);
     assert_exit(&empty, 0);
     assert_eq!(
@@ -240,7 +217,7 @@ fn status_shows_users_and_expiries_and_never_a_token() {
     );
     let out = cli(
         &with_store("token", "alice", &store, &[]),
-        &env_with_password(&sbx, "alice-pass"),
+        &sandbox_env_with_password(&sbx, "alice-pass"),
     );
     assert_exit(&out, 0);
     let token = text(&out.stdout).trim().to_owned();
@@ -303,16 +280,15 @@ fn status_shows_users_and_expiries_and_never_a_token() {
     let bob = tokens.iter().find(|t| t["username"] == "bob").unwrap();
     assert_eq!(bob["expires_at"].as_i64(), Some(expired_at));
     assert_eq!(bob["expires_in"].as_i64(), Some(0));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn the_default_store_is_made_owner_only_and_logout_empties_it() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let home = scratch("store-default");
+    let setup = Setup::new("store-default");
+    let Setup { sbx, dir: home, .. } = &setup;
     let config = home.join("config");
     let env_with = |extra: &[(&'static str, &'static str)]| {
-        let mut env = env_of(&sbx);
+        let mut env = sandbox_env(&sbx);
         env.push(("XDG_CONFIG_HOME", path(&config)));
         env.push(("HOME", path(&home)));
         // Windows' place for it.
@@ -363,19 +339,17 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
     );
     assert_exit(&out, 0);
     assert!(elsewhere.is_file());
-    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
 fn a_store_that_cannot_be_written_fails_before_the_token_is_printed() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("store-locked");
+    let setup = Setup::new("store-locked");
+    let Setup { sbx, dir, .. } = &setup;
     let store = common::unwritable_token_file(&dir);
-    let env = env_with_password(&sbx, "alice-pass");
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     for command in ["token", "login"] {
         assert_save_fails_before_print(&with_store(command, "alice", &store, &[]), &env);
     }
     // The logins happened: the failures are the saves'.
     assert_eq!(sbx.request_count(), 6);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

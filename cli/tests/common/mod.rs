@@ -10,6 +10,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use etna_auth::sandbox::{Sandbox, SandboxConfig};
+
 /// Runs the tool with `stdin` on its standard input (empty when `None`).
 pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
@@ -41,6 +43,26 @@ pub fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
     run(args, env, None)
 }
 
+/// The sandbox's URL and app key, with the default store pointed away from
+/// the user's own (an empty ETNA_AUTH_STORE counts as unset).
+pub fn sandbox_env(sbx: &Sandbox) -> Vec<(&str, &str)> {
+    vec![
+        ("ETNA_BASE_URL", sbx.url()),
+        ("ETNA_APP_KEY", sbx.app_key()),
+        ("ETNA_AUTH_STORE", ""),
+    ]
+}
+
+/// [`sandbox_env`] with `ETNA_PASSWORD`.
+pub fn sandbox_env_with_password<'a>(
+    sbx: &'a Sandbox,
+    password: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut env = sandbox_env(sbx);
+    env.push(("ETNA_PASSWORD", password));
+    env
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -63,6 +85,29 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A test's sandbox and scratch folder (removed when the test is over, also
+/// when it fails), with the path of a token file in it (not made).
+pub struct Setup {
+    pub sbx: Sandbox,
+    pub dir: PathBuf,
+    pub store: PathBuf,
+}
+
+impl Setup {
+    pub fn new(name: &str) -> Setup {
+        let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
+        let dir = scratch(name);
+        let store = dir.join("tokens.json");
+        Setup { sbx, dir, store }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Asserts the exit code, showing stderr when it differs.
