@@ -405,13 +405,20 @@ fn black_hole() -> Option<(TcpListener, Vec<TcpStream>, String)> {
     None
 }
 
-#[test]
-fn cancel_wakes_a_call_blocked_in_connect() {
-    let Some((_listener, _held, url)) = black_hole() else {
+/// A session whose connects hang (see [`black_hole`]), with this timeout;
+/// the rest keeps the black hole open.
+fn session_at_a_black_hole(timeout_ms: u32) -> (S, (TcpListener, Vec<TcpStream>)) {
+    let Some((listener, held, url)) = black_hole() else {
         panic!("could not make a connect hang (accept queue never filled)");
     };
     let s = S::new(&url, "k");
-    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 20_000) }, ETNA_OK);
+    assert_eq!(s.timeout_ms(timeout_ms), ETNA_OK);
+    (s, (listener, held))
+}
+
+#[test]
+fn cancel_wakes_a_call_blocked_in_connect() {
+    let (s, _black_hole) = session_at_a_black_hole(20_000);
     let (rc, latency) = cancel_during(&s, |s| s.begin("u", "p"));
     assert_eq!(rc, ETNA_ERR_CANCELLED, "{}", last_error());
     println!("cancellation latency in connect: {latency:?}");
@@ -420,11 +427,7 @@ fn cancel_wakes_a_call_blocked_in_connect() {
 
 #[test]
 fn a_hanging_connect_ends_at_the_deadline() {
-    let Some((_listener, _held, url)) = black_hole() else {
-        panic!("could not make a connect hang (accept queue never filled)");
-    };
-    let s = S::new(&url, "k");
-    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 400) }, ETNA_OK);
+    let (s, _black_hole) = session_at_a_black_hole(400);
     let started = Instant::now();
     assert_eq!(s.begin("u", "p"), ETNA_ERR_TIMEOUT, "{}", last_error());
     let took = started.elapsed();

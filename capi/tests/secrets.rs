@@ -202,30 +202,26 @@ fn last_error_after_every_status_against_the_sandbox() {
     seen.after("load_token other user", unsafe {
         etna_load_token(s.0, cache_c.as_ptr(), c("nobody").as_ptr(), 60)
     });
-    std::fs::write(
-        &cache,
-        format!("{{\"entries\": [{{\"token\": \"{TOKEN}\"}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token corrupt", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
-    std::fs::write(
-        &cache,
-        format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": 42, \"expires_at\": \"{TOKEN}\"}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token wrong types", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
-    std::fs::write(
-        &cache,
-        format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": 9999999999}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token unsafe token", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
+    // Cache files with a token where it does not belong.
+    for (what, contents) in [
+        (
+            "corrupt",
+            format!("{{\"entries\": [{{\"token\": \"{TOKEN}\"}}]}}"),
+        ),
+        (
+            "wrong types",
+            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": 42, \"expires_at\": \"{TOKEN}\"}}]}}"),
+        ),
+        (
+            "unsafe token",
+            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": 9999999999}}]}}"),
+        ),
+    ] {
+        std::fs::write(&cache, contents).unwrap();
+        seen.after(&format!("load_token {what}"), unsafe {
+            etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
+        });
+    }
     let _ = std::fs::remove_dir_all(&dir);
     seen.after("set_ca_file missing", s.ca_file("/nonexistent/ca.pem"));
 
