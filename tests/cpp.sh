@@ -21,6 +21,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 cd "$ROOT"
+. "$HERE/lib.sh"   # say, help_or_unknown, apt_install, check, report
 profile=release
 build=1
 filter=()
@@ -29,13 +30,10 @@ while [ $# -gt 0 ]; do
         --debug) profile=debug ;;
         --no-build) build=0 ;;
         --) shift; filter=("$@"); break ;;
-        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
-        *) echo "cpp.sh: unknown argument $1" >&2; exit 64 ;;
+        *) help_or_unknown 19 "$1" ;;
     esac
     shift
 done
-say() { echo "cpp.sh: $*" >&2; }
-. "$HERE/lib.sh"   # apt_install, check, report
 command -v g++ >/dev/null || apt_install g++
 command -v clang++ >/dev/null || apt_install clang
 

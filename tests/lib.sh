@@ -1,6 +1,12 @@
 # Sourced by the test and packaging scripts: the helpers they share, one of
 # each.
 #
+#   say MSG...           a progress line on stderr: "SCRIPT: MSG" (a script
+#                        that wants another prefix defines say before)
+#   help_or_unknown LAST ARG
+#                        the last case of a script's argument loop: -h or
+#                        --help prints the header comment (lines 2 to LAST)
+#                        and exits 0; anything else is a usage error (64)
 #   as_root CMD...       runs CMD as root (through sudo when not root)
 #   apt_install PKG...   installs Debian packages on demand: the first try
 #                        uses the package lists as they are; when it fails (a
@@ -17,6 +23,15 @@
 #                        prefixed "LABEL| ") and checks its three logins
 #   report NAME          the closing line "NAME: N passed, N failed" that the
 #                        test command adds up; returns non-zero on a failure
+
+declare -F say >/dev/null || say() { echo "$(basename "$0"): $*" >&2; }
+
+help_or_unknown() { # LAST ARG
+    case "$2" in
+        -h | --help) sed -n "2,${1}p" "$0"; exit 0 ;;
+        *) say "unknown argument $2"; exit 64 ;;
+    esac
+}
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 

@@ -18,16 +18,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-unknown-linux-musl
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, demo_ok, report
 PROFILE=release
 case "${1:-}" in
     "") ;;
     --debug) PROFILE=debug ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "musl.sh: unknown argument $1" >&2; exit 64 ;;
+    *) help_or_unknown 16 "$1" ;;
 esac
 
-say() { echo "musl.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, demo_ok, report
 command -v musl-gcc >/dev/null || apt_install musl-tools
 command -v file >/dev/null || apt_install file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"

@@ -26,20 +26,17 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-pc-windows-gnu
 WINE=/usr/lib/wine/wine64
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, demo_ok, report
 CHECK_DLL=0
 ARGS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --check-dll) CHECK_DLL=1 ;;
         --) shift; ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
-        *) echo "windows.sh: unknown argument $1" >&2; exit 64 ;;
+        *) help_or_unknown 23 "$1" ;;
     esac
     shift
 done
-
-say() { echo "windows.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, demo_ok, report
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
 command -v x86_64-w64-mingw32-g++-posix >/dev/null || apt_install g++-mingw-w64-x86-64-posix
