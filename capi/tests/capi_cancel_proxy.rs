@@ -240,12 +240,18 @@ fn set_proxy(s: &S, url: Option<&str>) -> i32 {
     unsafe { etna_set_proxy(s.0, url.as_ref().map_or(std::ptr::null(), |u| u.as_ptr())) }
 }
 
+/// A TLS server for etna.test that answers once with OK_BODY, the file of
+/// its CA (`ca_file` in the temp folder), and a recording proxy.
+fn tls_server_and_proxy(ca_file: &str) -> (u16, String, RecordingProxy) {
+    let pki = pki(&["etna.test"]);
+    let ca = write_temp(ca_file, &pki.ca_pem);
+    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
+    (port, ca, recording_proxy())
+}
+
 #[test]
 fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
-    let pki = pki(&["etna.test"]);
-    let ca = write_temp("proxy-ca.pem", &pki.ca_pem);
-    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
-    let proxy = recording_proxy();
+    let (port, ca, proxy) = tls_server_and_proxy("proxy-ca.pem");
     let s = S::new(&format!("https://etna.test:{port}/api"), "k");
     assert_eq!(s.ca_file(&ca), ETNA_OK);
     let with_credentials = proxy.url.replace("http://", "http://proxyuser:proxypass@");
@@ -303,10 +309,7 @@ fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
 #[test]
 
 fn the_proxy_from_the_environment_and_no_proxy_like_curl() {
-    let pki = pki(&["etna.test"]);
-    let ca = write_temp("proxy-env-ca.pem", &pki.ca_pem);
-    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
-    let proxy = recording_proxy();
+    let (port, ca, proxy) = tls_server_and_proxy("proxy-env-ca.pem");
     let run = |extra: &[(&str, &str)]| {
         let mut cmd = std::process::Command::new(cli_exe());
         cmd.args([
