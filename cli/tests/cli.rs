@@ -243,7 +243,7 @@ fn the_cache_goes_into_folders_made_owner_only() {
     let setup = Setup::new("home");
     let Setup { sbx, dir: home, .. } = &setup;
     let cache = home.join(".etna/deeper/tokens.json");
-    let env = sandbox_env_with_password(&sbx, "alice-pass");
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     let args = [
         "login",
         "--username",
@@ -263,7 +263,7 @@ fn the_cache_goes_into_folders_made_owner_only() {
         assert_eq!(mode(&cache), 0o600);
     }
     // The cached token, without a password.
-    let again = cli(&args, &sandbox_env(&sbx));
+    let again = cli(&args, &sandbox_env(sbx));
     assert_exit(&again, 0);
     assert_eq!(again.stdout, out.stdout);
     assert_eq!(sbx.request_count(), 1);
@@ -273,8 +273,8 @@ fn the_cache_goes_into_folders_made_owner_only() {
 fn a_cache_that_cannot_be_written_fails_before_the_token_is_printed() {
     let setup = Setup::new("locked");
     let Setup { sbx, dir, .. } = &setup;
-    let cache = common::unwritable_token_file(&dir);
-    let env = sandbox_env_with_password(&sbx, "alice-pass");
+    let cache = common::unwritable_token_file(dir);
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     fn login(cache: &std::path::Path) -> Vec<&str> {
         vec![
             "login",

@@ -34,8 +34,8 @@ fn with_store<'a>(
 fn token_logs_in_once_then_takes_the_stored_token() {
     let setup = Setup::new("store-once");
     let Setup { sbx, store, .. } = &setup;
-    let args = with_store("token", "alice", &store, &[]);
-    let first = cli(&args, &sandbox_env_with_password(&sbx, "alice-pass"));
+    let args = with_store("token", "alice", store, &[]);
+    let first = cli(&args, &sandbox_env_with_password(sbx, "alice-pass"));
     assert_exit(&first, 0);
     let token = text(&first.stdout);
     assert!(
@@ -46,21 +46,21 @@ fn token_logs_in_once_then_takes_the_stored_token() {
     assert_eq!(sbx.request_count(), 1);
     assert!(store.is_file());
     // No password now, and nothing sent: the stored token.
-    let second = cli(&args, &sandbox_env(&sbx));
+    let second = cli(&args, &sandbox_env(sbx));
     assert_exit(&second, 0);
     assert_eq!(second.stdout, first.stdout);
     assert_eq!(sbx.request_count(), 1);
     // --no-prompt takes it too; --json and --header print it as login does.
     let json = cli(
         &[&args[..], &["--no-prompt", "--json"]].concat(),
-        &sandbox_env(&sbx),
+        &sandbox_env(sbx),
     );
     assert_exit(&json, 0);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["token"].as_str(), Some(token.trim()));
     let left = json["expires_in"].as_i64().unwrap();
     assert!((86_000..=86_400).contains(&left), "{json}");
-    let header = cli(&[&args[..], &["--header"]].concat(), &sandbox_env(&sbx));
+    let header = cli(&[&args[..], &["--header"]].concat(), &sandbox_env(sbx));
     assert_eq!(
         text(&header.stdout),
         format!("Authorization: Bearer {token}")
@@ -72,8 +72,8 @@ fn token_logs_in_once_then_takes_the_stored_token() {
 fn eight_tokens_at_once_from_an_empty_store_make_one_login() {
     let setup = Setup::new("store-eight");
     let Setup { sbx, store, .. } = &setup;
-    let env = sandbox_env_with_password(&sbx, "alice-pass");
-    let args = with_store("token", "alice", &store, &[]);
+    let env = sandbox_env_with_password(sbx, "alice-pass");
+    let args = with_store("token", "alice", store, &[]);
     let outputs: Vec<_> = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..8).map(|_| scope.spawn(|| cli(&args, &env))).collect();
         runs.into_iter().map(|run| run.join().unwrap()).collect()
@@ -92,8 +92,8 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     let Setup { sbx, store, .. } = &setup;
     // An empty store and no password: nothing is sent.
     let out = cli(
-        &with_store("token", "alice", &store, &["--no-prompt"]),
-        &sandbox_env(&sbx),
+        &with_store("token", "alice", store, &["--no-prompt"]),
+        &sandbox_env(sbx),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -108,8 +108,8 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     assert_eq!(sbx.request_count(), 0);
     // The password given, but the server asks for a PIN: no token either.
     let out = cli(
-        &with_store("token", "bob", &store, &["--no-prompt"]),
-        &sandbox_env_with_password(&sbx, "bob-pass"),
+        &with_store("token", "bob", store, &["--no-prompt"]),
+        &sandbox_env_with_password(sbx, "bob-pass"),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -117,10 +117,7 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     assert!(stderr.contains("PIN"), "{stderr}");
     assert_eq!(sbx.request_count(), 1);
     // Without --no-prompt and without a terminal, the prompt fails (1).
-    let out = cli(
-        &with_store("token", "alice", &store, &[]),
-        &sandbox_env(&sbx),
-    );
+    let out = cli(&with_store("token", "alice", store, &[]), &sandbox_env(sbx));
     assert_exit(&out, 1);
     assert!(text(&out.stderr).contains("terminal"));
     assert!(out.stdout.is_empty());
@@ -131,11 +128,11 @@ fn token_reads_the_password_from_stdin() {
     let setup = Setup::new("store-stdin");
     let Setup { sbx, dir, store } = &setup;
     // --password-stdin wins over the environment.
-    let env = sandbox_env_with_password(&sbx, "wrong-pass");
+    let env = sandbox_env_with_password(sbx, "wrong-pass");
     let args = with_store(
         "token",
         "alice",
-        &store,
+        store,
         &["--password-stdin", "--no-prompt"],
     );
     let out = run(&args, &env, Some(b"alice-pass\n"));
@@ -168,17 +165,17 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
     let setup = Setup::new("store-min-valid");
     let Setup { sbx, store, .. } = &setup;
     stored(
-        &store,
+        store,
         sbx.url(),
         "alice",
         "ten-minutes-left",
         unix_now() + 600,
     );
-    let env = sandbox_env_with_password(&sbx, "alice-pass");
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     // The token that `command --min-valid min_valid` prints.
     let token_of = |command: &str, min_valid: &str| {
         let out = cli(
-            &with_store(command, "alice", &store, &["--min-valid", min_valid]),
+            &with_store(command, "alice", store, &["--min-valid", min_valid]),
             &env,
         );
         assert_exit(&out, 0);
@@ -198,7 +195,7 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
     assert_eq!(sbx.request_count(), 1);
     // No token lives longer than a day.
     let out = cli(
-        &with_store("token", "alice", &store, &["--min-valid", "86401"]),
+        &with_store("token", "alice", store, &["--min-valid", "86401"]),
         &env,
     );
     assert_exit(&out, 1);
@@ -209,28 +206,28 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
 fn status_shows_users_and_expiries_and_never_a_token() {
     let setup = Setup::new("store-status");
     let Setup { sbx, store, .. } = &setup;
-    let empty = cli(&["status", "--store", path(&store)], &[]);
+    let empty = cli(&["status", "--store", path(store)], &[]);
     assert_exit(&empty, 0);
     assert_eq!(
         text(&empty.stdout),
         format!("No tokens in the token file \"{}\".\n", store.display())
     );
     let out = cli(
-        &with_store("token", "alice", &store, &[]),
-        &sandbox_env_with_password(&sbx, "alice-pass"),
+        &with_store("token", "alice", store, &[]),
+        &sandbox_env_with_password(sbx, "alice-pass"),
     );
     assert_exit(&out, 0);
     let token = text(&out.stdout).trim().to_owned();
     let expired_at = unix_now() - 2 * 3600 - 60;
     stored(
-        &store,
+        store,
         "https://h.example/api",
         "bob",
         "old-token-of-bob",
         expired_at,
     );
 
-    let out = cli(&["status", "--store", path(&store)], &[]);
+    let out = cli(&["status", "--store", path(store)], &[]);
     assert_exit(&out, 0);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     for shown in [&stdout, &stderr] {
@@ -262,11 +259,11 @@ fn status_shows_users_and_expiries_and_never_a_token() {
         "{bob}"
     );
 
-    let out = cli(&["status", "--store", path(&store), "--json"], &[]);
+    let out = cli(&["status", "--store", path(store), "--json"], &[]);
     assert_exit(&out, 0);
     assert!(!text(&out.stdout).contains(&token));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["store"].as_str(), Some(path(&store)));
+    assert_eq!(json["store"].as_str(), Some(path(store)));
     let tokens = json["tokens"].as_array().unwrap();
     assert_eq!(tokens.len(), 2, "{json}");
     for t in tokens {
@@ -288,9 +285,9 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
     let Setup { sbx, dir: home, .. } = &setup;
     let config = home.join("config");
     let env_with = |extra: &[(&'static str, &'static str)]| {
-        let mut env = sandbox_env(&sbx);
+        let mut env = sandbox_env(sbx);
         env.push(("XDG_CONFIG_HOME", path(&config)));
-        env.push(("HOME", path(&home)));
+        env.push(("HOME", path(home)));
         // Windows' place for it.
         env.push(("APPDATA", path(&config)));
         env.extend_from_slice(extra);
@@ -345,8 +342,8 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
 fn a_store_that_cannot_be_written_fails_before_the_token_is_printed() {
     let setup = Setup::new("store-locked");
     let Setup { sbx, dir, .. } = &setup;
-    let store = common::unwritable_token_file(&dir);
-    let env = sandbox_env_with_password(&sbx, "alice-pass");
+    let store = common::unwritable_token_file(dir);
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     for command in ["token", "login"] {
         assert_save_fails_before_print(&with_store(command, "alice", &store, &[]), &env);
     }
