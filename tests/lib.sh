@@ -19,6 +19,11 @@
 #                        way (a script under set -e goes on) and leaves
 #                        check_ok=1 or 0 for a step that depends on it
 #   pass NAME, fail NAME a check whose outcome the script decided itself
+#   add_counts NAME STATUS LOG
+#                        adds a test program's "N passed, M failed" (the last
+#                        such line of its output, LOG) to passed and failed;
+#                        no such line, or a non-zero exit STATUS with no
+#                        failure counted, is one failure more
 #   demo_ok LABEL CMD... runs the CLI's demo (CMD), shows its output (lines
 #                        prefixed "LABEL| ") and checks its three logins
 #   report NAME          the closing line "NAME: N passed, N failed" that the
@@ -69,6 +74,19 @@ check() { # NAME COMMAND...
 report() { # NAME
     echo "$1: $passed passed, $failed failed"
     [ "$failed" = 0 ]
+}
+
+add_counts() { # NAME STATUS LOG
+    local name=$1 status=$2 counts
+    counts=$(tr -d '\r' <"$3" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
+    if [ -z "$counts" ]; then
+        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
+    fi
+    set -- $counts
+    passed=$((passed + $1)); failed=$((failed + $2))
+    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
+        failed=$((failed + 1)); say "FAIL: $name exited with $status"
+    fi
 }
 
 demo_ok() { # LABEL COMMAND...

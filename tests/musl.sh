@@ -18,7 +18,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-unknown-linux-musl
-. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, demo_ok, report
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, add_counts, demo_ok, report
 PROFILE=release
 case "${1:-}" in
     "") ;;
@@ -78,14 +78,7 @@ if [ -f "$WORK/test_flows" ]; then
     status=0
     timeout 120 "$WORK/test_flows" >"$WORK/test_flows.log" 2>&1 || status=$?
     sed 's/^/    test_flows| /' "$WORK/test_flows.log" >&2
-    counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/test_flows.log" | tail -1)
-    if [ -z "$counts" ]; then
-        failed=$((failed + 1)); say "FAIL: test_flows gave no count (exit $status)"
-    else
-        set -- $counts
-        passed=$((passed + $1)); failed=$((failed + $2))
-        if [ "$status" != 0 ] && [ "$2" = 0 ]; then failed=$((failed + 1)); say "FAIL: test_flows exited with $status"; fi
-    fi
+    add_counts test_flows "$status" "$WORK/test_flows.log"
 fi
 
 say "done in $(( $(date +%s) - START )) s"

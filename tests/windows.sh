@@ -26,7 +26,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-pc-windows-gnu
 WINE=/usr/lib/wine/wine64
-. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, demo_ok, report
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, add_counts, demo_ok, report
 CHECK_DLL=0
 ARGS=()
 while [ $# -gt 0 ]; do
@@ -151,16 +151,7 @@ run_c() { # name, arguments...
     local status=0
     (cd "$CBUILD" && timeout 300 "$WINE" "./$name" "$@") >"$WORK/$name.log" 2>&1 || status=$?
     tr -d '\r' <"$WORK/$name.log" | sed "s/^/    $name| /" >&2
-    local counts
-    counts=$(tr -d '\r' <"$WORK/$name.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
-    if [ -z "$counts" ]; then
-        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
-    fi
-    set -- $counts
-    passed=$((passed + $1)); failed=$((failed + $2))
-    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
-        failed=$((failed + 1)); say "FAIL: $name exited with $status"
-    fi
+    add_counts "$name" "$status" "$WORK/$name.log"
 }
 run_c test_flows.exe
 
