@@ -7,19 +7,18 @@ use etna_auth::Session;
 use zeroize::Zeroizing;
 
 use crate::args::{LoginArgs, LogoutArgs};
+use crate::connect::{self, Started};
 use crate::exit::Failure;
 use crate::interrupt;
-use crate::{connect, prompt, token};
+use crate::{prompt, token};
 
 pub fn login(args: LoginArgs) -> Result<(), Failure> {
-    let base_url = args.account.base_url()?;
-    let username = args.account.username()?;
-    let store = args.store()?;
-    let mut session = connect::session(&base_url, &args.connection)?;
-    // Read before the login can fail, so that the writer of the pipe never
-    // finds it closed.
-    let password = connect::given_password(&args.connection)?;
-    interrupt::install(session.canceller());
+    let Started {
+        username,
+        store,
+        mut session,
+        password,
+    } = connect::start(&args.target, || args.store())?;
     match store {
         Some(store) => token::acquire(
             &mut session,

@@ -11,17 +11,18 @@ use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;
 
 use crate::args::{Output, TokenArgs};
+use crate::connect::{self, Started};
 use crate::exit::Failure;
 use crate::interrupt;
-use crate::{connect, prompt};
+use crate::prompt;
 
 pub fn token(args: TokenArgs) -> Result<(), Failure> {
-    let base_url = args.account.base_url()?;
-    let username = args.account.username()?;
-    let store = Store::open(args.store.as_deref())?;
-    let mut session = connect::session(&base_url, &args.connection)?;
-    let password = connect::given_password(&args.connection)?;
-    interrupt::install(session.canceller());
+    let Started {
+        username,
+        store,
+        mut session,
+        password,
+    } = connect::start(&args.target, || Ok(Store::open(args.store.as_deref())?))?;
     acquire(
         &mut session,
         &store,
