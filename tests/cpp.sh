@@ -21,6 +21,7 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 cd "$ROOT"
+. "$HERE/lib.sh"   # say, help_or_unknown, apt_install, check, add_counts, report
 profile=release
 build=1
 filter=()
@@ -29,13 +30,10 @@ while [ $# -gt 0 ]; do
         --debug) profile=debug ;;
         --no-build) build=0 ;;
         --) shift; filter=("$@"); break ;;
-        -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
-        *) echo "cpp.sh: unknown argument $1" >&2; exit 64 ;;
+        *) help_or_unknown 19 "$1" ;;
     esac
     shift
 done
-say() { echo "cpp.sh: $*" >&2; }
-. "$HERE/lib.sh"   # apt_install, check, report
 command -v g++ >/dev/null || apt_install g++
 command -v clang++ >/dev/null || apt_install clang
 
@@ -86,16 +84,7 @@ run_program() { # name, command...
     local status=0
     (ulimit -c 0; timeout 600 "$@") >"$WORK/$name.log" 2>&1 || status=$?
     sed "s/^/    $name| /" "$WORK/$name.log"
-    local counts
-    counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/$name.log" | tail -1)
-    if [ -z "$counts" ]; then
-        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
-    fi
-    set -- $counts
-    passed=$((passed + $1)); failed=$((failed + $2))
-    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
-        failed=$((failed + 1)); say "FAIL: $name exited with $status"
-    fi
+    add_counts "$name" "$status" "$WORK/$name.log"
 }
 # -O0: GCC 12 gives a false -Wmaybe-uninitialized inside <regex> under the
 # sanitizers with optimization.

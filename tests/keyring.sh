@@ -17,15 +17,13 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
-say() { echo "keyring.sh: $*" >&2; }
-. "$HERE/lib.sh"   # apt_install, check, report
+. "$HERE/lib.sh"   # say, help_or_unknown, apt_install, check, report
 
 PROFILE=()
 case "${1:-}" in
     ""|--inside) ;;
     --release) PROFILE=(--release) ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    *) echo "keyring.sh: unknown argument $1" >&2; exit 64 ;;
+    *) help_or_unknown 18 "$1" ;;
 esac
 
 if [ "${1:-}" != --inside ]; then

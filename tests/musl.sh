@@ -18,16 +18,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-unknown-linux-musl
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, add_counts, demo_ok, report
 PROFILE=release
 case "${1:-}" in
     "") ;;
     --debug) PROFILE=debug ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "musl.sh: unknown argument $1" >&2; exit 64 ;;
+    *) help_or_unknown 16 "$1" ;;
 esac
 
-say() { echo "musl.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
 command -v musl-gcc >/dev/null || apt_install musl-tools
 command -v file >/dev/null || apt_install file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
@@ -62,17 +60,7 @@ if [ -f "$CLI" ]; then
     say "etna-auth: $(stat -c %s "$CLI") bytes, $(stat -c %s "$WORK/etna-auth") stripped"
 fi
 
-demo_ok() {
-    local status=0
-    timeout 60 "$CLI" demo >"$WORK/demo.log" 2>&1 || status=$?
-    sed 's/^/    etna-auth demo| /' "$WORK/demo.log" >&2
-    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
-    local needle
-    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
-        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
-    done
-}
-check "etna-auth demo" demo_ok
+check "etna-auth demo" demo_ok "etna-auth demo" timeout 60 "$CLI" demo
 
 # The C program, static against libetna_auth.a (musl's libc, libpthread and
 # libm are all in libc.a). The staticlib leaves the unwinder out (Rust's musl
@@ -90,14 +78,7 @@ if [ -f "$WORK/test_flows" ]; then
     status=0
     timeout 120 "$WORK/test_flows" >"$WORK/test_flows.log" 2>&1 || status=$?
     sed 's/^/    test_flows| /' "$WORK/test_flows.log" >&2
-    counts=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/test_flows.log" | tail -1)
-    if [ -z "$counts" ]; then
-        failed=$((failed + 1)); say "FAIL: test_flows gave no count (exit $status)"
-    else
-        set -- $counts
-        passed=$((passed + $1)); failed=$((failed + $2))
-        if [ "$status" != 0 ] && [ "$2" = 0 ]; then failed=$((failed + 1)); say "FAIL: test_flows exited with $status"; fi
-    fi
+    add_counts test_flows "$status" "$WORK/test_flows.log"
 fi
 
 say "done in $(( $(date +%s) - START )) s"

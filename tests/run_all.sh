@@ -20,6 +20,15 @@ run_suite() { # name, command...
 
 . tests/lib.sh   # apt_install: Debian packages on demand
 
+# NAME PROGRAM: a C or C++ test program against the release library under
+# valgrind; an error or a definite or indirect leak fails it.
+valgrind_suite() {
+    run_suite "$1" env LD_LIBRARY_PATH="$root/target/release" \
+        valgrind --quiet --error-exitcode=1 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+        "$2"
+}
+
 step "tools"
 command -v valgrind >/dev/null || apt_install valgrind
 command -v cc >/dev/null || apt_install gcc libc6-dev
@@ -71,38 +80,23 @@ cflags=(-Wall -Wextra -Werror -std=c99 -O1 -g -I"$root/include")
 run_suite c-compile cc "${cflags[@]}" tests/c/test_flows.c -L"$root/target/release" -letna_auth -o "$cbuild/test_flows"
 run_suite c-static cc "${cflags[@]}" tests/c/test_flows.c "$root/target/release/libetna_auth.a" -lpthread -ldl -lm -o "$cbuild/test_flows_static"
 run_suite c-tests-static "$cbuild/test_flows_static"
-run_suite c-tests-valgrind env LD_LIBRARY_PATH="$root/target/release" \
-    valgrind --quiet --error-exitcode=1 --leak-check=full \
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    "$cbuild/test_flows"
+valgrind_suite c-tests-valgrind "$cbuild/test_flows"
 # The API additions of the first release (versions, last status, cancel before a call, log callback).
 run_suite c-api-compile cc "${cflags[@]}" tests/c/test_api.c -L"$root/target/release" -letna_auth -o "$cbuild/test_api"
-run_suite c-tests-api-valgrind env LD_LIBRARY_PATH="$root/target/release" \
-    valgrind --quiet --error-exitcode=1 --leak-check=full \
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    "$cbuild/test_api"
+valgrind_suite c-tests-api-valgrind "$cbuild/test_api"
 # etna_login(): the login policy from C (callback contract, C-only answers).
 run_suite c-login-compile cc "${cflags[@]}" tests/c/test_login.c -L"$root/target/release" -letna_auth -o "$cbuild/test_login"
-run_suite c-tests-login-valgrind env LD_LIBRARY_PATH="$root/target/release" \
-    valgrind --quiet --error-exitcode=1 --leak-check=full \
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    "$cbuild/test_login"
+valgrind_suite c-tests-login-valgrind "$cbuild/test_login"
 # etna_acquire_token(): stored tokens, one login across processes (the
 # program re-runs itself from its absolute path), under valgrind.
 run_suite c-acquire-compile cc "${cflags[@]}" tests/c/test_acquire.c -L"$root/target/release" -letna_auth -o "$cbuild/test_acquire"
-run_suite c-tests-acquire-valgrind env LD_LIBRARY_PATH="$root/target/release" \
-    valgrind --quiet --error-exitcode=1 --leak-check=full \
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    "$cbuild/test_acquire"
+valgrind_suite c-tests-acquire-valgrind "$cbuild/test_acquire"
 # The keyring store against a real Secret Service (GNOME Keyring, D-Bus).
 run_suite keyring bash tests/keyring.sh --release
 # The header from C++ (extern "C", RAII handles, threads), under valgrind too.
 run_suite cpp-compile c++ -std=c++11 -Wall -Wextra -Werror -pedantic -O1 -g -I"$root/include" \
     tests/c/test_cpp.cpp -L"$root/target/release" -letna_auth -pthread -o "$cbuild/test_cpp"
-run_suite c-tests-cpp-valgrind env LD_LIBRARY_PATH="$root/target/release" \
-    valgrind --quiet --error-exitcode=1 --leak-check=full \
-    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-    "$cbuild/test_cpp"
+valgrind_suite c-tests-cpp-valgrind "$cbuild/test_cpp"
 # The C++17 wrapper (include/etna_auth.hpp): the login scenarios and what
 # only C++ gets wrong, with g++ and clang++ under ASan and UBSan.
 run_suite cpp bash tests/cpp.sh --no-build

@@ -26,20 +26,17 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 TARGET=x86_64-pc-windows-gnu
 WINE=/usr/lib/wine/wine64
+. "$HERE/lib.sh"   # say, help_or_unknown, as_root, apt_install, check, add_counts, demo_ok, report
 CHECK_DLL=0
 ARGS=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --check-dll) CHECK_DLL=1 ;;
         --) shift; ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
-        *) echo "windows.sh: unknown argument $1" >&2; exit 64 ;;
+        *) help_or_unknown 23 "$1" ;;
     esac
     shift
 done
-
-say() { echo "windows.sh: $*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # as_root, apt_install, check, report
 
 command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install gcc-mingw-w64-x86-64
 command -v x86_64-w64-mingw32-g++-posix >/dev/null || apt_install g++-mingw-w64-x86-64-posix
@@ -154,16 +151,7 @@ run_c() { # name, arguments...
     local status=0
     (cd "$CBUILD" && timeout 300 "$WINE" "./$name" "$@") >"$WORK/$name.log" 2>&1 || status=$?
     tr -d '\r' <"$WORK/$name.log" | sed "s/^/    $name| /" >&2
-    local counts
-    counts=$(tr -d '\r' <"$WORK/$name.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
-    if [ -z "$counts" ]; then
-        failed=$((failed + 1)); say "FAIL: $name gave no count (exit $status)"; return
-    fi
-    set -- $counts
-    passed=$((passed + $1)); failed=$((failed + $2))
-    if [ "$status" != 0 ] && [ "$2" = 0 ]; then
-        failed=$((failed + 1)); say "FAIL: $name exited with $status"
-    fi
+    add_counts "$name" "$status" "$WORK/$name.log"
 }
 run_c test_flows.exe
 
@@ -212,17 +200,8 @@ for pid in "${TLS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/
 say "C tests built and run in $(( $(date +%s) - T0 )) s"
 
 # 4. The CLI's demo: three logins against its own sandbox.
-demo_ok() {
-    local status=0
-    (cd "$CBUILD" && timeout 120 "$WINE" "$OUT/etna-auth.exe" demo) >"$WORK/demo.log" 2>&1 || status=$?
-    tr -d '\r' <"$WORK/demo.log" | sed 's/^/    etna-auth.exe demo| /' >&2
-    [ "$status" = 0 ] || { say "demo exited with $status"; return 1; }
-    local needle
-    for needle in ETNA_NEED_PIN ETNA_NEED_CODE '"Invalid verification code"' ETNA_OK '6 requests over 3 connections'; do
-        grep -qF -- "$needle" "$WORK/demo.log" || { say "demo: no $needle"; return 1; }
-    done
-}
-check "etna-auth.exe demo" demo_ok
+check "etna-auth.exe demo" demo_ok "etna-auth.exe demo" \
+    env -C "$CBUILD" timeout 120 "$WINE" "$OUT/etna-auth.exe" demo
 
 say "done in $(( $(date +%s) - START )) s; Rust tests: $rust_counts (the \"test result\" lines above)"
 [ "$rust_status" = 0 ] || say "FAIL: cargo test under Wine exited with $rust_status"

@@ -3,8 +3,8 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::boundary::{arg_ref, arg_str, status_call, Done};
-use super::login_api::{ask_application, EtnaAskCallback};
+use super::boundary::{arg_str, status_call, Done};
+use super::login_api::{policy_call, EtnaAskCallback};
 use super::EtnaSession;
 use etna_auth::store::Store;
 
@@ -86,37 +86,30 @@ pub unsafe extern "C" fn etna_acquire_token(
     ask: EtnaAskCallback,
     user_data: *mut c_void,
 ) -> c_int {
-    status_call(|| {
-        let session = arg_ref(session, "session")?;
-        session.change(|session| {
-            let arguments = (|| {
-                let store = if store.is_null() {
-                    None
-                } else {
-                    Some(arg_str(store, "store")?)
-                };
-                let username = arg_str(username, "username")?;
-                let password = if password.is_null() {
-                    None
-                } else {
-                    Some(arg_str(password, "password")?)
-                };
-                Ok((Store::open(store)?, username, password))
-            })();
-            let (store, username, password) = match arguments {
-                Ok(arguments) => arguments,
-                Err(e) => {
-                    // Every failure ends the login, this one too.
-                    session.end_login();
-                    return Err(e);
-                }
+    policy_call(
+        session,
+        ask,
+        user_data,
+        || {
+            let store = if store.is_null() {
+                None
+            } else {
+                Some(arg_str(store, "store")?)
             };
-            session.acquire_token(&store, username, password, min_valid_s, |step, reason| {
-                ask_application(ask, user_data, step, reason)
-            })?;
-            Ok(Done::ok())
-        })
-    })
+            let username = arg_str(username, "username")?;
+            let password = if password.is_null() {
+                None
+            } else {
+                Some(arg_str(password, "password")?)
+            };
+            Ok((Store::open(store)?, username, password))
+        },
+        |session, (store, username, password), ask| {
+            session
+                .acquire_token(&store, username, password, min_valid_s, ask)
+                .map(drop)
+        },
+    )
 }
 
 /// The default store, as etna_acquire_token() uses it for a NULL `store`:

@@ -60,11 +60,34 @@ impl EtnaSession {
     }
 }
 
-fn step_done(session: &Session, step: Step) -> Done {
-    Done {
-        code: step.status().code(),
-        note: session.reason().to_owned(),
-    }
+/// One exchange of a login: its status, with the server's Reason (if any)
+/// for etna_last_error().
+fn login_step(
+    session: &EtnaSession,
+    exchange: impl FnOnce(&mut Session) -> Result<Step, Error>,
+) -> Result<Done, Error> {
+    session.change(|session| {
+        let step = exchange(session)?;
+        Ok(Done {
+            code: step.status().code(),
+            note: session.reason().to_owned(),
+        })
+    })
+}
+
+/// etna_supply_pin() and etna_supply_code(): `answer` (named `what`) sent
+/// by `supply`.
+unsafe fn supply_factor(
+    session: *mut EtnaSession,
+    answer: *const c_char,
+    what: &str,
+    supply: fn(&mut Session, &str) -> Result<Step, Error>,
+) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        let answer = arg_str(answer, what)?;
+        login_step(session, |session| supply(session, answer))
+    })
 }
 
 /// Creates a session for the API at `base_url`, for example
@@ -176,10 +199,7 @@ pub unsafe extern "C" fn etna_begin_auth(
         let session = arg_ref(session, "session")?;
         let username = arg_str(username, "username")?;
         let password = arg_str(password, "password")?;
-        session.change(|session| {
-            let step = session.begin_auth(username, password)?;
-            Ok(step_done(session, step))
-        })
+        login_step(session, |session| session.begin_auth(username, password))
     })
 }
 
@@ -200,14 +220,7 @@ pub unsafe extern "C" fn etna_begin_auth(
 /// `session` is NULL or a live session; `pin` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_supply_pin(session: *mut EtnaSession, pin: *const c_char) -> c_int {
-    status_call(|| {
-        let session = arg_ref(session, "session")?;
-        let pin = arg_str(pin, "pin")?;
-        session.change(|session| {
-            let step = session.supply_pin(pin)?;
-            Ok(step_done(session, step))
-        })
-    })
+    supply_factor(session, pin, "pin", Session::supply_pin)
 }
 
 /// Sends the verification code (email or SMS), when the last status was
@@ -221,14 +234,7 @@ pub unsafe extern "C" fn etna_supply_pin(session: *mut EtnaSession, pin: *const 
 /// `session` is NULL or a live session; `code` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *const c_char) -> c_int {
-    status_call(|| {
-        let session = arg_ref(session, "session")?;
-        let code = arg_str(code, "code")?;
-        session.change(|session| {
-            let step = session.supply_code(code)?;
-            Ok(step_done(session, step))
-        })
-    })
+    supply_factor(session, code, "code", Session::supply_code)
 }
 
 /// Ends the session's login: abandons one in progress and forgets the

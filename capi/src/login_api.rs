@@ -10,7 +10,7 @@ use super::EtnaSession;
 use etna_auth::defaults::ANSWER_BUFFER_SIZE;
 use etna_auth::error::Error;
 use etna_auth::login::Reply;
-use etna_auth::session::Step;
+use etna_auth::session::{Session, Step};
 
 /// Asks the application for a second factor during etna_login().
 ///
@@ -78,20 +78,41 @@ pub unsafe extern "C" fn etna_login(
     ask: EtnaAskCallback,
     user_data: *mut c_void,
 ) -> c_int {
+    policy_call(
+        session,
+        ask,
+        user_data,
+        || {
+            Ok((
+                arg_str(username, "username")?,
+                arg_str(password, "password")?,
+            ))
+        },
+        |session, (username, password), ask| session.login_with(username, password, ask).map(drop),
+    )
+}
+
+/// The body of etna_login() and etna_acquire_token(): `read` reads the
+/// arguments, then `login` runs the login policy with the application's
+/// callback to answer. Every failure ends the login, a bad argument too.
+pub(super) unsafe fn policy_call<A>(
+    session: *mut EtnaSession,
+    ask: EtnaAskCallback,
+    user_data: *mut c_void,
+    read: impl FnOnce() -> Result<A, Error>,
+    login: impl FnOnce(&mut Session, A, &mut dyn FnMut(Step, &str) -> Reply) -> Result<(), Error>,
+) -> c_int {
     status_call(|| {
         let session = arg_ref(session, "session")?;
         session.change(|session| {
-            let credentials = arg_str(username, "username")
-                .and_then(|username| Ok((username, arg_str(password, "password")?)));
-            let (username, password) = match credentials {
-                Ok(credentials) => credentials,
+            let arguments = match read() {
+                Ok(arguments) => arguments,
                 Err(e) => {
-                    // Every failure ends the login, this one too.
                     session.end_login();
                     return Err(e);
                 }
             };
-            session.login_with(username, password, |step, reason| {
+            login(session, arguments, &mut |step, reason| {
                 ask_application(ask, user_data, step, reason)
             })?;
             Ok(Done::ok())

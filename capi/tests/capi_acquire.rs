@@ -561,18 +561,18 @@ fn the_default_store_is_under_xdg_config_home_and_its_folders_are_private() {
     let sbx = Sbx::start(None);
     let dir = temp_dir("acquire-default");
     let config = dir.join("config-home");
-    let out = spawn_child(
-        "default",
-        &sbx,
-        Path::new("unused"),
-        &[
+    // The "default" child (no store given) with this ETNA_AUTH_STORE.
+    let default_child = |etna_auth_store: &str| {
+        let env = [
             ("XDG_CONFIG_HOME", config.to_str().unwrap()),
-            ("ETNA_AUTH_STORE", ""),
-        ],
-    )
-    .output()
-    .unwrap();
-    let (rc, _, message) = outcome(&out);
+            ("ETNA_AUTH_STORE", etna_auth_store),
+        ];
+        let out = spawn_child("default", &sbx, Path::new("unused"), &env)
+            .output()
+            .unwrap();
+        outcome(&out)
+    };
+    let (rc, _, message) = default_child("");
     assert_eq!(rc, ETNA_OK, "{message}");
     let file = config.join("etna-auth").join("tokens.json");
     assert!(file.exists());
@@ -582,18 +582,7 @@ fn the_default_store_is_under_xdg_config_home_and_its_folders_are_private() {
 
     // ETNA_AUTH_STORE replaces the default.
     let elsewhere = dir.join("elsewhere.json");
-    let out = spawn_child(
-        "default",
-        &sbx,
-        Path::new("unused"),
-        &[
-            ("XDG_CONFIG_HOME", config.to_str().unwrap()),
-            ("ETNA_AUTH_STORE", elsewhere.to_str().unwrap()),
-        ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(outcome(&out).0, ETNA_OK);
+    assert_eq!(default_child(elsewhere.to_str().unwrap()).0, ETNA_OK);
     assert!(elsewhere.exists());
 }
 

@@ -39,6 +39,16 @@ fn cancel_during(s: &S, call: impl FnOnce(&S) -> i32 + Send) -> (i32, Duration) 
     })
 }
 
+/// etna_begin_auth(s, "u", "p") on a thread of its own, called straight on
+/// the raw session (the caller joins the thread before `s` is dropped).
+fn begin_on_another_thread(s: &S) -> thread::JoinHandle<i32> {
+    let session = s.0 as usize;
+    thread::spawn(move || {
+        let s = session as *mut EtnaSession;
+        unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
+    })
+}
+
 #[test]
 fn cancel_wakes_a_call_blocked_on_a_silent_server() {
     let server = never_answers();
@@ -92,12 +102,8 @@ fn a_cancel_racing_with_the_start_of_a_call_is_never_lost() {
     let server = never_answers();
     let s = S::new(&server.base_url, "k");
     assert_eq!(s.timeout_ms(5000), ETNA_OK);
-    let session = s.0 as usize;
     for round in 0..200 {
-        let worker = std::thread::spawn(move || {
-            let s = session as *mut EtnaSession;
-            unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
-        });
+        let worker = begin_on_another_thread(&s);
         if round % 2 == 0 {
             std::thread::yield_now();
         }
@@ -118,11 +124,7 @@ fn reading_a_session_does_not_wait_for_an_exchange_in_flight() {
     let silent = never_answers();
     let hanging = S::new(&silent.base_url, "k");
     assert_eq!(hanging.timeout_ms(10_000), ETNA_OK);
-    let session = hanging.0 as usize;
-    let worker = std::thread::spawn(move || {
-        let s = session as *mut EtnaSession;
-        unsafe { etna_begin_auth(s, c("u").as_ptr(), c("p").as_ptr()) }
-    });
+    let worker = begin_on_another_thread(&hanging);
     std::thread::sleep(Duration::from_millis(200));
     let started = std::time::Instant::now();
     assert_eq!(hanging.token(), Err(ETNA_ERR_STATE));
@@ -238,12 +240,18 @@ fn set_proxy(s: &S, url: Option<&str>) -> i32 {
     unsafe { etna_set_proxy(s.0, url.as_ref().map_or(std::ptr::null(), |u| u.as_ptr())) }
 }
 
+/// A TLS server for etna.test that answers once with OK_BODY, the file of
+/// its CA (`ca_file` in the temp folder), and a recording proxy.
+fn tls_server_and_proxy(ca_file: &str) -> (u16, String, RecordingProxy) {
+    let pki = pki(&["etna.test"]);
+    let ca = write_temp(ca_file, &pki.ca_pem);
+    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
+    (port, ca, recording_proxy())
+}
+
 #[test]
 fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
-    let pki = pki(&["etna.test"]);
-    let ca = write_temp("proxy-ca.pem", &pki.ca_pem);
-    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
-    let proxy = recording_proxy();
+    let (port, ca, proxy) = tls_server_and_proxy("proxy-ca.pem");
     let s = S::new(&format!("https://etna.test:{port}/api"), "k");
     assert_eq!(s.ca_file(&ca), ETNA_OK);
     let with_credentials = proxy.url.replace("http://", "http://proxyuser:proxypass@");
@@ -301,10 +309,7 @@ fn https_goes_through_the_proxy_as_an_opaque_tunnel() {
 #[test]
 
 fn the_proxy_from_the_environment_and_no_proxy_like_curl() {
-    let pki = pki(&["etna.test"]);
-    let ca = write_temp("proxy-env-ca.pem", &pki.ca_pem);
-    let (port, _) = tls_server(&pki, vec![http(200, OK_BODY)]);
-    let proxy = recording_proxy();
+    let (port, ca, proxy) = tls_server_and_proxy("proxy-env-ca.pem");
     let run = |extra: &[(&str, &str)]| {
         let mut cmd = std::process::Command::new(cli_exe());
         cmd.args([
@@ -403,13 +408,20 @@ fn black_hole() -> Option<(TcpListener, Vec<TcpStream>, String)> {
     None
 }
 
-#[test]
-fn cancel_wakes_a_call_blocked_in_connect() {
-    let Some((_listener, _held, url)) = black_hole() else {
+/// A session whose connects hang (see [`black_hole`]), with this timeout;
+/// the rest keeps the black hole open.
+fn session_at_a_black_hole(timeout_ms: u32) -> (S, (TcpListener, Vec<TcpStream>)) {
+    let Some((listener, held, url)) = black_hole() else {
         panic!("could not make a connect hang (accept queue never filled)");
     };
     let s = S::new(&url, "k");
-    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 20_000) }, ETNA_OK);
+    assert_eq!(s.timeout_ms(timeout_ms), ETNA_OK);
+    (s, (listener, held))
+}
+
+#[test]
+fn cancel_wakes_a_call_blocked_in_connect() {
+    let (s, _black_hole) = session_at_a_black_hole(20_000);
     let (rc, latency) = cancel_during(&s, |s| s.begin("u", "p"));
     assert_eq!(rc, ETNA_ERR_CANCELLED, "{}", last_error());
     println!("cancellation latency in connect: {latency:?}");
@@ -418,11 +430,7 @@ fn cancel_wakes_a_call_blocked_in_connect() {
 
 #[test]
 fn a_hanging_connect_ends_at_the_deadline() {
-    let Some((_listener, _held, url)) = black_hole() else {
-        panic!("could not make a connect hang (accept queue never filled)");
-    };
-    let s = S::new(&url, "k");
-    assert_eq!(unsafe { etna_set_timeout_ms(s.0, 400) }, ETNA_OK);
+    let (s, _black_hole) = session_at_a_black_hole(400);
     let started = Instant::now();
     assert_eq!(s.begin("u", "p"), ETNA_ERR_TIMEOUT, "{}", last_error());
     let took = started.elapsed();

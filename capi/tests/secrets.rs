@@ -202,30 +202,26 @@ fn last_error_after_every_status_against_the_sandbox() {
     seen.after("load_token other user", unsafe {
         etna_load_token(s.0, cache_c.as_ptr(), c("nobody").as_ptr(), 60)
     });
-    std::fs::write(
-        &cache,
-        format!("{{\"entries\": [{{\"token\": \"{TOKEN}\"}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token corrupt", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
-    std::fs::write(
-        &cache,
-        format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": 42, \"expires_at\": \"{TOKEN}\"}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token wrong types", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
-    std::fs::write(
-        &cache,
-        format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": 9999999999}}]}}"),
-    )
-    .unwrap();
-    seen.after("load_token unsafe token", unsafe {
-        etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
-    });
+    // Cache files with a token where it does not belong.
+    for (what, contents) in [
+        (
+            "corrupt",
+            format!("{{\"entries\": [{{\"token\": \"{TOKEN}\"}}]}}"),
+        ),
+        (
+            "wrong types",
+            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": 42, \"expires_at\": \"{TOKEN}\"}}]}}"),
+        ),
+        (
+            "unsafe token",
+            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": 9999999999}}]}}"),
+        ),
+    ] {
+        std::fs::write(&cache, contents).unwrap();
+        seen.after(&format!("load_token {what}"), unsafe {
+            etna_load_token(s.0, cache_c.as_ptr(), c(USER).as_ptr(), 60)
+        });
+    }
     let _ = std::fs::remove_dir_all(&dir);
     seen.after("set_ca_file missing", s.ca_file("/nonexistent/ca.pem"));
 
@@ -495,44 +491,34 @@ fn cli_stderr_without_a_terminal() {
             ("ETNA_PASSWORD", pw.to_owned()),
         ]
     };
-    let run = |seen: &mut Seen, label: &str, args: &[&str], env: Vec<(&str, String)>| {
+    // `login` with these flags after it.
+    let login = |seen: &mut Seen, label: &str, flags: &[&str], env: Vec<(&str, String)>| {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (code, stdout, stderr) = cli(args, &env);
+        let (code, stdout, stderr) = cli(&[&["login"], flags].concat(), &env);
         seen.add(format!("cli {label} (exit {code}) stderr"), stderr);
         (code, stdout)
     };
 
-    let (code, _) = run(
-        &mut seen,
-        "wrong password",
-        &["login"],
-        base(WRONG_PASSWORD),
-    );
+    let (code, _) = login(&mut seen, "wrong password", &[], base(WRONG_PASSWORD));
     assert_eq!(code, 4);
     // The PIN is asked for on a terminal; without one the CLI says so.
-    let (code, stdout) = run(
-        &mut seen,
-        "pin without a terminal",
-        &["login"],
-        base(PASSWORD),
-    );
+    let (code, stdout) = login(&mut seen, "pin without a terminal", &[], base(PASSWORD));
     assert_ne!(code, 0);
     seen.add("cli pin without a terminal stdout", stdout);
     let mut env = base(PASSWORD);
     env[1].1 = "wrong-key".into();
-    run(&mut seen, "wrong app key", &["login"], env);
+    login(&mut seen, "wrong app key", &[], env);
     let mut env = base(PASSWORD);
     env[0].1 = format!("https://{USER}:{PASSWORD}@h.example/api");
-    let (code, _) = run(&mut seen, "user info in the URL", &["login"], env);
+    let (code, _) = login(&mut seen, "user info in the URL", &[], env);
     assert_eq!(code, 1);
     let mut env = base(PASSWORD);
     env[3].1 = format!("{PASSWORD}\r\n");
-    run(&mut seen, "password with CR LF", &["login"], env);
-    run(
+    login(&mut seen, "password with CR LF", &[], env);
+    login(
         &mut seen,
         "proxy with a password and a path",
         &[
-            "login",
             "--proxy",
             &format!("http://u:{PASSWORD}@proxy.example:3128/x"),
         ],
@@ -571,7 +557,7 @@ fn cli_stderr_without_a_terminal() {
         });
         let mut env = base(PASSWORD);
         env[0].1 = server.base_url.clone();
-        let (code, _) = run(&mut seen, label, &["login"], env);
+        let (code, _) = login(&mut seen, label, &[], env);
         assert_ne!(code, 0, "{label}");
     }
 
@@ -585,10 +571,10 @@ fn cli_stderr_without_a_terminal() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o600)).unwrap();
-    run(
+    login(
         &mut seen,
         "corrupt cache",
-        &["login", "--cache", cache.to_str().unwrap()],
+        &["--cache", cache.to_str().unwrap()],
         base(PASSWORD),
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -107,6 +107,16 @@ impl Account {
     }
 }
 
+/// Whom to log in as and how to reach the server: the flags `login` and
+/// `token` share.
+#[derive(Args)]
+pub struct LoginTarget {
+    #[command(flatten)]
+    pub account: Account,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
 /// How to reach the server, for the commands that log in.
 #[derive(Args)]
 pub struct Connection {
@@ -158,9 +168,7 @@ pub struct Output {
 #[command(group(ArgGroup::new("stored").args(["store", "cache"])))]
 pub struct LoginArgs {
     #[command(flatten)]
-    pub account: Account,
-    #[command(flatten)]
-    pub connection: Connection,
+    pub target: LoginTarget,
     /// A token store to reuse the user's token from and store a new one in:
     /// a token file's path, or 'keyring' for the OS credential store (Secret
     /// Service, Windows Credential Manager, macOS Keychain)
@@ -195,9 +203,7 @@ impl LoginArgs {
 #[derive(Args)]
 pub struct TokenArgs {
     #[command(flatten)]
-    pub account: Account,
-    #[command(flatten)]
-    pub connection: Connection,
+    pub target: LoginTarget,
     /// The token store: a token file's path, or 'keyring' for the OS
     /// credential store (default: ETNA_AUTH_STORE, else the per-user token
     /// file, ~/.config/etna-auth/tokens.json on Linux)

@@ -9,8 +9,41 @@ use etna_auth::log::{Level, Log};
 use etna_auth::{Error, Session, Status};
 use zeroize::Zeroizing;
 
-use crate::args::Connection;
+use crate::args::{Connection, LoginTarget};
 use crate::exit::Failure;
+use crate::interrupt;
+
+/// What `login` and `token` start with.
+pub struct Started<S> {
+    pub username: String,
+    pub store: S,
+    pub session: Session,
+    pub password: Option<Zeroizing<String>>,
+}
+
+/// The start of `login` and `token`, in one order (so that the first error
+/// is the same in both): the account, the store (`open_store`), the session
+/// (Ctrl-C cancels its exchanges), and the password the flags or the
+/// environment give.
+pub fn start<S>(
+    target: &LoginTarget,
+    open_store: impl FnOnce() -> Result<S, Failure>,
+) -> Result<Started<S>, Failure> {
+    let base_url = target.account.base_url()?;
+    let username = target.account.username()?;
+    let store = open_store()?;
+    let session = session(&base_url, &target.connection)?;
+    // Read before the login can fail, so that the writer of the pipe never
+    // finds it closed.
+    let password = given_password(&target.connection)?;
+    interrupt::install(session.canceller());
+    Ok(Started {
+        username,
+        store,
+        session,
+        password,
+    })
+}
 
 pub fn session(base_url: &str, connection: &Connection) -> Result<Session, Failure> {
     let app_key = Zeroizing::new(connection.app_key()?);

@@ -32,13 +32,14 @@ fn state() -> std::sync::MutexGuard<'static, State> {
 
 /// Turns echo off on the terminal (keeping the settings to put back);
 /// false when it is no terminal or the program is exiting.
-#[cfg(unix)]
 pub fn echo_off(tty: &std::fs::File) -> bool {
+    unless_exiting(|state| echo_off_keeping(tty, state))
+}
+
+/// Unix: the terminal's settings without ECHO.
+#[cfg(unix)]
+fn echo_off_keeping(tty: &std::fs::File, state: &mut State) -> bool {
     use std::os::fd::AsRawFd;
-    let mut state = state();
-    if state.exiting {
-        return false;
-    }
     let fd = tty.as_raw_fd();
     // SAFETY: termios is plain data, filled by tcgetattr on a valid fd.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
@@ -57,13 +58,9 @@ pub fn echo_off(tty: &std::fs::File) -> bool {
 
 /// Windows: the console input mode without ENABLE_ECHO_INPUT.
 #[cfg(windows)]
-pub fn echo_off(tty: &std::fs::File) -> bool {
+fn echo_off_keeping(tty: &std::fs::File, state: &mut State) -> bool {
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::System::Console::{GetConsoleMode, SetConsoleMode, ENABLE_ECHO_INPUT};
-    let mut state = state();
-    if state.exiting {
-        return false;
-    }
     let handle = tty.as_raw_handle();
     let mut mode = 0u32;
     // SAFETY: a console handle we opened; `mode` is written.
@@ -74,6 +71,13 @@ pub fn echo_off(tty: &std::fs::File) -> bool {
     // SAFETY: the same handle, echo off.
     unsafe { SetConsoleMode(handle, mode & !ENABLE_ECHO_INPUT) };
     true
+}
+
+/// Runs `f` on the state unless the program is exiting (then false): no
+/// echo is turned off after the exit path has put it back.
+fn unless_exiting(f: impl FnOnce(&mut State) -> bool) -> bool {
+    let mut state = state();
+    !state.exiting && f(&mut state)
 }
 
 /// Puts back the settings [`echo_off`] changed, if it changed any.

@@ -6,6 +6,12 @@ use etna_auth::{Error, Session, Step};
 
 use crate::exit::Failure;
 
+/// A second factor the demo gives (shown: these are the sandbox's).
+enum Answer {
+    Pin(&'static str),
+    Code(&'static str),
+}
+
 pub fn run() -> Result<(), Failure> {
     let sandbox = crate::sandbox::start(SandboxConfig::default())?;
     println!("etna-auth {} demo", env!("CARGO_PKG_VERSION"));
@@ -16,29 +22,41 @@ pub fn run() -> Result<(), Failure> {
     );
     let new_session = || Session::new(sandbox.url(), sandbox.app_key());
 
-    println!("1. Single-factor login as alice");
-    let mut s = new_session()?;
-    let r = s.begin_auth("alice", "alice-pass");
-    show("begin_auth(\"alice\", <password>)", &s, r)?;
-    show_token(&s);
-
-    println!("\n2. Security PIN login as bob (PIN 1234)");
-    let mut s = new_session()?;
-    let r = s.begin_auth("bob", "bob-pass");
-    show("begin_auth(\"bob\", <password>)", &s, r)?;
-    let r = s.supply_pin("1234");
-    show("supply_pin(\"1234\")", &s, r)?;
-    show_token(&s);
-
-    println!("\n3. Verification code login as carol, with one wrong code first");
-    let mut s = new_session()?;
-    let r = s.begin_auth("carol", "carol-pass");
-    show("begin_auth(\"carol\", <password>)", &s, r)?;
-    let r = s.supply_code("000000");
-    show("supply_code(\"000000\")", &s, r)?;
-    let r = s.supply_code("123456");
-    show("supply_code(\"123456\")", &s, r)?;
-    show_token(&s);
+    // (heading, user, password, the answers given in turn)
+    let logins: [(&str, &str, &str, &[Answer]); 3] = [
+        (
+            "1. Single-factor login as alice",
+            "alice",
+            "alice-pass",
+            &[],
+        ),
+        (
+            "2. Security PIN login as bob (PIN 1234)",
+            "bob",
+            "bob-pass",
+            &[Answer::Pin("1234")],
+        ),
+        (
+            "3. Verification code login as carol, with one wrong code first",
+            "carol",
+            "carol-pass",
+            &[Answer::Code("000000"), Answer::Code("123456")],
+        ),
+    ];
+    for (i, (heading, user, password, answers)) in logins.into_iter().enumerate() {
+        println!("{}{heading}", if i == 0 { "" } else { "\n" });
+        let mut s = new_session()?;
+        let r = s.begin_auth(user, password);
+        show(&format!("begin_auth({user:?}, <password>)"), &s, r)?;
+        for answer in answers {
+            let (call, r) = match *answer {
+                Answer::Pin(pin) => (format!("supply_pin({pin:?})"), s.supply_pin(pin)),
+                Answer::Code(code) => (format!("supply_code({code:?})"), s.supply_code(code)),
+            };
+            show(&call, &s, r)?;
+        }
+        show_token(&s);
+    }
 
     println!(
         "\nThe sandbox answered {} requests over {} connections (one per session).",

@@ -8,8 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use etna_auth::transport::Canceller;
+use etna_auth::{Error, Status};
 
-use crate::{console, exit};
+use crate::console;
+use crate::exit::{self, Failure};
+use crate::progress::Progress;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -91,6 +94,19 @@ pub fn while_in<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
     let result = f();
     PHASE.store(outer, Ordering::SeqCst);
     result
+}
+
+/// Runs `login` (given the progress line, to pause while it prompts) in the
+/// network phase with the progress line shown. A cancellation that Ctrl-C
+/// caused comes back as [`Failure::Interrupted`].
+pub fn network_login(login: impl FnOnce(&Progress) -> Result<(), Error>) -> Result<(), Failure> {
+    let progress = Progress::start();
+    let result = while_in(Phase::Network, || login(&progress));
+    progress.finish();
+    match result {
+        Err(e) if e.status() == Status::Cancelled && interrupted() => Err(Failure::Interrupted),
+        result => Ok(result?),
+    }
 }
 
 pub fn interrupted() -> bool {

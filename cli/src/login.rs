@@ -3,24 +3,22 @@
 //! the terminal, or with --store the stored token when it is still good
 //! (`token::acquire`), and the token on stdout.
 
-use etna_auth::{Session, Status};
+use etna_auth::Session;
 use zeroize::Zeroizing;
 
 use crate::args::{LoginArgs, LogoutArgs};
+use crate::connect::{self, Started};
 use crate::exit::Failure;
-use crate::interrupt::{self, Phase};
-use crate::progress::Progress;
-use crate::{connect, prompt, token};
+use crate::interrupt;
+use crate::{prompt, token};
 
 pub fn login(args: LoginArgs) -> Result<(), Failure> {
-    let base_url = args.account.base_url()?;
-    let username = args.account.username()?;
-    let store = args.store()?;
-    let mut session = connect::session(&base_url, &args.connection)?;
-    // Read before the login can fail, so that the writer of the pipe never
-    // finds it closed.
-    let password = connect::given_password(&args.connection)?;
-    interrupt::install(session.canceller());
+    let Started {
+        username,
+        store,
+        mut session,
+        password,
+    } = connect::start(&args.target, || args.store())?;
     match store {
         Some(store) => token::acquire(
             &mut session,
@@ -49,26 +47,15 @@ fn log_in(
     username: &str,
     password: Zeroizing<String>,
 ) -> Result<(), Failure> {
-    let progress = Progress::start();
-    let result = interrupt::while_in(Phase::Network, || {
+    let result = interrupt::network_login(|progress| {
         session
             .login_with(username, &password, |step, reason| {
-                progress.pause();
-                let answer = prompt::factor(step, reason);
-                progress.resume();
-                answer
+                progress.paused(|| prompt::factor(step, reason))
             })
             .map(|_| ())
     });
-    progress.finish();
     drop(password);
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
-            Err(Failure::Interrupted)
-        }
-        Err(e) => Err(e.into()),
-    }
+    result
 }
 
 pub fn logout(args: LogoutArgs) -> Result<(), Failure> {

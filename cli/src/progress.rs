@@ -83,6 +83,14 @@ impl Progress {
         self.update(|state| state.waiting_since = Some(Instant::now()));
     }
 
+    /// Runs `f` (a prompt) with the line cleared, then shows it again.
+    pub fn paused<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.pause();
+        let result = f();
+        self.resume();
+        result
+    }
+
     pub fn finish(mut self) {
         self.pause();
         self.update(|state| state.done = true);

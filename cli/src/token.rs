@@ -11,18 +11,18 @@ use etna_auth::{Error, Session, Status, Step};
 use zeroize::Zeroizing;
 
 use crate::args::{Output, TokenArgs};
+use crate::connect::{self, Started};
 use crate::exit::Failure;
-use crate::interrupt::{self, Phase};
-use crate::progress::Progress;
-use crate::{connect, prompt};
+use crate::interrupt;
+use crate::prompt;
 
 pub fn token(args: TokenArgs) -> Result<(), Failure> {
-    let base_url = args.account.base_url()?;
-    let username = args.account.username()?;
-    let store = Store::open(args.store.as_deref())?;
-    let mut session = connect::session(&base_url, &args.connection)?;
-    let password = connect::given_password(&args.connection)?;
-    interrupt::install(session.canceller());
+    let Started {
+        username,
+        store,
+        mut session,
+        password,
+    } = connect::start(&args.target, || Ok(Store::open(args.store.as_deref())?))?;
     acquire(
         &mut session,
         &store,
@@ -50,8 +50,7 @@ pub fn acquire(
 ) -> Result<(), Failure> {
     // The step that --no-prompt left unanswered.
     let unanswered: Cell<Option<Step>> = Cell::new(None);
-    let progress = Progress::start();
-    let result = interrupt::while_in(Phase::Network, || {
+    let result = interrupt::network_login(|progress| {
         session
             .acquire_token(
                 store,
@@ -63,24 +62,16 @@ pub fn acquire(
                         unanswered.set(Some(step));
                         return Ok(None);
                     }
-                    progress.pause();
-                    let answer = prompt::answer(username, step, reason);
-                    progress.resume();
-                    answer
+                    progress.paused(|| prompt::answer(username, step, reason))
                 },
             )
             .map(|_| ())
     });
-    progress.finish();
     drop(password);
     match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.status() == Status::Cancelled && interrupt::interrupted() => {
-            Err(Failure::Interrupted)
-        }
         // The core gives up with ETNA_ERR_CANCELLED when nobody answers; for
         // a script that asked for no prompts that means "no token".
-        Err(e) if e.status() == Status::Cancelled && unanswered.get().is_some() => {
+        Err(Failure::Etna(e)) if e.status() == Status::Cancelled && unanswered.get().is_some() => {
             let needed = unanswered.get().and_then(Step::noun).unwrap_or("answer");
             Err(Error::new(
                 Status::NoToken,
@@ -91,7 +82,7 @@ pub fn acquire(
             )
             .into())
         }
-        Err(e) => Err(e.into()),
+        result => result,
     }
 }
 

@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{cli, run, text};
+use common::{
+    assert_exit, assert_save_fails_before_print, cli, run, sandbox_env, sandbox_env_with_password,
+    text, Setup,
+};
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
 #[test]
@@ -27,12 +30,7 @@ fn demo_walks_through_the_three_logins() {
 #[test]
 fn login_prints_the_token_or_the_header() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let (url, key) = (sbx.url().to_owned(), sbx.app_key().to_owned());
-    let env = [
-        ("ETNA_BASE_URL", url.as_str()),
-        ("ETNA_APP_KEY", key.as_str()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let out = cli(&["login", "--username", "alice"], &env);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout);
@@ -52,19 +50,21 @@ fn login_prints_the_token_or_the_header() {
 #[test]
 fn login_failures_have_exit_codes_and_keep_secrets() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let (url, key) = (sbx.url().to_owned(), sbx.app_key().to_owned());
-    let out = cli(
-        &[
+    let (url, key) = (sbx.url(), sbx.app_key());
+    // `login` with everything on the command line but the password.
+    let login = |url: &str, key: &str, username: &str, password: &str| {
+        let args = [
             "login",
             "--base-url",
-            &url,
+            url,
             "--app-key",
-            &key,
+            key,
             "--username",
-            "alice",
-        ],
-        &[("ETNA_PASSWORD", "wrong-Secret-9")],
-    );
+            username,
+        ];
+        cli(&args, &[("ETNA_PASSWORD", password)])
+    };
+    let out = login(url, key, "alice", "wrong-Secret-9");
     assert_eq!(out.status.code(), Some(4));
     let stderr = text(&out.stderr);
     assert!(
@@ -73,48 +73,15 @@ fn login_failures_have_exit_codes_and_keep_secrets() {
     );
     assert!(out.stdout.is_empty());
 
-    let out = cli(
-        &[
-            "login",
-            "--base-url",
-            &url,
-            "--app-key",
-            "nope",
-            "--username",
-            "alice",
-        ],
-        &[("ETNA_PASSWORD", "x")],
-    );
+    let out = login(url, "nope", "alice", "x");
     assert_eq!(out.status.code(), Some(3));
 
     // Asked for a PIN with no terminal to ask on.
-    let out = cli(
-        &[
-            "login",
-            "--base-url",
-            &url,
-            "--app-key",
-            &key,
-            "--username",
-            "bob",
-        ],
-        &[("ETNA_PASSWORD", "bob-pass")],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = login(url, key, "bob", "bob-pass");
+    assert_exit(&out, 1);
     assert!(text(&out.stderr).contains("terminal"));
 
-    let out = cli(
-        &[
-            "login",
-            "--base-url",
-            "http://example.com/api",
-            "--app-key",
-            "k",
-            "--username",
-            "u",
-        ],
-        &[("ETNA_PASSWORD", "p")],
-    );
+    let out = login("http://example.com/api", "k", "u", "p");
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -222,12 +189,8 @@ fn network_timeout_protocol_and_server_failures_have_their_exit_codes() {
 #[test]
 fn password_stdin_reads_the_password_from_standard_input() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        // --password-stdin wins over the environment.
-        ("ETNA_PASSWORD", "wrong-pass"),
-    ];
+    // --password-stdin wins over the environment.
+    let env = sandbox_env_with_password(&sbx, "wrong-pass");
     let args = ["login", "--username", "alice", "--password-stdin"];
     for input in [&b"alice-pass"[..], b"alice-pass\n", b"alice-pass\r\n"] {
         let out = run(&args, &env, Some(input));
@@ -260,11 +223,7 @@ fn password_stdin_reads_the_password_from_standard_input() {
 #[test]
 fn json_has_the_expiry_in_seconds_too() {
     let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(&sbx, "alice-pass");
     let out = cli(&["login", "--username", "alice", "--json"], &env);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -278,24 +237,13 @@ fn json_has_the_expiry_in_seconds_too() {
     assert!(json["token"].as_str().unwrap().len() > 10, "{json}");
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("etna-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn the_cache_goes_into_folders_made_owner_only() {
     // The README's example: `--cache ~/.etna/tokens.json` where ~/.etna is new.
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let home = scratch("home");
+    let setup = Setup::new("home");
+    let Setup { sbx, dir: home, .. } = &setup;
     let cache = home.join(".etna/deeper/tokens.json");
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     let args = [
         "login",
         "--username",
@@ -304,7 +252,7 @@ fn the_cache_goes_into_folders_made_owner_only() {
         cache.to_str().unwrap(),
     ];
     let out = cli(&args, &env);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     assert!(cache.is_file());
     #[cfg(unix)]
     {
@@ -315,70 +263,41 @@ fn the_cache_goes_into_folders_made_owner_only() {
         assert_eq!(mode(&cache), 0o600);
     }
     // The cached token, without a password.
-    let again = cli(&args, &env[..2]);
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let again = cli(&args, &sandbox_env(sbx));
+    assert_exit(&again, 0);
     assert_eq!(again.stdout, out.stdout);
     assert_eq!(sbx.request_count(), 1);
-    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
 fn a_cache_that_cannot_be_written_fails_before_the_token_is_printed() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("locked");
-    let cache = dir.join("tokens.json");
-    // The cache reads fine (no file yet) but cannot be written: its lock
-    // file's name is taken by a folder.
-    std::fs::create_dir(dir.join("tokens.json.lock")).unwrap();
-    let env = [
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_PASSWORD", "alice-pass"),
-    ];
-    for output in [&[][..], &["--json"], &["--header"]] {
-        let mut args = vec![
+    let setup = Setup::new("locked");
+    let Setup { sbx, dir, .. } = &setup;
+    let cache = common::unwritable_token_file(dir);
+    let env = sandbox_env_with_password(sbx, "alice-pass");
+    fn login(cache: &std::path::Path) -> Vec<&str> {
+        vec![
             "login",
             "--username",
             "alice",
             "--cache",
             cache.to_str().unwrap(),
-        ];
-        args.extend_from_slice(output);
-        let out = cli(&args, &env);
-        assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
-        assert!(
-            out.stdout.is_empty(),
-            "a token was printed: {}",
-            text(&out.stdout)
-        );
-        assert!(
-            text(&out.stderr).contains("lock file"),
-            "{}",
-            text(&out.stderr)
-        );
+        ]
+    }
+    for stderr in assert_save_fails_before_print(&login(&cache), &env) {
+        assert!(stderr.contains("lock file"), "{stderr}");
     }
     // The login itself happened: the failure is the save's.
     assert_eq!(sbx.request_count(), 3);
     // A folder that cannot be made fails before any login.
     let blocked = dir.join("file-not-folder");
     std::fs::write(&blocked, "").unwrap();
-    let cache = blocked.join("tokens.json");
-    let out = cli(
-        &[
-            "login",
-            "--username",
-            "alice",
-            "--cache",
-            cache.to_str().unwrap(),
-        ],
-        &env,
-    );
-    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    let out = cli(&login(&blocked.join("tokens.json")), &env);
+    assert_exit(&out, 10);
     assert!(
         text(&out.stderr).contains("folder"),
         "{}",
         text(&out.stderr)
     );
     assert_eq!(sbx.request_count(), 3);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,45 +4,39 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{cli, run, text};
-use etna_auth::sandbox::{Sandbox, SandboxConfig};
+use common::{
+    assert_exit, assert_save_fails_before_print, cli, run, sandbox_env, sandbox_env_with_password,
+    text, Setup,
+};
 use etna_auth::secret::Secret;
 use etna_auth::store::Store;
 use etna_auth::token_cache::{unix_now, Entry};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("etna-cli-store-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// The sandbox's URL and app key, with the default store pointed away from
-/// the user's own (an empty ETNA_AUTH_STORE counts as unset).
-fn env_of(sbx: &Sandbox) -> Vec<(&str, &str)> {
-    vec![
-        ("ETNA_BASE_URL", sbx.url()),
-        ("ETNA_APP_KEY", sbx.app_key()),
-        ("ETNA_AUTH_STORE", ""),
-    ]
+/// `command --username USERNAME --store STORE` and then `extra`.
+fn with_store<'a>(
+    command: &'a str,
+    username: &'a str,
+    store: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![command, "--username", username, "--store", path(store)];
+    args.extend_from_slice(extra);
+    args
 }
 
 #[test]
 fn token_logs_in_once_then_takes_the_stored_token() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("once");
-    let store = dir.join("tokens.json");
-    let args = ["token", "--username", "alice", "--store", path(&store)];
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "alice-pass"));
-    let first = cli(&args, &env);
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let setup = Setup::new("store-once");
+    let Setup { sbx, store, .. } = &setup;
+    let args = with_store("token", "alice", store, &[]);
+    let first = cli(&args, &sandbox_env_with_password(sbx, "alice-pass"));
+    assert_exit(&first, 0);
     let token = text(&first.stdout);
     assert!(
         token.ends_with('\n') && token.trim().len() > 10,
@@ -52,67 +46,54 @@ fn token_logs_in_once_then_takes_the_stored_token() {
     assert_eq!(sbx.request_count(), 1);
     assert!(store.is_file());
     // No password now, and nothing sent: the stored token.
-    let second = cli(&args, &env_of(&sbx));
-    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let second = cli(&args, &sandbox_env(sbx));
+    assert_exit(&second, 0);
     assert_eq!(second.stdout, first.stdout);
     assert_eq!(sbx.request_count(), 1);
     // --no-prompt takes it too; --json and --header print it as login does.
-    let mut json_args = args.to_vec();
-    json_args.extend(["--no-prompt", "--json"]);
-    let json = cli(&json_args, &env_of(&sbx));
-    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let json = cli(
+        &[&args[..], &["--no-prompt", "--json"]].concat(),
+        &sandbox_env(sbx),
+    );
+    assert_exit(&json, 0);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["token"].as_str(), Some(token.trim()));
     let left = json["expires_in"].as_i64().unwrap();
     assert!((86_000..=86_400).contains(&left), "{json}");
-    let mut header_args = args.to_vec();
-    header_args.push("--header");
-    let header = cli(&header_args, &env_of(&sbx));
+    let header = cli(&[&args[..], &["--header"]].concat(), &sandbox_env(sbx));
     assert_eq!(
         text(&header.stdout),
         format!("Authorization: Bearer {token}")
     );
     assert_eq!(sbx.request_count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn eight_tokens_at_once_from_an_empty_store_make_one_login() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("eight");
-    let store = dir.join("tokens.json");
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "alice-pass"));
-    let args = ["token", "--username", "alice", "--store", path(&store)];
+    let setup = Setup::new("store-eight");
+    let Setup { sbx, store, .. } = &setup;
+    let env = sandbox_env_with_password(sbx, "alice-pass");
+    let args = with_store("token", "alice", store, &[]);
     let outputs: Vec<_> = std::thread::scope(|scope| {
         let runs: Vec<_> = (0..8).map(|_| scope.spawn(|| cli(&args, &env))).collect();
         runs.into_iter().map(|run| run.join().unwrap()).collect()
     });
     for out in &outputs {
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_exit(out, 0);
         assert_eq!(out.stdout, outputs[0].stdout, "one token for all");
     }
     assert!(text(&outputs[0].stdout).trim().len() > 10);
     assert_eq!(sbx.request_count(), 1, "one login at the server");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("no-prompt");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-no-prompt");
+    let Setup { sbx, store, .. } = &setup;
     // An empty store and no password: nothing is sent.
     let out = cli(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&store),
-            "--no-prompt",
-        ],
-        &env_of(&sbx),
+        &with_store("token", "alice", store, &["--no-prompt"]),
+        &sandbox_env(sbx),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -126,18 +107,9 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     );
     assert_eq!(sbx.request_count(), 0);
     // The password given, but the server asks for a PIN: no token either.
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "bob-pass"));
     let out = cli(
-        &[
-            "token",
-            "--username",
-            "bob",
-            "--store",
-            path(&store),
-            "--no-prompt",
-        ],
-        &env,
+        &with_store("token", "bob", store, &["--no-prompt"]),
+        &sandbox_env_with_password(sbx, "bob-pass"),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(12), "{stderr}");
@@ -145,52 +117,35 @@ fn token_no_prompt_exits_12_with_nothing_on_stdout_when_a_login_needs_an_answer(
     assert!(stderr.contains("PIN"), "{stderr}");
     assert_eq!(sbx.request_count(), 1);
     // Without --no-prompt and without a terminal, the prompt fails (1).
-    let out = cli(
-        &["token", "--username", "alice", "--store", path(&store)],
-        &env_of(&sbx),
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = cli(&with_store("token", "alice", store, &[]), &sandbox_env(sbx));
+    assert_exit(&out, 1);
     assert!(text(&out.stderr).contains("terminal"));
     assert!(out.stdout.is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn token_reads_the_password_from_stdin() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("stdin");
-    let store = dir.join("tokens.json");
-    let mut env = env_of(&sbx);
+    let setup = Setup::new("store-stdin");
+    let Setup { sbx, dir, store } = &setup;
     // --password-stdin wins over the environment.
-    env.push(("ETNA_PASSWORD", "wrong-pass"));
-    let args = [
+    let env = sandbox_env_with_password(sbx, "wrong-pass");
+    let args = with_store(
         "token",
-        "--username",
         "alice",
-        "--store",
-        path(&store),
-        "--password-stdin",
-        "--no-prompt",
-    ];
+        store,
+        &["--password-stdin", "--no-prompt"],
+    );
     let out = run(&args, &env, Some(b"alice-pass\n"));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     assert!(text(&out.stdout).trim().len() > 10);
     assert_eq!(sbx.request_count(), 1);
     // A refused password is returned at once (4), never tried again.
     let other = dir.join("other.json");
-    let args = [
-        "token",
-        "--username",
-        "alice",
-        "--store",
-        path(&other),
-        "--password-stdin",
-    ];
+    let args = with_store("token", "alice", &other, &["--password-stdin"]);
     let out = run(&args, &env, Some(b"not-her-pass"));
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_exit(&out, 4);
     assert!(out.stdout.is_empty());
     assert_eq!(sbx.request_count(), 2);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A token of `username` at `base_url` in the token file `store`.
@@ -207,32 +162,26 @@ fn stored(store: &Path, base_url: &str, username: &str, token: &str, expires_at:
 
 #[test]
 fn min_valid_longer_than_what_is_left_forces_a_login() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("min-valid");
-    let store = dir.join("tokens.json");
+    let setup = Setup::new("store-min-valid");
+    let Setup { sbx, store, .. } = &setup;
     stored(
-        &store,
+        store,
         sbx.url(),
         "alice",
         "ten-minutes-left",
         unix_now() + 600,
     );
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "alice-pass"));
-    let token = |min_valid: &str| {
-        let args = [
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&store),
-            "--min-valid",
-            min_valid,
-        ];
-        let out = cli(&args, &env);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let env = sandbox_env_with_password(sbx, "alice-pass");
+    // The token that `command --min-valid min_valid` prints.
+    let token_of = |command: &str, min_valid: &str| {
+        let out = cli(
+            &with_store(command, "alice", store, &["--min-valid", min_valid]),
+            &env,
+        );
+        assert_exit(&out, 0);
         text(&out.stdout).trim().to_owned()
     };
+    let token = |min_valid: &str| token_of("token", min_valid);
     assert_eq!(token("300"), "ten-minutes-left");
     assert_eq!(sbx.request_count(), 0);
     let fresh = token("900");
@@ -242,70 +191,44 @@ fn min_valid_longer_than_what_is_left_forces_a_login() {
     assert_eq!(token("900"), fresh);
     assert_eq!(sbx.request_count(), 1);
     // login --store follows the same rule.
-    let login = |min_valid: &str| {
-        let args = [
-            "login",
-            "--username",
-            "alice",
-            "--store",
-            path(&store),
-            "--min-valid",
-            min_valid,
-        ];
-        let out = cli(&args, &env);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        text(&out.stdout).trim().to_owned()
-    };
-    assert_eq!(login("900"), fresh);
+    assert_eq!(token_of("login", "900"), fresh);
     assert_eq!(sbx.request_count(), 1);
     // No token lives longer than a day.
     let out = cli(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&store),
-            "--min-valid",
-            "86401",
-        ],
+        &with_store("token", "alice", store, &["--min-valid", "86401"]),
         &env,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_exit(&out, 1);
     assert!(out.stdout.is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn status_shows_users_and_expiries_and_never_a_token() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("status");
-    let store = dir.join("tokens.json");
-    let empty = cli(&["status", "--store", path(&store)], &[]);
-    assert_eq!(empty.status.code(), Some(0), "{}", text(&empty.stderr));
+    let setup = Setup::new("store-status");
+    let Setup { sbx, store, .. } = &setup;
+    let empty = cli(&["status", "--store", path(store)], &[]);
+    assert_exit(&empty, 0);
     assert_eq!(
         text(&empty.stdout),
         format!("No tokens in the token file \"{}\".\n", store.display())
     );
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "alice-pass"));
     let out = cli(
-        &["token", "--username", "alice", "--store", path(&store)],
-        &env,
+        &with_store("token", "alice", store, &[]),
+        &sandbox_env_with_password(sbx, "alice-pass"),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     let token = text(&out.stdout).trim().to_owned();
     let expired_at = unix_now() - 2 * 3600 - 60;
     stored(
-        &store,
+        store,
         "https://h.example/api",
         "bob",
         "old-token-of-bob",
         expired_at,
     );
 
-    let out = cli(&["status", "--store", path(&store)], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = cli(&["status", "--store", path(store)], &[]);
+    assert_exit(&out, 0);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     for shown in [&stdout, &stderr] {
         assert!(
@@ -336,11 +259,11 @@ fn status_shows_users_and_expiries_and_never_a_token() {
         "{bob}"
     );
 
-    let out = cli(&["status", "--store", path(&store), "--json"], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = cli(&["status", "--store", path(store), "--json"], &[]);
+    assert_exit(&out, 0);
     assert!(!text(&out.stdout).contains(&token));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["store"].as_str(), Some(path(&store)));
+    assert_eq!(json["store"].as_str(), Some(path(store)));
     let tokens = json["tokens"].as_array().unwrap();
     assert_eq!(tokens.len(), 2, "{json}");
     for t in tokens {
@@ -354,18 +277,17 @@ fn status_shows_users_and_expiries_and_never_a_token() {
     let bob = tokens.iter().find(|t| t["username"] == "bob").unwrap();
     assert_eq!(bob["expires_at"].as_i64(), Some(expired_at));
     assert_eq!(bob["expires_in"].as_i64(), Some(0));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn the_default_store_is_made_owner_only_and_logout_empties_it() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let home = scratch("default");
+    let setup = Setup::new("store-default");
+    let Setup { sbx, dir: home, .. } = &setup;
     let config = home.join("config");
     let env_with = |extra: &[(&'static str, &'static str)]| {
-        let mut env = env_of(&sbx);
+        let mut env = sandbox_env(sbx);
         env.push(("XDG_CONFIG_HOME", path(&config)));
-        env.push(("HOME", path(&home)));
+        env.push(("HOME", path(home)));
         // Windows' place for it.
         env.push(("APPDATA", path(&config)));
         env.extend_from_slice(extra);
@@ -375,7 +297,7 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
         &["token", "--username", "alice"],
         &env_with(&[("ETNA_PASSWORD", "alice-pass")]),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     let file = config.join("etna-auth").join("tokens.json");
     assert!(file.is_file());
     #[cfg(unix)]
@@ -394,7 +316,7 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
     );
     // logout without --store: the default store.
     let out = cli(&["logout", "--username", "alice"], &env_with(&[]));
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     let status = cli(&["status"], &env_with(&[]));
     assert!(
         text(&status.stdout).starts_with("No tokens in the token file"),
@@ -412,35 +334,19 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
             ("ETNA_PASSWORD", "alice-pass"),
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0);
     assert!(elsewhere.is_file());
-    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
 fn a_store_that_cannot_be_written_fails_before_the_token_is_printed() {
-    let sbx = Sandbox::start(SandboxConfig::default()).expect("sandbox starts");
-    let dir = scratch("locked");
-    let store = dir.join("tokens.json");
-    // The store reads fine (no file yet) but cannot be written: its lock
-    // file's name is taken by a folder.
-    std::fs::create_dir(dir.join("tokens.json.lock")).unwrap();
-    let mut env = env_of(&sbx);
-    env.push(("ETNA_PASSWORD", "alice-pass"));
+    let setup = Setup::new("store-locked");
+    let Setup { sbx, dir, .. } = &setup;
+    let store = common::unwritable_token_file(dir);
+    let env = sandbox_env_with_password(sbx, "alice-pass");
     for command in ["token", "login"] {
-        for output in [&[][..], &["--json"], &["--header"]] {
-            let mut args = vec![command, "--username", "alice", "--store", path(&store)];
-            args.extend_from_slice(output);
-            let out = cli(&args, &env);
-            assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
-            assert!(
-                out.stdout.is_empty(),
-                "a token was printed: {}",
-                text(&out.stdout)
-            );
-        }
+        assert_save_fails_before_print(&with_store(command, "alice", &store, &[]), &env);
     }
     // The logins happened: the failures are the saves'.
     assert_eq!(sbx.request_count(), 6);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

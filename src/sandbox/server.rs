@@ -257,6 +257,15 @@ mod tests {
         assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
     }
 
+    /// The head of the answer to `request`, sent alone on a new connection,
+    /// which the sandbox must then close.
+    fn answer_then_closed(sandbox: &Sandbox, request: &[u8]) -> String {
+        let mut stream = connect(sandbox);
+        let (head, _) = exchange(&mut stream, request);
+        assert_closed(&mut stream);
+        head
+    }
+
     #[test]
     fn keep_alive_serves_two_requests_on_one_connection() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
@@ -373,60 +382,46 @@ mod tests {
     #[test]
     fn oversized_headers_and_garbage_are_refused_and_closed() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-        let mut stream = connect(&sandbox);
         let huge = format!(
             "POST /api/token HTTP/1.1\r\nX-Big: {}\r\n\r\n",
             "a".repeat(70_000)
         );
-        let (head, _) = exchange(&mut stream, huge.as_bytes());
+        let head = answer_then_closed(&sandbox, huge.as_bytes());
         assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
-        assert_closed(&mut stream);
 
-        let mut stream = connect(&sandbox);
         let many: String = (0..150).map(|i| format!("X-{i}: v\r\n")).collect();
-        let (head, _) = exchange(
-            &mut stream,
-            format!("POST /api/token HTTP/1.1\r\n{many}\r\n").as_bytes(),
-        );
+        let many = format!("POST /api/token HTTP/1.1\r\n{many}\r\n");
+        let head = answer_then_closed(&sandbox, many.as_bytes());
         assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
-        assert_closed(&mut stream);
 
         for garbage in [
             &b"\x01\x02 garbage\r\n\r\n"[..],
             b"POST /api/token HTTP/1.1\r\nBad\x01: v\r\n\r\n",
         ] {
-            let mut stream = connect(&sandbox);
-            let (head, _) = exchange(&mut stream, garbage);
+            let head = answer_then_closed(&sandbox, garbage);
             assert!(
                 head.starts_with("HTTP/1.1 400 ") && head.contains("Connection: close"),
                 "{head}"
             );
-            assert_closed(&mut stream);
         }
-        let mut stream = connect(&sandbox);
         let bad_length = ALICE.replace("Content-Length: 0", "Content-Length: 1x");
-        let (head, _) = exchange(&mut stream, bad_length.as_bytes());
+        let head = answer_then_closed(&sandbox, bad_length.as_bytes());
         assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
-        assert_closed(&mut stream);
     }
 
     #[test]
     fn connection_close_and_http_1_0_close_after_the_answer() {
         let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-        let mut stream = connect(&sandbox);
         let close = ALICE.replace("Host: x", "Host: x\r\nConnection: close");
-        let (head, _) = exchange(&mut stream, close.as_bytes());
+        let head = answer_then_closed(&sandbox, close.as_bytes());
         assert!(
             head.starts_with("HTTP/1.1 200 ") && head.contains("Connection: close"),
             "{head}"
         );
-        assert_closed(&mut stream);
 
-        let mut stream = connect(&sandbox);
         let old = ALICE.replace("HTTP/1.1", "HTTP/1.0");
-        let (head, _) = exchange(&mut stream, old.as_bytes());
+        let head = answer_then_closed(&sandbox, old.as_bytes());
         assert!(head.contains("Connection: close"), "{head}");
-        assert_closed(&mut stream);
 
         // HTTP/1.0 that asks for keep-alive gets it.
         let mut stream = connect(&sandbox);

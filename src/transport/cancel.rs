@@ -92,6 +92,14 @@ mod tests {
         (Agent::new_with_defaults(), Arc::default())
     }
 
+    /// The next exchange starts, and finishes not cancelled.
+    #[track_caller]
+    fn assert_next_exchange_runs(canceller: &Canceller) {
+        let (agent, lookup) = in_flight();
+        assert!(canceller.start(&agent, &lookup));
+        assert!(!canceller.finish());
+    }
+
     #[test]
     fn a_cancel_with_nothing_in_flight_stops_the_next_exchange_once() {
         let canceller = Canceller::default();
@@ -100,8 +108,7 @@ mod tests {
         assert!(!canceller.start(&agent, &lookup), "the pending cancel");
         assert!(!lookup.is_woken(), "nothing was in flight to wake");
         // Used up: the exchange after that one runs.
-        assert!(canceller.start(&agent, &lookup));
-        assert!(!canceller.finish());
+        assert_next_exchange_runs(&canceller);
     }
 
     #[test]
@@ -111,18 +118,15 @@ mod tests {
         canceller.cancel();
         canceller.cancel();
         assert!(!canceller.start(&agent, &lookup));
-        assert!(canceller.start(&agent, &lookup));
-        assert!(!canceller.finish());
+        assert_next_exchange_runs(&canceller);
     }
 
     #[test]
     fn clear_forgets_a_pending_cancel() {
         let canceller = Canceller::default();
-        let (agent, lookup) = in_flight();
         canceller.cancel();
         canceller.clear();
-        assert!(canceller.start(&agent, &lookup));
-        assert!(!canceller.finish());
+        assert_next_exchange_runs(&canceller);
     }
 
     #[test]
@@ -137,9 +141,7 @@ mod tests {
         assert!(canceller.finish(), "the exchange was cancelled");
         assert!(!canceller.finish(), "reported once");
         // It was used by that exchange, not kept for the next one.
-        let (agent, lookup) = in_flight();
-        assert!(canceller.start(&agent, &lookup));
-        assert!(!canceller.finish());
+        assert_next_exchange_runs(&canceller);
     }
 
     #[test]

@@ -45,6 +45,12 @@ pub fn last_error() -> String {
         .to_owned()
 }
 
+/// Asserts a call's status, with etna_last_error() in the failure message.
+#[track_caller]
+pub fn assert_rc(rc: i32, want: i32) {
+    assert_eq!(rc, want, "{}", last_error());
+}
+
 /// A session handle, freed on drop. Its log is on at TRACE for every test
 /// that uses it: every line is kept, and when the session is freed no line
 /// may hold a secret the test gave it or got from it (password, PIN, code,

@@ -127,6 +127,16 @@ def env_for(sandbox, **extra):
     return env
 
 
+def token_of(term):
+    """The token a run printed (one line on stdout) once it exits 0, and the
+    terminal's screen."""
+    code, out, screen = term.finish()
+    assert code == 0, screen
+    token = out.strip()
+    assert len(token) > 10 and "\n" not in token
+    return token, screen
+
+
 def test_password_and_code_prompts_are_not_echoed(sandbox):
     term = Terminal(["login", "--username", "carol"], env_for(sandbox))
     term.read_until("Password for carol: ")
@@ -137,10 +147,7 @@ def test_password_and_code_prompts_are_not_echoed(sandbox):
     # the second prompt's.
     term.read_until("Invalid verification code")
     term.type_secret("123456\n")
-    code, out, screen = term.finish()
-    assert code == 0, screen
-    token = out.strip()
-    assert len(token) > 10 and "\n" not in token
+    token, screen = token_of(term)
     for typed in ("carol-pass", "000000", "123456"):
         assert typed not in screen, f"{typed!r} was echoed: {screen!r}"
     assert token not in screen, "the token goes to stdout, not the terminal"
@@ -267,10 +274,7 @@ def test_token_asks_the_password_only_when_a_login_is_needed(sandbox, tmp_path):
     term.type_secret("carol-pass\n")
     term.read_until("Verification code")
     term.type_secret("123456\n")
-    code, out, screen = term.finish()
-    assert code == 0, screen
-    token = out.strip()
-    assert len(token) > 10 and "\n" not in token
+    token, screen = token_of(term)
     assert "carol-pass" not in screen and "123456" not in screen and token not in screen
     # Stored: the second run asks nothing and prints the same token.
     term = Terminal(args, env_for(sandbox))

@@ -52,16 +52,10 @@ impl Server {
         ])
     }
 
-    /// A second-factor step: credentials, the interim token and one
-    /// factor header.
-    fn step(
-        &mut self,
-        user: &str,
-        password: &str,
-        interim: &str,
-        header: &str,
-        value: &str,
-    ) -> Reply {
+    /// A second-factor step of `user` (with the right password, the
+    /// sandbox's `<user>-pass`): the interim token and one factor header.
+    fn step(&mut self, user: &str, interim: &str, header: &str, value: &str) -> Reply {
+        let password = format!("{user}-pass");
         let bearer = format!("Bearer {interim}");
         self.post(&[
             ("Username", user.as_bytes()),
@@ -70,7 +64,39 @@ impl Server {
             (header, value.as_bytes()),
         ])
     }
+
+    fn pin(&mut self, user: &str, interim: &str, pin: &str) -> Reply {
+        self.step(user, interim, "PinCode", pin)
+    }
+
+    fn code(&mut self, user: &str, interim: &str, code: &str) -> Reply {
+        self.step(user, interim, "VerificationCode", code)
+    }
 }
+
+/// (status, State, Step, Reason) of the answers the tests expect often.
+type Summary = (u16, &'static str, &'static str, &'static str);
+const EXPECTING_CODE: Summary = (
+    202,
+    "Expecting",
+    "VerificationCode",
+    "Expecting confirmation code",
+);
+const RETRY_CODE: Summary = (
+    202,
+    "Expecting",
+    "VerificationCode",
+    "Invalid verification code",
+);
+const FAILED_CODE: Summary = (
+    401,
+    "Failed",
+    "VerificationCode",
+    "Invalid verification code",
+);
+const RETRY_PIN: Summary = (202, "Expecting", "SecutityPin", "Invalid pin");
+const CORRUPTED_PIN: Summary = (401, "Failed", "SecutityPin", "Corrupted ticket");
+const CORRUPTED_CODE: Summary = (401, "Failed", "VerificationCode", "Corrupted ticket");
 
 /// An answer with its body parsed.
 #[derive(Debug)]
@@ -212,7 +238,7 @@ fn pin_login() {
         (202, "Expecting", "SecutityPin", "Expecting security pin")
     );
     assert_token(&r.token(), INTERIM_TOKEN_LEN);
-    let r = s.step("bob", "bob-pass", &r.token(), "PinCode", "1234");
+    let r = s.pin("bob", &r.token(), "1234");
     assert_eq!(r.status, 200);
     assert_token(&r.token(), FINAL_TOKEN_LEN);
 }
@@ -221,22 +247,8 @@ fn pin_login() {
 fn code_login() {
     let mut s = Server::new();
     let r = s.login("carol", "carol-pass");
-    assert_eq!(
-        r.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Expecting confirmation code"
-        )
-    );
-    let r = s.step(
-        "carol",
-        "carol-pass",
-        &r.token(),
-        "VerificationCode",
-        "123456",
-    );
+    assert_eq!(r.summary(), EXPECTING_CODE);
+    let r = s.code("carol", &r.token(), "123456");
     assert_eq!((r.status, r.field("State")), (200, "Succeeded"));
 }
 
@@ -245,35 +257,13 @@ fn pin_then_code_with_a_fresh_interim_token_per_step() {
     let mut s = Server::new();
     let first = s.login("dave", "dave-pass");
     assert_eq!(first.field("Step"), "SecutityPin");
-    let second = s.step("dave", "dave-pass", &first.token(), "PinCode", "4321");
-    assert_eq!(
-        second.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Expecting confirmation code"
-        )
-    );
+    let second = s.pin("dave", &first.token(), "4321");
+    assert_eq!(second.summary(), EXPECTING_CODE);
     assert_ne!(first.token(), second.token());
     // The code is not accepted in the PIN step's place, and vice versa.
-    let r = s.step("dave", "dave-pass", &second.token(), "PinCode", "4321");
-    assert_eq!(
-        r.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
-    let r = s.step(
-        "dave",
-        "dave-pass",
-        &r.token(),
-        "VerificationCode",
-        "654321",
-    );
+    let r = s.pin("dave", &second.token(), "4321");
+    assert_eq!(r.summary(), RETRY_CODE);
+    let r = s.code("dave", &r.token(), "654321");
     assert_eq!(r.status, 200);
 }
 
@@ -281,26 +271,15 @@ fn pin_then_code_with_a_fresh_interim_token_per_step() {
 fn a_wrong_factor_may_be_retried_with_a_fresh_token() {
     let mut s = Server::new();
     let r = s.login("bob", "bob-pass");
-    let wrong = s.step("bob", "bob-pass", &r.token(), "PinCode", "0000");
-    assert_eq!(
-        wrong.summary(),
-        (202, "Expecting", "SecutityPin", "Invalid pin")
-    );
+    let wrong = s.pin("bob", &r.token(), "0000");
+    assert_eq!(wrong.summary(), RETRY_PIN);
     assert_ne!(wrong.token(), r.token());
-    let done = s.step("bob", "bob-pass", &wrong.token(), "PinCode", "1234");
+    let done = s.pin("bob", &wrong.token(), "1234");
     assert_eq!(done.status, 200);
 
     let r = s.login("carol", "carol-pass");
-    let wrong = s.step("carol", "carol-pass", &r.token(), "VerificationCode", "1");
-    assert_eq!(
-        wrong.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
+    let wrong = s.code("carol", &r.token(), "1");
+    assert_eq!(wrong.summary(), RETRY_CODE);
     // A missing factor counts as a wrong one.
     let bearer = format!("Bearer {}", wrong.token());
     let missing = s.post(&[
@@ -308,15 +287,7 @@ fn a_wrong_factor_may_be_retried_with_a_fresh_token() {
         ("Password", b"carol-pass"),
         ("Authorization", bearer.as_bytes()),
     ]);
-    assert_eq!(
-        missing.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
+    assert_eq!(missing.summary(), RETRY_CODE);
 }
 
 #[test]
@@ -324,29 +295,19 @@ fn lockout_after_max_attempts_wrong_answers() {
     let mut s = Server::new();
     let mut r = s.login("bob", "bob-pass");
     for _ in 0..2 {
-        r = s.step("bob", "bob-pass", &r.token(), "PinCode", "9999");
-        assert_eq!(
-            r.summary(),
-            (202, "Expecting", "SecutityPin", "Invalid pin")
-        );
+        r = s.pin("bob", &r.token(), "9999");
+        assert_eq!(r.summary(), RETRY_PIN);
     }
     let last_interim = r.token();
-    let r = s.step("bob", "bob-pass", &last_interim, "PinCode", "9999");
+    let r = s.pin("bob", &last_interim, "9999");
     assert_eq!(r.summary(), (401, "Failed", "SecutityPin", "Invalid pin"));
     assert_eq!(r.body.get("Token"), None);
     // The ticket is gone, even with the right PIN.
-    let r = s.step("bob", "bob-pass", &last_interim, "PinCode", "1234");
-    assert_eq!(
-        r.summary(),
-        (401, "Failed", "SecutityPin", "Corrupted ticket")
-    );
+    let r = s.pin("bob", &last_interim, "1234");
+    assert_eq!(r.summary(), CORRUPTED_PIN);
     // A new login starts afresh.
     let r = s.login("bob", "bob-pass");
-    assert_eq!(
-        s.step("bob", "bob-pass", &r.token(), "PinCode", "1234")
-            .status,
-        200
-    );
+    assert_eq!(s.pin("bob", &r.token(), "1234").status, 200);
 }
 
 #[test]
@@ -357,16 +318,8 @@ fn max_attempts_one_and_the_count_per_step() {
     };
     let mut s = Server::with(config);
     let r = s.login("carol", "carol-pass");
-    let r = s.step("carol", "carol-pass", &r.token(), "VerificationCode", "1");
-    assert_eq!(
-        r.summary(),
-        (
-            401,
-            "Failed",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
+    let r = s.code("carol", &r.token(), "1");
+    assert_eq!(r.summary(), FAILED_CODE);
 
     // With 2 attempts: a wrong PIN does not count against the code step.
     let config = SandboxConfig {
@@ -375,53 +328,24 @@ fn max_attempts_one_and_the_count_per_step() {
     };
     let mut s = Server::with(config);
     let r = s.login("dave", "dave-pass");
-    let r = s.step("dave", "dave-pass", &r.token(), "PinCode", "0");
+    let r = s.pin("dave", &r.token(), "0");
     assert_eq!(r.field("Reason"), "Invalid pin");
-    let r = s.step("dave", "dave-pass", &r.token(), "PinCode", "4321");
+    let r = s.pin("dave", &r.token(), "4321");
     assert_eq!(r.field("Step"), "VerificationCode");
-    let r = s.step("dave", "dave-pass", &r.token(), "VerificationCode", "0");
-    assert_eq!(
-        r.summary(),
-        (
-            202,
-            "Expecting",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
-    let r = s.step("dave", "dave-pass", &r.token(), "VerificationCode", "0");
-    assert_eq!(
-        r.summary(),
-        (
-            401,
-            "Failed",
-            "VerificationCode",
-            "Invalid verification code"
-        )
-    );
+    let r = s.code("dave", &r.token(), "0");
+    assert_eq!(r.summary(), RETRY_CODE);
+    let r = s.code("dave", &r.token(), "0");
+    assert_eq!(r.summary(), FAILED_CODE);
 }
 
 #[test]
 fn corrupted_tickets() {
     let mut s = Server::new();
-    let corrupted_pin = (401, "Failed", "SecutityPin", "Corrupted ticket");
-    let corrupted_code = (401, "Failed", "VerificationCode", "Corrupted ticket");
     // Unknown interim token.
+    assert_eq!(s.pin("bob", "made-up", "1234").summary(), CORRUPTED_PIN);
     assert_eq!(
-        s.step("bob", "bob-pass", "made-up", "PinCode", "1234")
-            .summary(),
-        corrupted_pin
-    );
-    assert_eq!(
-        s.step(
-            "carol",
-            "carol-pass",
-            "made-up",
-            "VerificationCode",
-            "123456"
-        )
-        .summary(),
-        corrupted_code
+        s.code("carol", "made-up", "123456").summary(),
+        CORRUPTED_CODE
     );
     // A factor without Authorization.
     let r = s.post(&[
@@ -429,13 +353,13 @@ fn corrupted_tickets() {
         ("Password", b"bob-pass"),
         ("PinCode", b"1234"),
     ]);
-    assert_eq!(r.summary(), corrupted_pin);
+    assert_eq!(r.summary(), CORRUPTED_PIN);
     let r = s.post(&[
         ("Username", b"carol"),
         ("Password", b"carol-pass"),
         ("VerificationCode", b"123456"),
     ]);
-    assert_eq!(r.summary(), corrupted_code);
+    assert_eq!(r.summary(), CORRUPTED_CODE);
     // Authorization that is not a bearer token.
     let bob = s.login("bob", "bob-pass");
     let basic = format!("Basic {}", bob.token());
@@ -445,27 +369,17 @@ fn corrupted_tickets() {
         ("Authorization", basic.as_bytes()),
         ("PinCode", b"1234"),
     ]);
-    assert_eq!(r.summary(), corrupted_pin);
+    assert_eq!(r.summary(), CORRUPTED_PIN);
     // Another user's ticket is refused, and left for its owner.
     let carol = s.login("carol", "carol-pass");
-    let r = s.step("bob", "bob-pass", &carol.token(), "PinCode", "1234");
-    assert_eq!(r.summary(), corrupted_pin);
-    let r = s.step(
-        "carol",
-        "carol-pass",
-        &carol.token(),
-        "VerificationCode",
-        "123456",
-    );
+    let r = s.pin("bob", &carol.token(), "1234");
+    assert_eq!(r.summary(), CORRUPTED_PIN);
+    let r = s.code("carol", &carol.token(), "123456");
     assert_eq!(r.status, 200);
     // A single-factor account has no ticket to continue.
-    assert_eq!(
-        s.step("alice", "alice-pass", &bob.token(), "VerificationCode", "1")
-            .summary(),
-        corrupted_code
-    );
+    assert_eq!(s.code("alice", &bob.token(), "1").summary(), CORRUPTED_CODE);
     // The bob ticket above survived all this.
-    let r = s.step("bob", "bob-pass", &bob.token(), "PinCode", "1234");
+    let r = s.pin("bob", &bob.token(), "1234");
     assert_eq!(r.status, 200);
 }
 
@@ -473,40 +387,16 @@ fn corrupted_tickets() {
 fn an_interim_token_works_once() {
     let mut s = Server::new();
     let first = s.login("dave", "dave-pass");
-    let second = s.step("dave", "dave-pass", &first.token(), "PinCode", "4321");
+    let second = s.pin("dave", &first.token(), "4321");
     assert_eq!(second.status, 202);
-    let again = s.step("dave", "dave-pass", &first.token(), "PinCode", "4321");
-    assert_eq!(
-        again.summary(),
-        (401, "Failed", "SecutityPin", "Corrupted ticket")
-    );
+    let again = s.pin("dave", &first.token(), "4321");
+    assert_eq!(again.summary(), CORRUPTED_PIN);
     // Also after a wrong answer: the old token is consumed.
-    let wrong = s.step(
-        "dave",
-        "dave-pass",
-        &second.token(),
-        "VerificationCode",
-        "0",
-    );
+    let wrong = s.code("dave", &second.token(), "0");
     assert_eq!(wrong.status, 202);
-    let r = s.step(
-        "dave",
-        "dave-pass",
-        &second.token(),
-        "VerificationCode",
-        "654321",
-    );
-    assert_eq!(
-        r.summary(),
-        (401, "Failed", "VerificationCode", "Corrupted ticket")
-    );
-    let r = s.step(
-        "dave",
-        "dave-pass",
-        &wrong.token(),
-        "VerificationCode",
-        "654321",
-    );
+    let r = s.code("dave", &second.token(), "654321");
+    assert_eq!(r.summary(), CORRUPTED_CODE);
+    let r = s.code("dave", &wrong.token(), "654321");
     assert_eq!(r.status, 200);
 }
 
@@ -517,11 +407,8 @@ fn an_expired_ticket_is_corrupted() {
     if !s.tickets.expire_all() {
         return; // a machine up for less than the lifetime: nothing to test
     }
-    let r = s.step("bob", "bob-pass", &r.token(), "PinCode", "1234");
-    assert_eq!(
-        r.summary(),
-        (401, "Failed", "SecutityPin", "Corrupted ticket")
-    );
+    let r = s.pin("bob", &r.token(), "1234");
+    assert_eq!(r.summary(), CORRUPTED_PIN);
     assert!(s.tickets.is_empty());
 }
 
