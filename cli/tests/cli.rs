@@ -145,16 +145,18 @@ fn answering(answer: &'static str) -> String {
 
 #[test]
 fn network_timeout_protocol_and_server_failures_have_their_exit_codes() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/api", listener.local_addr().unwrap())
-    };
     // Accepts connections (the kernel does) and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_url = format!("http://{}/api", silent.local_addr().unwrap());
     let garbage =
         answering("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
     let failing = answering("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    // A port that was free a moment ago and where nothing listens now; taken
+    // after the servers above, so that none of them can be given it.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api", listener.local_addr().unwrap())
+    };
     for (url, code) in [(&closed, 6), (&silent_url, 7), (&garbage, 8), (&failing, 9)] {
         let out = cli(
             &[
