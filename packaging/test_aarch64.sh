@@ -14,13 +14,13 @@
 #   test_flows.c linked statically against libetna_auth.a and musl by Zig
 #   (the packaging venv's) runs too; the .so needs musl's libc only.
 #
-# Installs on demand (apt-get, tests/apt.sh): qemu-user, gcc-aarch64-linux-gnu,
+# Installs on demand (apt-get, tests/lib.sh): qemu-user, gcc-aarch64-linux-gnu,
 # libc6-dev-arm64-cross, pkg-config.
 
 aarch64_sysroot=/usr/aarch64-linux-gnu
 aarch64_tools() {
     [ -z "${aarch64_ready:-}" ] || return 0
-    . "$root/tests/apt.sh" # apt_install
+    # apt_install: tests/lib.sh, sourced by test_artifacts.sh
     command -v qemu-aarch64 >/dev/null || apt_install qemu-user
     command -v aarch64-linux-gnu-gcc >/dev/null || apt_install gcc-aarch64-linux-gnu
     [ -f "$aarch64_sysroot/include/stdio.h" ] || apt_install libc6-dev-arm64-cross

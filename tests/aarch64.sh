@@ -18,7 +18,7 @@
 #
 # Prints cargo's "test result:" lines (tests/run_all.sh adds them up) and
 # "aarch64: Rust tests under qemu: N passed, M failed"; exits non-zero on a
-# failure. Installs on demand (apt-get, tests/apt.sh): qemu-user,
+# failure. Installs on demand (apt-get, tests/lib.sh): qemu-user,
 # gcc-aarch64-linux-gnu (linker, and ring's C compiler), libc6-dev-arm64-cross;
 # and the rustup target.
 set -euo pipefail
@@ -35,7 +35,7 @@ case "${1:-}" in
 esac
 
 say() { echo "aarch64.sh: $*" >&2; }
-. "$HERE/apt.sh"   # as_root, apt_install
+. "$HERE/lib.sh"   # as_root, apt_install
 command -v qemu-aarch64 >/dev/null || apt_install qemu-user
 command -v aarch64-linux-gnu-gcc >/dev/null || apt_install gcc-aarch64-linux-gnu
 [ -f "$SYSROOT/include/stdio.h" ] || apt_install libc6-dev-arm64-cross

@@ -50,7 +50,7 @@ apt_install() { # packages...
 
 passed=${passed:-0}
 failed=${failed:-0}
-failures=()
+declare -p failures >/dev/null 2>&1 || failures=()
 
 pass() { passed=$((passed + 1)); echo "ok   $*"; }
 fail() { failed=$((failed + 1)); failures+=("$*"); echo "FAIL $*"; }
