@@ -59,6 +59,8 @@ SKIP=(
     --skip cli_on_a_terminal_with_wrong_factors   # secrets.rs: runs the CLI
     --skip eight_processes_at_once_cause_one_login   # capi_acquire.rs: runs itself as children
     --skip a_process_that_dies_mid_login_releases_its_lock   # capi_acquire.rs: runs itself as a child
+    --skip the_default_store_is_under_xdg_config_home_and_its_folders_are_private   # the same
+    --skip an_unreachable_keyring_fails_clearly_and_sends_nothing   # the same
 )
 ffi_tests=()
 for t in capi/tests/*.rs; do
