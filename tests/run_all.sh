@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 logs=$(mktemp -d)
 failures=()
+durations=()   # "NAME SECONDS" per suite, for the summary: where CI's time goes
 
-step() { printf '\n==== %s\n' "$*"; }
+step() { printf '\n==== %s  [%s, %d s in]\n' "$*" "$(date -u +%H:%M:%S)" "$SECONDS"; }
 
 run_suite() { # name, command...
-    local name=$1; shift
+    local name=$1 start=$SECONDS; shift
     step "$name"
     if "$@" 2>&1 | tee "$logs/$name.log"; then :; else failures+=("$name"); fi
+    durations+=("$name $((SECONDS - start))")
 }
 
 . tests/lib.sh   # apt_install: Debian packages on demand
@@ -30,10 +32,12 @@ valgrind_suite() {
 }
 
 step "tools"
+start=$SECONDS
 command -v valgrind >/dev/null || apt_install valgrind
 command -v cc >/dev/null || apt_install gcc libc6-dev
 command -v c++ >/dev/null || apt_install g++
 cargo --version && cc --version | head -1 && c++ --version | head -1 && valgrind --version
+durations+=("tools $((SECONDS - start))")
 
 # cargo-c (for packaging/build.sh) compiles for minutes on a fresh machine:
 # built in the background at low priority while the tests below wait on
@@ -48,7 +52,9 @@ if ! cargo cinstall --version >/dev/null 2>&1; then
 fi
 
 step "build (release) and header freshness"
+start=$SECONDS
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
+durations+=("build $((SECONDS - start))")
 # What the build generates and the repository commits: the header, the
 # status table for the bindings, the DLL's .def (capi/build.rs).
 generated=(include/etna_auth.h bindings/status_codes.json capi/lib/etna_auth.def)
@@ -115,7 +121,9 @@ run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider cli/tests/terminal
 # tested as a user meets them (packaging/README.md).
 if [ -n "$cargo_c_pid" ]; then
     step "waiting for the cargo-c install"
+    start=$SECONDS
     wait "$cargo_c_pid" || { cat "$cargo_c_log"; echo "cargo-c did not install"; }
+    durations+=("cargo-c-wait $((SECONDS - start))")
 fi
 run_suite packaging bash packaging/build.sh --test
 # Every benchmark client still works (5 logins each; no timing is checked).
@@ -164,6 +172,8 @@ done
 rm -rf "$logs"
 
 step "summary"
+echo "seconds per suite (longest first; the rest of the $SECONDS s is installs and builds between suites):"
+printf '%s\n' "${durations[@]}" | sort -k2,2nr | awk '{ printf "  %6d s  %s\n", $2, $1 }'
 if [ ${#failures[@]} -gt 0 ]; then
     echo "failed suites: ${failures[*]}"
     [ "$failed" -gt 0 ] || failed=${#failures[@]}
