@@ -37,7 +37,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/etna-auth-artifacts.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 venv_tools=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/etna-auth/packaging-venv
 
-. "$here/../tests/lib.sh" # check, report
+. "$here/../tests/lib.sh" # check, report, apt_install
+command -v pkg-config >/dev/null || apt_install pkg-config
 show() { # NAME COMMAND...: a check whose output is always shown
     local name=$1
     shift

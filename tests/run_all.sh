@@ -2,7 +2,9 @@
 # The test command: builds everything and runs every suite on a fresh
 # machine, installing what it needs (valgrind; pytest and Mono through the
 # bindings' scripts; libcurl and requests through bench/run.sh; cargo-fuzz
-# through tests/hardening.sh). Runs every suite even when one fails, then
+# through tests/hardening.sh; Zig, qemu and the cross compilers through the
+# packaging and platform scripts). cargo-c is not needed: the packages the
+# test command builds (packaging/build.sh --test) are built with Zig. Runs every suite even when one fails, then
 # prints a total and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,18 +40,6 @@ command -v cc >/dev/null || apt_install gcc libc6-dev
 command -v c++ >/dev/null || apt_install g++
 cargo --version && cc --version | head -1 && c++ --version | head -1 && valgrind --version
 durations+=("tools $((SECONDS - start))")
-
-# cargo-c (for packaging/build.sh) compiles for minutes on a fresh machine:
-# built in the background at low priority while the tests below wait on
-# sockets and timers; the packaging step waits for it.
-cargo_c_log="$logs/cargo-c-install.txt"
-cargo_c_pid=
-if ! cargo cinstall --version >/dev/null 2>&1; then
-    command -v pkg-config >/dev/null || apt_install pkg-config
-    (nice -n 15 cargo install --locked --quiet cargo-c --version "$(sed -n 's/^cargo_c_version=//p' packaging/build.sh)" \
-        >"$cargo_c_log" 2>&1) &
-    cargo_c_pid=$!
-fi
 
 step "build (release) and header freshness"
 start=$SECONDS
@@ -119,12 +109,6 @@ run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider cli/tests/terminal
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
 # The release artifacts (Linux tarball, wheel, sdist, NuGet package) built and
 # tested as a user meets them (packaging/README.md).
-if [ -n "$cargo_c_pid" ]; then
-    step "waiting for the cargo-c install"
-    start=$SECONDS
-    wait "$cargo_c_pid" || { cat "$cargo_c_log"; echo "cargo-c did not install"; }
-    durations+=("cargo-c-wait $((SECONDS - start))")
-fi
 run_suite packaging bash packaging/build.sh --test
 # Every benchmark client still works (5 logins each; no timing is checked).
 run_suite bench-smoke bash bench/run.sh --smoke
