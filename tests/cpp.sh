@@ -16,7 +16,8 @@
 #
 # Prints each program's results, then "cpp: N passed, M failed" (the programs'
 # checks and this script's own); exits non-zero when anything failed.
-# Needs g++ and clang++ (installed on demand by apt, as root).
+# Needs g++, clang++ and its sanitizer runtimes (installed on demand by apt,
+# as root).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -30,12 +31,15 @@ while [ $# -gt 0 ]; do
         --debug) profile=debug ;;
         --no-build) build=0 ;;
         --) shift; filter=("$@"); break ;;
-        *) help_or_unknown 19 "$1" ;;
+        *) help_or_unknown 20 "$1" ;;
     esac
     shift
 done
 command -v g++ >/dev/null || apt_install g++
 command -v clang++ >/dev/null || apt_install clang
+# clang's sanitizer runtimes (libclang_rt.asan, .ubsan) are only recommended
+# by Debian's clang, so an install without recommends leaves them out.
+ls "$(clang++ -print-runtime-dir)"/libclang_rt.asan* >/dev/null 2>&1 || apt_install libclang-rt-dev
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 LIB="$TARGET_DIR/$profile"
