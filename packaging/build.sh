@@ -10,6 +10,8 @@
 #   ETNA_PACKAGES="linux-gnu nuget" bash packaging/build.sh
 #   bash packaging/build.sh --linux-only    every Linux package, sdist and nuget
 #   bash packaging/build.sh ... --check     also run packaging/test_artifacts.sh afterwards
+#   bash packaging/build.sh --test --no-check   the test variant's packages only (the test
+#                                           command builds them in the background, tests later)
 #
 # Packages (each one requested must build, or the script stops with a message
 # and a non-zero exit code):
@@ -63,6 +65,7 @@ while [ $# -gt 0 ]; do
         --packages) [ $# -ge 2 ] || die "--packages needs a list"; packages=$2; shift ;;
         --packages=*) packages=${1#--packages=} ;;
         --check) run_checks=1 ;;
+        --no-check) run_checks=0 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac

@@ -12,7 +12,7 @@
 #                        uses the package lists as they are; when it fails (a
 #                        fresh machine has none) the lists are updated once and
 #                        it tries again; waits up to 10 minutes for another
-#                        apt-get's lock
+#                        apt-get's lock, and for another apt_install to end
 #   check NAME CMD...    one check, counted: "ok   NAME", or "FAIL NAME" with
 #                        the end of the command's output (all of it, and for
 #                        passing checks too, with VERBOSE=1); returns 0 either
@@ -43,9 +43,15 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 apt_install() { # packages...
     echo "installing $* (apt-get)" >&2
     local apt=(apt-get -o DPkg::Lock::Timeout=600)
-    as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
-        || { as_root "${apt[@]}" update -qq >/dev/null 2>&1
-             as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null; }
+    # One apt_install at a time (the test command builds the packages in the
+    # background while suites install what they need): apt's own lock does
+    # not cover two "apt-get update"s at once.
+    (
+        flock -w 1200 9 || echo "apt_install: waited 20 minutes for another apt_install; trying anyway" >&2
+        as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
+            || { as_root "${apt[@]}" update -qq >/dev/null 2>&1
+                 as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null; }
+    ) 9>"${TMPDIR:-/tmp}/etna-auth-apt.lock"
 }
 
 passed=${passed:-0}

@@ -45,6 +45,14 @@ step "build (release) and header freshness"
 start=$SECONDS
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
 durations+=("build $((SECONDS - start))")
+
+# The release packages (packaging/build.sh --test: Zig builds for x86_64 and
+# aarch64, fat LTO, single-threaded links) build in the background at low
+# priority, on the core the suites below leave idle; the packaging suite
+# waits for them, then tests them as a user meets them.
+packages_log="$logs/packages-build.txt"
+(nice -n 10 bash packaging/build.sh --test --no-check >"$packages_log" 2>&1) &
+packages_pid=$!
 # What the build generates and the repository commits: the header, the
 # status table for the bindings, the DLL's .def (capi/build.rs).
 generated=(include/etna_auth.h bindings/status_codes.json capi/lib/etna_auth.def)
@@ -107,9 +115,19 @@ python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
 run_suite pytest-cli python3 -m pytest -q -p no:cacheprovider cli/tests/terminal
 [ -f bindings/python/run_tests.sh ] && run_suite pytest-python bash bindings/python/run_tests.sh
 [ -f bindings/csharp/run_tests.sh ] && run_suite csharp bash bindings/csharp/run_tests.sh
-# The release artifacts (Linux tarball, wheel, sdist, NuGet package) built and
-# tested as a user meets them (packaging/README.md).
-run_suite packaging bash packaging/build.sh --test
+# The release artifacts (Linux tarballs, wheels, sdist, NuGet package), built
+# above, tested as a user meets them (packaging/README.md).
+step "waiting for the packages"
+start=$SECONDS
+packages_status=0
+wait "$packages_pid" || packages_status=$?
+durations+=("packages-wait $((SECONDS - start))")
+packaging() {
+    cat "$packages_log"
+    [ "$packages_status" = 0 ] || { echo "packaging/build.sh failed (exit $packages_status)"; return 1; }
+    bash packaging/test_artifacts.sh dist
+}
+run_suite packaging packaging
 # Every benchmark client still works (5 logins each; no timing is checked).
 run_suite bench-smoke bash bench/run.sh --smoke
 # Fuzzing, miri, AddressSanitizer, valgrind on a loop of every error.
