@@ -3,9 +3,10 @@
 # machine, installing what it needs (valgrind; pytest and Mono through the
 # bindings' scripts; libcurl and requests through bench/run.sh; cargo-fuzz
 # through tests/hardening.sh; Zig, qemu and the cross compilers through the
-# packaging and platform scripts). cargo-c is not needed: the packages the
-# test command builds (packaging/build.sh --test) are built with Zig. Runs every suite even when one fails, then
-# prints a total and exits non-zero on any failure.
+# packaging and platform scripts; not cargo-c: the packages built here,
+# packaging/build.sh --test's, are built with Zig). Runs every suite even when
+# one fails, then prints a total, the seconds each suite took, and exits
+# non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,8 +28,8 @@ run_suite() { # name, command...
 # The workspace's builds here (target/release: the Rust tests, and the library
 # the C, C++, Python and C# suites load) are optimized, but without the release
 # profile's fat LTO and single codegen unit: with them every test program is a
-# single-threaded whole-program link, 7 of the build's 10 minutes on two cores,
-# for nothing more tested. What ships keeps them: packaging/build.sh runs
+# single-threaded whole-program link (a fresh build took 600 s instead of 140 s
+# on two cores), for nothing more tested. What ships keeps them: packaging/build.sh runs
 # without these variables, and the packaging suite tests its packages as a
 # user meets them (C, C++, CMake, the wheel, the NuGet package).
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
@@ -55,14 +56,6 @@ start=$SECONDS
 cargo build --release --all-targets || { echo "build failed"; exit 1; }
 durations+=("build $((SECONDS - start))")
 
-# The release packages (packaging/build.sh --test: Zig builds for x86_64 and
-# aarch64, fat LTO, single-threaded links) build in the background at low
-# priority, on the core the suites below leave idle; the packaging suite
-# waits for them, then tests them as a user meets them.
-packages_log="$logs/packages-build.txt"
-(env -u CARGO_PROFILE_RELEASE_LTO -u CARGO_PROFILE_RELEASE_CODEGEN_UNITS \
-    nice -n 10 bash packaging/build.sh --test --no-check >"$packages_log" 2>&1) &
-packages_pid=$!
 # What the build generates and the repository commits: the header, the
 # status table for the bindings, the DLL's .def (capi/build.rs).
 generated=(include/etna_auth.h bindings/status_codes.json capi/lib/etna_auth.def)
@@ -75,6 +68,15 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         echo "${generated[*]} match a fresh generation"
     fi
 fi
+
+# The release packages (packaging/build.sh --test: Zig builds for x86_64 and
+# aarch64, fat LTO, single-threaded links) build in the background at low
+# priority, on the core the suites below leave idle; the packaging suite
+# waits for them, then tests them as a user meets them.
+packages_log="$logs/packages-build.txt"
+(env -u CARGO_PROFILE_RELEASE_LTO -u CARGO_PROFILE_RELEASE_CODEGEN_UNITS \
+    nice -n 10 bash packaging/build.sh --test --no-check >"$packages_log" 2>&1) &
+packages_pid=$!
 
 # The copies of the project's facts (README status table, header macros)
 # against their one source (src/status_table.rs, src/defaults.rs).
