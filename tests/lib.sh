@@ -11,8 +11,8 @@
 #   apt_install PKG...   installs Debian packages on demand: the first try
 #                        uses the package lists as they are; when it fails (a
 #                        fresh machine has none) the lists are updated once and
-#                        it tries again; waits up to 10 minutes for another
-#                        apt-get's lock, and for another apt_install to end
+#                        it tries again; waits up to 20 minutes for another
+#                        apt_install to end, then up to 10 for apt-get's lock
 #   check NAME CMD...    one check, counted: "ok   NAME", or "FAIL NAME" with
 #                        the end of the command's output (all of it, and for
 #                        passing checks too, with VERBOSE=1); returns 0 either
