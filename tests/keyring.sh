@@ -3,17 +3,22 @@
 # Secret Service: GNOME Keyring in a private D-Bus session
 # (dbus-run-session), with a throwaway login keyring in a temporary
 # XDG_DATA_HOME, unlocked for the test with a throwaway password. Runs the
-# ignored Rust test keyring_store_under_the_os_credential_store
-# (capi/tests/capi_acquire.rs), then checks from outside with secret-tool
-# that the entry holds the token (and its expiry) and not the password.
+# ignored Rust tests keyring_store_under_the_os_credential_store
+# (capi/tests/capi_acquire.rs) and the_store_and_its_index_agree
+# (src/store/keyring.rs: an entry deleted behind the index's back is not
+# listed, a save whose index update fails leaves no token behind), then
+# checks from outside with secret-tool that the entry holds the token (and
+# its expiry) and not the password. etna-auth reaches the Secret Service
+# through the system's libsecret-1.so.0, loaded at run time.
 #
 #   bash tests/keyring.sh             # debug build of the test
 #   bash tests/keyring.sh --release   # release (what tests/run_all.sh has built)
 #
-# Prints cargo's "test result:" line, then "keyring: N passed, M failed"
+# Prints cargo's "test result:" lines, then "keyring: N passed, M failed"
 # for this script's own checks; exits non-zero when anything failed.
-# Installs on demand (apt-get; root or sudo): gnome-keyring,
-# libsecret-tools (secret-tool), dbus-daemon (dbus-run-session), dbus-x11.
+# Installs on demand (apt-get; root or sudo): gnome-keyring, libsecret-1-0
+# (what etna-auth loads), libsecret-tools (secret-tool), dbus-daemon
+# (dbus-run-session), dbus-x11.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -30,10 +35,12 @@ if [ "${1:-}" != --inside ]; then
     export ETNA_KEYRING_PROFILE="${PROFILE[*]:-}"
     command -v gnome-keyring-daemon >/dev/null || apt_install gnome-keyring
     command -v secret-tool >/dev/null || apt_install libsecret-tools
+    ldconfig -p 2>/dev/null | grep -q 'libsecret-1\.so\.0 ' || apt_install libsecret-1-0
     command -v dbus-run-session >/dev/null || apt_install dbus-daemon dbus-x11
     cd "$ROOT"
     # Built outside the D-Bus session (minutes on a fresh machine).
     cargo test "${PROFILE[@]}" --no-run -p etna-auth-capi --test capi_acquire >&2
+    cargo test "${PROFILE[@]}" --no-run -p etna-auth --lib >&2
     WORK="$(mktemp -d /tmp/etna-keyring.XXXXXX)"
     trap 'rm -rf "$WORK"' EXIT
     export ETNA_KEYRING_WORK="$WORK"
@@ -59,15 +66,21 @@ eval "$(echo -n throwaway-keyring-password | gnome-keyring-daemon --unlock --com
 export GNOME_KEYRING_CONTROL
 check "gnome-keyring-daemon runs" pgrep -u "$(id -u)" -f gnome-keyring-daemon >/dev/null
 
-rust_ok() {
+# One ignored Rust test: LOG NAME CARGO-ARGS...; prints cargo's output
+# (its "test result:" line), true when that one test passed.
+rust_test() {
+    local log="$WORK/$1" name=$2 status
+    shift 2
     # shellcheck disable=SC2086 # empty or --release
-    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test $ETNA_KEYRING_PROFILE -q -p etna-auth-capi --test capi_acquire \
-        keyring_store_under_the_os_credential_store -- --ignored --exact >"$WORK/cargo.log" 2>&1
-    local status=$?
-    cat "$WORK/cargo.log"   # its "test result:" line, once
-    [ "$status" = 0 ] && grep -q '^test result: ok. 1 passed' "$WORK/cargo.log"
+    ETNA_TEST_KEYRING_OUT="$WORK/out" cargo test $ETNA_KEYRING_PROFILE -q "$@" "$name" -- --ignored --exact >"$log" 2>&1
+    status=$?
+    cat "$log"
+    [ "$status" = 0 ] && grep -q '^test result: ok. 1 passed' "$log"
 }
-check "the Rust keyring test passes" rust_ok
+check "the Rust keyring test passes" rust_test cargo.log keyring_store_under_the_os_credential_store \
+    -p etna-auth-capi --test capi_acquire
+check "the keyring and its index agree (deleted outside, failed save)" rust_test cargo-index.log \
+    store::keyring::tests::the_store_and_its_index_agree -p etna-auth --lib
 
 if [ -f "$WORK/out" ]; then
     url=$(sed -n 1p "$WORK/out")

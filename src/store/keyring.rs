@@ -1,6 +1,7 @@
-//! The OS credential store, through the `keyring` crate: the Secret Service
-//! on Linux and the BSDs (GNOME Keyring, KWallet; over D-Bus, in pure Rust),
-//! the Credential Manager on Windows, the Keychain on macOS.
+//! The OS credential store: the Secret Service on Linux and the BSDs
+//! (GNOME Keyring, KWallet) through the system's libsecret, loaded when the
+//! store is first used; the Credential Manager on Windows; the Keychain on
+//! macOS. Each system's calls are in a file of their own beside this one.
 //!
 //! One entry per base URL and user: service `etna-auth <base URL>`, user
 //! the user name (Secret Service attributes `service` and `username`, so
@@ -11,12 +12,16 @@
 //! A credential store has no portable way to list its entries, so this
 //! store also keeps an index of what it holds, without the tokens: a token
 //! file with empty tokens, `keyring-index.json` in the default store's
-//! folder, for [`super::Store::list`].
+//! folder, for [`super::Store::list`]. The credential store is the truth:
+//! the list shows only indexed entries the store still holds (one deleted
+//! with another tool is not shown), and a save whose index update fails
+//! takes its entry out of the store again, so that the store never holds a
+//! token the index does not list.
 //!
-//! When no credential store is reachable (no D-Bus session, no Secret
-//! Service running, a system this build has no store for), every call fails
-//! with a message that names the way out: a token file. Nothing falls back
-//! to a file on its own.
+//! When no credential store is reachable (no libsecret, no D-Bus session,
+//! no Secret Service running, a system this build has no store for), every
+//! call fails with a message that names what is missing and the way out: a
+//! token file. Nothing falls back to a file on its own.
 
 use std::path::PathBuf;
 
@@ -25,7 +30,26 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Status};
 use crate::secret::Secret;
-use crate::token_cache::{self, create_private_dirs, normalize_base_url, Entry};
+use crate::token_cache::{self, normalize_base_url, Entry};
+
+#[cfg(target_os = "macos")]
+#[path = "keyring/apple.rs"]
+mod os;
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+#[path = "keyring/libsecret.rs"]
+mod os;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    windows,
+    target_os = "macos"
+)))]
+#[path = "keyring/none.rs"]
+mod os;
+#[cfg(windows)]
+#[path = "keyring/wincred.rs"]
+mod os;
 
 /// The credential store of this system, in messages.
 #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
@@ -90,118 +114,102 @@ pub(super) fn save(entry: &Entry) -> Result<(), Error> {
     };
     // Plain strings and an integer: serializing into memory cannot fail.
     let bytes = Zeroizing::new(serde_json::to_vec(&stored).unwrap_or_default());
-    os::set(&service(&entry.base_url), &entry.username, &bytes)?;
-    let index = index_path()?;
-    create_private_dirs(&super::folder_of(&index))?;
-    token_cache::save(
-        &index,
-        Entry {
-            token: Secret::default(),
-            ..entry.clone()
-        },
-    )
+    let service = service(&entry.base_url);
+    os::set(&service, &entry.username, &bytes)?;
+    let indexed = index_path().and_then(|index| {
+        super::file::save(
+            &index,
+            &Entry {
+                token: Secret::default(),
+                ..entry.clone()
+            },
+        )
+    });
+    if let Err(e) = indexed {
+        // Not kept where the index cannot show it (nor `forget` of a
+        // listed entry reach it): the token goes again, the error stays.
+        let _ = os::delete(&service, &entry.username);
+        return Err(e);
+    }
+    Ok(())
 }
 
+/// Out of the store first: when that fails, the index still lists what the
+/// store still holds.
 pub(super) fn forget(base_url: &str, username: &str) -> Result<(), Error> {
     os::delete(&service(base_url), username)?;
-    token_cache::forget(&index_path()?, base_url, username)
+    super::file::forget(&index_path()?, base_url, username)
 }
 
-/// The index's entries (their tokens are empty).
+/// The index's entries (their tokens are empty) that the credential store
+/// still holds: one deleted there with another tool is not shown.
 pub(super) fn entries() -> Result<Vec<Entry>, Error> {
-    token_cache::entries(&index_path()?)
+    let mut held = Vec::new();
+    for e in super::file::entries(&index_path()?)? {
+        if os::get(&service(&e.base_url), &e.username)?.is_some() {
+            held.push(e);
+        }
+    }
+    Ok(held)
 }
 
 pub(super) fn describe() -> String {
     format!("the OS credential store ({NAME})")
 }
 
-/// The calls into the `keyring` crate.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    windows,
-    target_os = "macos"
-))]
-mod os {
-    use zeroize::Zeroizing;
+/// The way out of every failure of this store.
+const WAY_OUT: &str = "use a token file instead (no store for the default token file, or a path)";
 
-    use super::describe;
-    use crate::error::{Error, Status};
-
-    fn entry(service: &str, user: &str) -> Result<::keyring::Entry, Error> {
-        ::keyring::Entry::new(service, user).map_err(failure)
-    }
-
-    pub(super) fn get(service: &str, user: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        match entry(service, user)?.get_secret() {
-            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
-            Err(::keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(failure(e)),
-        }
-    }
-
-    pub(super) fn set(service: &str, user: &str, secret: &[u8]) -> Result<(), Error> {
-        entry(service, user)?.set_secret(secret).map_err(failure)
-    }
-
-    pub(super) fn delete(service: &str, user: &str) -> Result<(), Error> {
-        match entry(service, user)?.delete_credential() {
-            Ok(()) | Err(::keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(failure(e)),
-        }
-    }
-
-    /// The crate's errors name the platform's failure (D-Bus, Win32, OSStatus),
-    /// never a secret.
-    fn failure(e: ::keyring::Error) -> Error {
-        let message = match &e {
-            ::keyring::Error::PlatformFailure(_) | ::keyring::Error::NoStorageAccess(_) => {
-                format!(
-                    "{} is not reachable: {e}; use a token file instead (no store for the default token file, or a path)",
-                    describe()
-                )
-            }
-            ::keyring::Error::TooLong(..) => format!(
-                "{}: the token is too long for it ({e}); use a token file instead",
-                describe()
-            ),
-            _ => format!("{}: {e}", describe()),
-        };
-        Error::new(Status::Io, message)
-    }
+/// The store cannot be used, for this reason (what is missing, or the
+/// system's own words; never a secret).
+fn unreachable(reason: impl std::fmt::Display) -> Error {
+    Error::new(
+        Status::Io,
+        format!("{} is not reachable: {reason}; {WAY_OUT}", describe()),
+    )
 }
 
-/// No credential store in this build for this system: every call says so.
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    windows,
-    target_os = "macos"
-)))]
-mod os {
-    use zeroize::Zeroizing;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    use crate::error::{Error, Status};
+    /// Against the system's real credential store (tests/keyring.sh: GNOME
+    /// Keyring in a private D-Bus session, with XDG_CONFIG_HOME in a
+    /// temporary folder for the index).
+    #[test]
+    #[ignore = "needs a credential store and a throwaway XDG_CONFIG_HOME: run tests/keyring.sh"]
+    fn the_store_and_its_index_agree() {
+        let base_url = "https://etna-test.invalid/keyring-index";
+        let entry = Entry {
+            base_url: base_url.to_owned(),
+            username: "bob".to_owned(),
+            token: Secret::new("unit-token"),
+            expires_at: token_cache::unix_now() + 600,
+        };
+        let listed = || {
+            entries()
+                .unwrap()
+                .iter()
+                .any(|e| e.base_url == base_url && e.username == "bob")
+        };
 
-    fn none() -> Error {
-        Error::new(
-            Status::Io,
-            "this build of etna-auth has no OS credential store for this system; use a token file instead (no store for the default token file, or a path)",
-        )
-    }
+        // Deleted in the store behind the index's back: no longer listed.
+        save(&entry).unwrap();
+        assert!(listed());
+        os::delete(&service(base_url), "bob").unwrap();
+        assert!(!listed(), "an entry the store no longer holds is listed");
 
-    pub(super) fn get(_: &str, _: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        Err(none())
-    }
-
-    pub(super) fn set(_: &str, _: &str, _: &[u8]) -> Result<(), Error> {
-        Err(none())
-    }
-
-    pub(super) fn delete(_: &str, _: &str) -> Result<(), Error> {
-        Err(none())
+        // The index cannot be written (a folder in its place): the save
+        // fails and leaves no token in the store.
+        let index = index_path().unwrap();
+        std::fs::remove_file(&index).unwrap();
+        std::fs::create_dir(&index).unwrap();
+        let failed = save(&entry);
+        std::fs::remove_dir(&index).unwrap();
+        assert!(failed.is_err());
+        assert!(
+            os::get(&service(base_url), "bob").unwrap().is_none(),
+            "a failed save left its token in the store"
+        );
     }
 }
