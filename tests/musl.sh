@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build etna-auth for musl (x86_64-unknown-linux-musl, fully static) and test
-# it natively: the static `etna-auth` CLI runs its demo, and tests/c/test_flows.c
+# it natively: the static `etna-auth` CLI runs its demo (and refuses the
+# keyring store with a clear message: no libsecret without dlopen), and tests/c/test_flows.c
 # linked statically against the musl libetna_auth.a with `musl-gcc -static`
 # logs in against the sandbox.
 #
@@ -61,6 +62,19 @@ if [ -f "$CLI" ]; then
 fi
 
 check "etna-auth demo" demo_ok "etna-auth demo" timeout 60 "$CLI" demo
+
+# The keyring store in a static executable: libsecret cannot be loaded (a
+# static musl program has no dlopen), so the store says so and the command
+# fails with a message: no crash, no fallback to a file.
+keyring_refused() {
+    local out status=0
+    out=$(XDG_CONFIG_HOME="$WORK/config" timeout 30 "$CLI" logout --store keyring \
+        --base-url https://etna.invalid/api --username alice 2>&1) || status=$?
+    echo "exit $status: $out"
+    [ "$status" != 0 ] && [ "$status" -lt 124 ] && grep -q 'libsecret-1.so.0 could not be loaded' <<<"$out" \
+        && grep -q 'token file' <<<"$out" && [ ! -e "$WORK/config/etna-auth/keyring-index.json" ]
+}
+check "the static CLI's keyring store fails clearly" keyring_refused
 
 # The C program, static against libetna_auth.a (musl's libc, libpthread and
 # libm are all in libc.a). The staticlib leaves the unwinder out (Rust's musl
