@@ -22,6 +22,7 @@ R repetitions (client order rotated each time); medians and [min-max].
 --smoke: N = 5, one repetition, every client must work (exit 1 otherwise).
 """
 import argparse
+import contextlib
 import http.server
 import json
 import os
@@ -127,6 +128,24 @@ class TlsFront(Child):
         if not line.startswith("PORT="):
             raise SystemExit(f"tls_front did not start (got {line!r})")
         self.port = int(line.strip().split("=")[1])
+
+
+@contextlib.contextmanager
+def servers():
+    """The sandbox server and its TLS front (test CA) for a measurement, stopped
+    afterwards: yields (SandboxHost, TLS base URL, CA file)."""
+    tmp = Path(tempfile.mkdtemp(prefix="etna-servers-"))
+    sb = front = None
+    try:
+        ca, cert, key = make_certs(tmp)
+        sb = SandboxHost()
+        front = TlsFront(cert, key, "127.0.0.1", sb.port)
+        yield sb, f"https://127.0.0.1:{front.port}{sb.path}", ca
+    finally:
+        for x in (front, sb):
+            if x is not None:
+                x.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # -- header check ---------------------------------------------------------------

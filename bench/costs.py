@@ -16,6 +16,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,93 +100,85 @@ def main() -> int:
     ap.add_argument("--only", help="comma-separated client names (e.g. binding-reuse,etna-reuse): measure only these")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="etna-profile-"))
-    sb = front = None
     try:
-        ca, cert, key = bench.make_certs(tmp)
-        sb = bench.SandboxHost()
-        front = bench.TlsFront(cert, key, "127.0.0.1", sb.port)
-        tls_url = f"https://127.0.0.1:{front.port}{sb.path}"
-        have_binding, _ = bench.binding_available()
-        cs = {c["name"]: c for c in bench.clients(sb, tls_url, ca, bool(have_binding))}
-        plan = [("etna-reuse", 1, 101), ("curl-reuse", 1, 101), ("etna-new", 1, 101), ("curl-new", 1, 101),
-                ("tls-etna-new", 1, 11), ("tls-curl-new", 1, 11), ("requests-reuse", 1, 21)]
-        if have_binding:
-            plan.append(("binding-reuse", 1, 21))
-        if a.only:
-            only = a.only.split(",")
-            unknown = set(only) - {name for name, *_ in plan}
-            if unknown:
-                raise SystemExit(f"costs.py: --only: unknown or unavailable client(s) {sorted(unknown)}")
-            plan = [p for p in plan if p[0] in only]
-        if a.variants:
-            print("| [profile.release] variant | stripped .so | instructions/login, plain HTTP, session reused | "
-                  "instructions/login, TLS, new session per login |")
-            print("|---|---|---|---|")
-            base = None
-            for name, *_ in variants.VARIANTS:
-                libdir = variants.OUT / variants.slug(name) / "release"
-                if not (libdir / "libetna_auth.so").exists():
-                    continue
-                env = {"LD_LIBRARY_PATH": str(libdir)}
-                vals = []
-                for cname, n1, n2 in (("etna-reuse", 1, 101), ("tls-etna-new", 1, 11)):
-                    c = cs[cname]
-                    i1 = callgrind(bench.argv_for(c, n1), tmp / "v1.out", env)
-                    i2 = callgrind(bench.argv_for(c, n2), tmp / "v2.out", env)
-                    vals.append((i2 - i1) / (n2 - n1))
-                size = variants.stripped_size(libdir / "libetna_auth.so")
-                base = base or (size, *vals)
-                print(f"| {name} | {size / 2**20:.2f} MiB ({size / base[0] - 1:+.0%}) | {vals[0] / 1e3:.0f} k ({vals[0] / base[1] - 1:+.0%}) | "
-                      f"{vals[1] / 1e6:.2f} M ({vals[1] / base[2] - 1:+.0%}) |", flush=True)
+        with bench.servers() as (sb, tls_url, ca):
+            have_binding, _ = bench.binding_available()
+            cs = {c["name"]: c for c in bench.clients(sb, tls_url, ca, bool(have_binding))}
+            plan = [("etna-reuse", 1, 101), ("curl-reuse", 1, 101), ("etna-new", 1, 101), ("curl-new", 1, 101),
+                    ("tls-etna-new", 1, 11), ("tls-curl-new", 1, 11), ("requests-reuse", 1, 21)]
+            if have_binding:
+                plan.append(("binding-reuse", 1, 21))
+            if a.only:
+                only = a.only.split(",")
+                unknown = set(only) - {name for name, *_ in plan}
+                if unknown:
+                    raise SystemExit(f"costs.py: --only: unknown or unavailable client(s) {sorted(unknown)}")
+                plan = [p for p in plan if p[0] in only]
+            if a.variants:
+                print("| [profile.release] variant | stripped .so | instructions/login, plain HTTP, session reused | "
+                      "instructions/login, TLS, new session per login |")
+                print("|---|---|---|---|")
+                base = None
+                for name, *_ in variants.VARIANTS:
+                    libdir = variants.OUT / variants.slug(name) / "release"
+                    if not (libdir / "libetna_auth.so").exists():
+                        continue
+                    env = {"LD_LIBRARY_PATH": str(libdir)}
+                    vals = []
+                    for cname, n1, n2 in (("etna-reuse", 1, 101), ("tls-etna-new", 1, 11)):
+                        c = cs[cname]
+                        i1 = callgrind(bench.argv_for(c, n1), tmp / "v1.out", env)
+                        i2 = callgrind(bench.argv_for(c, n2), tmp / "v2.out", env)
+                        vals.append((i2 - i1) / (n2 - n1))
+                    size = variants.stripped_size(libdir / "libetna_auth.so")
+                    base = base or (size, *vals)
+                    print(f"| {name} | {size / 2**20:.2f} MiB ({size / base[0] - 1:+.0%}) | {vals[0] / 1e3:.0f} k ({vals[0] / base[1] - 1:+.0%}) | "
+                          f"{vals[1] / 1e6:.2f} M ({vals[1] / base[2] - 1:+.0%}) |", flush=True)
+                return 0
+
+            rows = {}
+            breakdown = {}
+            for name, n1, n2 in plan:
+                c = cs[name]
+                o1, o2 = tmp / f"{name}.1.out", tmp / f"{name}.2.out"
+                i1 = callgrind(bench.argv_for(c, n1), o1)
+                i2 = callgrind(bench.argv_for(c, n2), o2)
+                s1 = strace_per_call(bench.argv_for(c, n1))
+                s2 = strace_per_call(bench.argv_for(c, n2))
+                per_sys = {k: (s2.get(k, 0) - s1.get(k, 0)) / (n2 - n1) for k in set(s1) | set(s2)}
+                per_sys = {k: v for k, v in per_sys.items() if v >= 0.05}
+                rows[name] = ((i2 - i1) / (n2 - n1), sum(per_sys.values()), per_sys)
+                if name in ("etna-reuse", "tls-etna-new", "curl-reuse", "tls-curl-new"):
+                    c1, c2 = self_costs(o1), self_costs(o2)
+                    g = collections.Counter()
+                    for fn in set(c1) | set(c2):
+                        g[group_of(fn)] += (c2.get(fn, 0) - c1.get(fn, 0)) / (n2 - n1)
+                    breakdown[name] = g
+                print(f"{name}: {rows[name][0]:.0f} instructions and {rows[name][1]:.1f} system calls per login", file=sys.stderr, flush=True)
+
+            print("| client | user-space instructions per login | vs libcurl | system calls per login | which (per login) |")
+            print("|---|---|---|---|---|")
+            base = {"etna-reuse": "curl-reuse", "etna-new": "curl-new", "curl-reuse": "curl-reuse", "curl-new": "curl-new",
+                    "tls-etna-new": "tls-curl-new", "tls-curl-new": "tls-curl-new", "requests-reuse": "curl-reuse",
+                    "binding-reuse": "curl-reuse"}
+            for name, (ins, sysc, per) in rows.items():
+                which = ", ".join(f"{k} {v:g}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
+                vs = f"{ins / rows[base[name]][0]:.2f}x" if base[name] in rows else "n/a"
+                print(f"| `{name}` | {ins / 1e3:.0f} k | {vs} | {sysc:.1f} | {which} |")
+            for name, g in breakdown.items():
+                total = sum(g.values())
+                print(f"\nWhere one more login's user-space instructions go, `{name}` ({total / 1e3:.0f} k):\n")
+                print("| part | instructions | share |")
+                print("|---|---|---|")
+                for part, v in g.most_common():
+                    if v / total >= 0.005:
+                        print(f"| {part} | {v / 1e3:.1f} k | {v / total:.0%} |")
+            sc = bench.BUILD / "syscall_cost"
+            if sc.exists():
+                print("\nbench/syscall_cost (the system calls ureq adds to every request):\n")
+                print(subprocess.run([str(sc)], capture_output=True, text=True).stdout)
             return 0
-
-        rows = {}
-        breakdown = {}
-        for name, n1, n2 in plan:
-            c = cs[name]
-            o1, o2 = tmp / f"{name}.1.out", tmp / f"{name}.2.out"
-            i1 = callgrind(bench.argv_for(c, n1), o1)
-            i2 = callgrind(bench.argv_for(c, n2), o2)
-            s1 = strace_per_call(bench.argv_for(c, n1))
-            s2 = strace_per_call(bench.argv_for(c, n2))
-            per_sys = {k: (s2.get(k, 0) - s1.get(k, 0)) / (n2 - n1) for k in set(s1) | set(s2)}
-            per_sys = {k: v for k, v in per_sys.items() if v >= 0.05}
-            rows[name] = ((i2 - i1) / (n2 - n1), sum(per_sys.values()), per_sys)
-            if name in ("etna-reuse", "tls-etna-new", "curl-reuse", "tls-curl-new"):
-                c1, c2 = self_costs(o1), self_costs(o2)
-                g = collections.Counter()
-                for fn in set(c1) | set(c2):
-                    g[group_of(fn)] += (c2.get(fn, 0) - c1.get(fn, 0)) / (n2 - n1)
-                breakdown[name] = g
-            print(f"{name}: {rows[name][0]:.0f} instructions and {rows[name][1]:.1f} system calls per login", file=sys.stderr, flush=True)
-
-        print("| client | user-space instructions per login | vs libcurl | system calls per login | which (per login) |")
-        print("|---|---|---|---|---|")
-        base = {"etna-reuse": "curl-reuse", "etna-new": "curl-new", "curl-reuse": "curl-reuse", "curl-new": "curl-new",
-                "tls-etna-new": "tls-curl-new", "tls-curl-new": "tls-curl-new", "requests-reuse": "curl-reuse",
-                "binding-reuse": "curl-reuse"}
-        for name, (ins, sysc, per) in rows.items():
-            which = ", ".join(f"{k} {v:g}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]))
-            vs = f"{ins / rows[base[name]][0]:.2f}x" if base[name] in rows else "n/a"
-            print(f"| `{name}` | {ins / 1e3:.0f} k | {vs} | {sysc:.1f} | {which} |")
-        for name, g in breakdown.items():
-            total = sum(g.values())
-            print(f"\nWhere one more login's user-space instructions go, `{name}` ({total / 1e3:.0f} k):\n")
-            print("| part | instructions | share |")
-            print("|---|---|---|")
-            for part, v in g.most_common():
-                if v / total >= 0.005:
-                    print(f"| {part} | {v / 1e3:.1f} k | {v / total:.0%} |")
-        sc = bench.BUILD / "syscall_cost"
-        if sc.exists():
-            print("\nbench/syscall_cost (the system calls ureq adds to every request):\n")
-            print(subprocess.run([str(sc)], capture_output=True, text=True).stdout)
-        return 0
     finally:
-        for x in (front, sb):
-            if x is not None:
-                x.stop()
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -11,7 +11,6 @@ and range of --runs runs. Prints one Markdown table row per figure.
 """
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,13 +45,7 @@ def main() -> int:
     size = stripped_size(lib)
     print(f"| stripped `{lib}` | {size:,} B ({size / 2**20:.2f} MiB) |")
     print(f"| NEEDED | {', '.join(needed(lib))} |")
-    tmp = Path(tempfile.mkdtemp(prefix="etna-footprint-"))
-    sb = front = None
-    try:
-        ca, cert, key = bench.make_certs(tmp)
-        sb = bench.SandboxHost()
-        front = bench.TlsFront(cert, key, "127.0.0.1", sb.port)
-        tls_url = f"https://127.0.0.1:{front.port}{sb.path}"
+    with bench.servers() as (sb, tls_url, ca):
         cs = {c["name"]: c for c in bench.clients(sb, tls_url, ca, False)}
         for name, what in (("etna-new", "plain HTTP"), ("tls-etna-new", "TLS")):
             kbs = []
@@ -63,12 +56,7 @@ def main() -> int:
                 kbs.append(kb)
             print(f"| peak RSS, one login, {what} (`{name}`, {a.runs} runs) | "
                   f"{statistics.median(kbs) / 1024:.2f} MiB ({min(kbs)}-{max(kbs)} KiB) |", flush=True)
-        return 0
-    finally:
-        for x in (front, sb):
-            if x is not None:
-                x.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

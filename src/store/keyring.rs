@@ -51,22 +51,6 @@ mod os;
 #[path = "keyring/wincred.rs"]
 mod os;
 
-/// The credential store of this system, in messages.
-#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
-pub(super) const NAME: &str = "the Secret Service: GNOME Keyring, KWallet";
-#[cfg(windows)]
-pub(super) const NAME: &str = "the Windows Credential Manager";
-#[cfg(target_os = "macos")]
-pub(super) const NAME: &str = "the macOS Keychain";
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    windows,
-    target_os = "macos"
-)))]
-pub(super) const NAME: &str = "none on this system";
-
 /// What an entry holds.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,7 +138,7 @@ pub(super) fn entries() -> Result<Vec<Entry>, Error> {
 }
 
 pub(super) fn describe() -> String {
-    format!("the OS credential store ({NAME})")
+    format!("the OS credential store ({})", os::NAME)
 }
 
 /// The way out of every failure of this store.

@@ -6,6 +6,9 @@ use zeroize::Zeroizing;
 use super::{describe, unreachable, WAY_OUT};
 use crate::error::{Error, Status};
 
+/// This store, in messages.
+pub(super) const NAME: &str = "the macOS Keychain";
+
 fn entry(service: &str, user: &str) -> Result<::keyring::Entry, Error> {
     ::keyring::Entry::new(service, user).map_err(failure)
 }

@@ -19,6 +19,9 @@ use zeroize::Zeroizing;
 use super::unreachable;
 use crate::error::Error;
 
+/// This store, in messages.
+pub(super) const NAME: &str = "the Secret Service: GNOME Keyring, KWallet";
+
 /// What is loaded, by its soname (the package: libsecret-1-0 on Debian and
 /// Ubuntu, libsecret on Fedora, Arch, Alpine and the BSDs).
 const LIBRARY: &CStr = c"libsecret-1.so.0";
@@ -207,14 +210,19 @@ fn key(service: &str, user: &str) -> Result<(CString, CString), Error> {
     Ok((c(service)?, c(user)?))
 }
 
-pub(super) fn get(service: &str, user: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-    let api = api()?;
+/// Calls `lookup` or `clear` (the same parameters) for this service and
+/// user: its result, and the error it set (NULL when none).
+fn keyed<R>(
+    call: unsafe extern "C" fn(*const Schema, *mut c_void, *mut *mut GError, ...) -> R,
+    service: &str,
+    user: &str,
+) -> Result<(R, *mut GError), Error> {
     let (service, user) = key(service, user)?;
     let mut error = std::ptr::null_mut();
-    // SAFETY: the schema and the NUL-terminated attribute list live through
-    // the call; the result is a password (wiped by `free`) or NULL.
-    let password = unsafe {
-        (api.lookup)(
+    // SAFETY: the schema and the NULL-terminated attribute list live
+    // through the call.
+    let result = unsafe {
+        call(
             &SCHEMA,
             std::ptr::null_mut(),
             &mut error,
@@ -225,6 +233,13 @@ pub(super) fn get(service: &str, user: &str) -> Result<Option<Zeroizing<Vec<u8>>
             std::ptr::null::<c_char>(),
         )
     };
+    Ok((result, error))
+}
+
+pub(super) fn get(service: &str, user: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    let api = api()?;
+    // A password (wiped by `free`), or NULL: none, or an error.
+    let (password, error) = keyed(api.lookup, service, user)?;
     if password.is_null() {
         return if error.is_null() {
             Ok(None)
@@ -253,7 +268,7 @@ pub(super) fn set(service: &str, user: &str, secret: &[u8]) -> Result<(), Error>
             .into_bytes_with_nul(),
     );
     let mut error = std::ptr::null_mut();
-    // SAFETY: as in `get`; libsecret copies the password into its own
+    // SAFETY: as in `keyed`; libsecret copies the password into its own
     // (wiped) memory before the call returns.
     let stored = unsafe {
         (api.store)(
@@ -276,24 +291,10 @@ pub(super) fn set(service: &str, user: &str, secret: &[u8]) -> Result<(), Error>
     Ok(())
 }
 
-/// Not an error when there is none.
+/// Not an error when there is none (FALSE without an error: nothing matched).
 pub(super) fn delete(service: &str, user: &str) -> Result<(), Error> {
     let api = api()?;
-    let (service, user) = key(service, user)?;
-    let mut error = std::ptr::null_mut();
-    // SAFETY: as in `get`. FALSE without an error: nothing matched.
-    unsafe {
-        (api.clear)(
-            &SCHEMA,
-            std::ptr::null_mut(),
-            &mut error,
-            c"service".as_ptr(),
-            service.as_ptr(),
-            c"username".as_ptr(),
-            user.as_ptr(),
-            std::ptr::null::<c_char>(),
-        )
-    };
+    let (_, error) = keyed(api.clear, service, user)?;
     if error.is_null() {
         Ok(())
     } else {

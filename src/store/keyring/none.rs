@@ -5,6 +5,9 @@ use zeroize::Zeroizing;
 use super::WAY_OUT;
 use crate::error::{Error, Status};
 
+/// This store, in messages.
+pub(super) const NAME: &str = "none on this system";
+
 fn none() -> Error {
     Error::new(
         Status::Io,

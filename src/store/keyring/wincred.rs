@@ -20,6 +20,9 @@ use zeroize::Zeroizing;
 use super::{describe, unreachable, WAY_OUT};
 use crate::error::{Error, Status};
 
+/// This store, in messages.
+pub(super) const NAME: &str = "the Windows Credential Manager";
+
 /// A NUL-terminated UTF-16 string.
 fn wide(s: &str) -> Vec<u16> {
     OsStr::new(s).encode_wide().chain(Some(0)).collect()
