@@ -118,9 +118,13 @@ fn api() -> Result<&'static Api, Error> {
     API.get_or_init(|| load(LIBRARY))
         .as_ref()
         .map_err(|missing| {
-            unreachable(format_args!(
-                "{missing}: it needs libsecret (libsecret-1-0 on Debian and Ubuntu) and a Secret Service"
-            ))
+            // A static executable (the musl CLI) can load no library at all.
+            let needs = if cfg!(target_feature = "crt-static") {
+                "this static build of etna-auth cannot load libraries; the dynamically linked one can"
+            } else {
+                "it needs libsecret (libsecret-1-0 on Debian and Ubuntu) and a Secret Service"
+            };
+            unreachable(format_args!("{missing}: {needs}"))
         })
 }
 

@@ -108,3 +108,26 @@ pub(super) fn delete(service: &str, user: &str) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 27: a token stays on this machine (read back with its
+    /// persistence from the real Credential Manager, or Wine's).
+    #[test]
+    fn entries_are_kept_for_this_machine_only() {
+        let (service, user) = ("etna-auth https://etna-test.invalid/persist", "persist");
+        set(service, user, b"{}").unwrap();
+        let target = target(service, user);
+        let mut credential: *mut CREDENTIALW = std::ptr::null_mut();
+        // SAFETY: as in `get`.
+        let read = unsafe { CredReadW(target.as_ptr(), CRED_TYPE_GENERIC, 0, &mut credential) };
+        assert_ne!(read, 0, "{}", std::io::Error::last_os_error());
+        let persist = unsafe { (*credential).Persist };
+        unsafe { CredFree(credential.cast()) };
+        delete(service, user).unwrap();
+        assert_eq!(persist, CRED_PERSIST_LOCAL_MACHINE);
+        assert!(get(service, user).unwrap().is_none(), "deleted");
+    }
+}
