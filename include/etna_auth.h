@@ -137,6 +137,14 @@ typedef struct EtnaSandbox EtnaSandbox;
  * Create with etna_new(), release with etna_free(). Calls on one session
  * from several threads are serialized inside; etna_free() must not race
  * with other calls on the same session (as in SQLite and libcurl).
+ *
+ * A call that changes the session never waits for ever on it: made from
+ * inside this session's ask or log callback on the same thread, or from
+ * another thread while this session's login waits for its ask callback,
+ * it fails at once with ETNA_ERR_STATE and changes nothing (the login in
+ * progress goes on). The read-only calls (etna_get_token(),
+ * etna_token_expires_at(), etna_last_error(), etna_cancel(), ...) work
+ * from anywhere.
  */
 typedef struct EtnaSession EtnaSession;
 
@@ -161,11 +169,19 @@ typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
  * the login up.
  *
  * The callback runs on the thread that called etna_login(), while that call
- * holds the session: it must not call the functions that change this session
- * (etna_begin_auth(), etna_supply_*(), etna_end_login(), etna_set_*(),
- * etna_load_token(), etna_free()); etna_cancel() and the read-only calls are
- * fine. A C++ exception (or a longjmp) must never leave the callback: catch
- * everything inside it and return non-zero.
+ * holds the session. A call that changes this session (etna_begin_auth(),
+ * etna_supply_*(), etna_login(), etna_acquire_token(), etna_end_login(),
+ * etna_abandon_login(), etna_set_*(), etna_load_token()) made from inside it
+ * fails at once with ETNA_ERR_STATE ("etna_end_login: called from inside
+ * this session's ask callback: ...") and does nothing; the login goes on
+ * when the callback returns. So does such a call from another thread while
+ * the callback runs (waiting for it could deadlock a UI thread that the
+ * callback needs). To give the login up, return non-zero, or call
+ * etna_cancel() (from any thread); the read-only calls (etna_get_token(),
+ * etna_token_expires_at(), etna_last_error(), ...) work. etna_free() of this
+ * session from inside is refused (the session is not freed). A C++ exception
+ * (or a longjmp) must never leave the callback: catch everything inside it
+ * and return non-zero.
  */
 typedef int (*EtnaAskCallback)(void *user_data,
                                int step,
@@ -294,7 +310,10 @@ int etna_supply_code(EtnaSession *session, const char *code);
  * or logs out but keeps the session. A cached token is not touched (see
  * etna_forget_token()).
  *
- * Returns ETNA_OK, also when there was nothing to end.
+ * Returns ETNA_OK, also when there was nothing to end; ETNA_ERR_STATE,
+ * ending nothing, from inside this session's ask or log callback or while
+ * its login waits for the ask callback (see EtnaSession): the callback
+ * gives a login up by returning non-zero, any thread by etna_cancel().
  *
  * Blocks only while a network call is in flight on the same session.
  *
@@ -355,9 +374,13 @@ int etna_set_proxy(EtnaSession *session, const char *proxy_url);
  *
  * The callback runs on the thread that made the call, synchronously,
  * while no lock is held that etna_last_error(), etna_get_token(),
- * etna_token_expires_at() or etna_cancel() would wait for. It must not call
- * the functions that change the session (etna_begin_auth(), ...). It must
- * not unwind (throw a C++ exception) into the library.
+ * etna_token_expires_at() or etna_cancel() would wait for. A call that
+ * changes this session (etna_begin_auth(), etna_end_login(), etna_set_*(),
+ * ...) made from inside it fails at once with ETNA_ERR_STATE ("...: called
+ * from inside this session's log callback: ...") and does nothing; the
+ * call being logged goes on. (Calls from other threads are not affected by
+ * a log callback.) It must not unwind (throw a C++ exception) into the
+ * library.
  *
  * Without a callback, a new session writes its log to stderr when the
  * environment variable ETNA_AUTH_LOG is `info`, `debug` or `trace` (read
@@ -479,7 +502,9 @@ int64_t etna_token_expires_at(const EtnaSession *session);
  * Never NULL. Owned by the library and valid until the next etna_ call on
  * the same thread; copy it to keep it. Every function that returns a status
  * sets it, and so do etna_new(), etna_token_expires_at() and the sandbox
- * functions; etna_version(), etna_status_str() and etna_free() leave it alone.
+ * functions; etna_version(), etna_status_str() and etna_free() leave it
+ * alone (etna_free() sets it only when it refuses to free a session from
+ * inside its callback).
  *
  * Never blocks.
  */
@@ -524,7 +549,10 @@ int etna_version_number(void);
 /**
  * Releases a session and wipes the credentials and tokens it held. NULL is
  * fine. Must not race with another call on the same session, and the
- * pointer must not be used afterwards.
+ * pointer must not be used afterwards. Called from inside this session's
+ * ask or log callback (a call on the session is running on this thread),
+ * it frees nothing and sets etna_last_status() to ETNA_ERR_STATE with a
+ * message that says so: the session stays valid for the running call.
  *
  * Blocks until the session's kept-alive connection is closed (a system call); never for the network.
  *
@@ -541,9 +569,11 @@ void etna_free(EtnaSession *session);
  * each answer. `user_data` is passed to `ask` untouched.
  *
  * Returns ETNA_OK when the session holds the token (etna_get_token()).
- * Otherwise the login is ended before the call returns, as by
- * etna_end_login() (no credentials stay in the session, nothing more is
- * sent), and the status says why:
+ * Otherwise, once the login has started, it is ended before the call
+ * returns, as by etna_end_login() (no credentials stay in the session,
+ * nothing more is sent); a call that fails before it sends anything (a
+ * NULL or unusable argument, a call refused as the EtnaSession comment
+ * says) leaves the session as it was. The status says why:
  * - ETNA_ERR_CANCELLED when `ask` gave up (returned non-zero), when the
  *   server asks for a factor and `ask` is NULL (the message names the
  *   factor), or when etna_cancel() interrupted the login, also while `ask`
@@ -551,6 +581,9 @@ void etna_free(EtnaSession *session);
  * - ETNA_ERR_ARGUMENT for a NULL or non-UTF-8 argument, or an answer that
  *   does not fit in the buffer (no NUL within `answer_size` bytes), is not
  *   UTF-8 or holds a control character;
+ * - ETNA_ERR_STATE, changing nothing, when called from inside this
+ *   session's ask or log callback, or while another thread's call on this
+ *   session waits for its ask callback;
  * - any error of etna_begin_auth() and etna_supply_pin() /
  *   etna_supply_code(), such as ETNA_ERR_CREDENTIALS or
  *   ETNA_ERR_REJECTED (a factor refused for good, with the server's Reason).
@@ -637,18 +670,22 @@ int etna_abandon_login(EtnaSession *session);
  * a waiting session ends its wait at once with ETNA_ERR_CANCELLED; the
  * others go on waiting.
  *
- * Returns ETNA_OK when the session holds the token. Otherwise the login is
- * ended as by etna_end_login() (no credentials stay, nothing more is sent)
- * and the status says why: ETNA_ERR_ARGUMENT (NULL session or username,
- * invalid UTF-8, an empty store, `min_valid_s` over 86400, a bad answer
- * from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
- * or written, or is readable by others), or any error of etna_login().
+ * Returns ETNA_OK when the session holds the token. Otherwise a login that
+ * started is ended as by etna_end_login() (no credentials stay, nothing
+ * more is sent), while a call that fails before it sends anything (a bad
+ * argument, the store, a cancel, no password) leaves the session as it
+ * was, the token it held included. The status says why: ETNA_ERR_ARGUMENT
+ * (NULL session or username, invalid UTF-8, an empty store, `min_valid_s`
+ * over 86400, a bad answer from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
+ * or written, or is readable by others), ETNA_ERR_STATE (a call refused as
+ * etna_login() says), or any error of etna_login().
  * One exception: when the login succeeded but storing its token failed,
  * the call returns that ETNA_ERR_IO and the session keeps the token.
  *
  * The strings are copied; the copies, and every answer, are wiped once
  * used. The `ask` rules of EtnaAskCallback hold (it runs on this thread,
- * while this call holds the session).
+ * while this call holds the session; calls that change the session fail
+ * from inside it).
  *
  * Blocks: for the store (file reads, or a D-Bus / system call to the
  * credential store), while another caller logs in for the same user (as

@@ -37,10 +37,12 @@ impl Session {
     /// as long as the other login does (its exchanges and its user's
     /// answers).
     ///
-    /// On any failure the login is ended as by [`Session::end_login`] —
-    /// except when only storing the new token failed: then the error is
-    /// returned (the store's, [`Status::Io`](crate::Status::Io)) and the session keeps the
-    /// token, which the caller may still use.
+    /// A failure before anything is sent (a bad argument, the store, a
+    /// cancel, no password) leaves the session as it was, the token it held
+    /// included; a login that fails is ended as [`Session::login_with`]
+    /// ends it. When only storing the new token failed, the error is
+    /// returned (the store's, [`Status::Io`](crate::Status::Io)) and the
+    /// session keeps the token, which the caller may still use.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), etna_auth::Error> {
@@ -69,14 +71,10 @@ impl Session {
     where
         F: FnMut(Step, &str) -> Reply,
     {
-        match self.acquire(store, username, password, min_valid_s, ask) {
-            Ok(()) => Ok(self.token().unwrap_or_default()),
-            Err(Failure::Ended(e)) => {
-                self.end_login();
-                Err(e)
-            }
-            Err(Failure::NotStored(e)) => Err(e),
-        }
+        // No failure needs ending here: login_with ends a failed login
+        // itself, and one before it sent nothing and changed nothing.
+        self.acquire(store, username, password, min_valid_s, ask)?;
+        Ok(self.token().unwrap_or_default())
     }
 
     fn acquire<F>(
@@ -86,7 +84,7 @@ impl Session {
         password: Option<&str>,
         min_valid_s: u32,
         mut ask: F,
-    ) -> Result<(), Failure>
+    ) -> Result<(), Error>
     where
         F: FnMut(Step, &str) -> Reply,
     {
@@ -97,8 +95,7 @@ impl Session {
         if i64::from(min_valid_s) > TOKEN_LIFETIME_SECS {
             return Err(Error::argument(format!(
                 "min_valid_s is {min_valid_s}: a token lives {TOKEN_LIFETIME_SECS} s, so none can stay valid that long"
-            ))
-            .into());
+            )));
         }
         let base_url = self.base_url().to_owned();
         if self.take_stored(store, &base_url, username, min_valid_s)? {
@@ -129,7 +126,7 @@ impl Session {
                 );
                 match ask(Step::NeedPassword, &reason)? {
                     Some(password) => Zeroizing::new(password),
-                    None => return Err(crate::login::abandoned(Step::NeedPassword).into()),
+                    None => return Err(crate::login::abandoned(Step::NeedPassword)),
                 }
             }
         };
@@ -137,7 +134,7 @@ impl Session {
         let entry = self
             .token_entry()
             .ok_or_else(|| Error::state("no token after a login"))?;
-        store.save(&entry).map_err(Failure::NotStored)?;
+        store.save(&entry)?;
         self.log().write(
             Level::Info,
             format_args!("the token is stored in {}", store.describe()),
@@ -174,19 +171,6 @@ impl Session {
 
 fn valid_for(entry: &Entry, min_valid_s: u32) -> bool {
     entry.expires_at - unix_now() >= i64::from(min_valid_s)
-}
-
-/// How an acquire failed: ended (no token kept), or logged in but the
-/// token could not be stored (the session keeps it).
-enum Failure {
-    Ended(Error),
-    NotStored(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Ended(e)
-    }
 }
 
 #[cfg(test)]

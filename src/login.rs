@@ -11,7 +11,7 @@
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Status};
-use crate::session::{Session, Step};
+use crate::session::{check_credentials, Session, Step};
 
 /// The caller's answer when the server asks for a factor.
 pub type Reply = Result<Option<String>, Error>;
@@ -29,7 +29,9 @@ impl Session {
     /// panic in `ask`, which goes on unwinding), the login is ended first as
     /// by [`Session::end_login`]: the credentials are wiped and nothing more
     /// is sent. Giving up is [`Status::Cancelled`]. The factors that `ask`
-    /// returns are wiped once sent.
+    /// returns are wiped once sent. Only a user name or password that cannot
+    /// be sent (a control character) fails before anything is sent, and then
+    /// the session is left as it was, its token included.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), etna_auth::Error> {
@@ -67,6 +69,8 @@ impl Session {
     where
         F: FnMut(Step, &str) -> Reply,
     {
+        // Refused before anything is sent: nothing to end.
+        check_credentials(username, password)?;
         let mut step = self.begin_auth(username, password);
         loop {
             let asked = match step {

@@ -248,10 +248,11 @@ impl Session {
         self.transport.canceller()
     }
 
-    /// Starts (or restarts) a login with the user name and password.
+    /// Starts (or restarts) a login with the user name and password. A user
+    /// name or password that cannot be sent is refused before anything
+    /// changes.
     pub fn begin_auth(&mut self, username: &str, password: &str) -> Result<Step, Error> {
-        check_header_value("user name", username)?;
-        check_header_value("password", password)?;
+        check_credentials(username, password)?;
         // A new login ends whatever came before, including a token.
         self.stage = Stage::Idle;
         let credentials = Credentials {
@@ -605,6 +606,13 @@ fn exchange(
         }
     }
     result
+}
+
+/// A user name and password that can be sent in the first request's
+/// headers (checked before a login starts, so that a bad one changes nothing).
+pub(crate) fn check_credentials(username: &str, password: &str) -> Result<(), Error> {
+    check_header_value("user name", username)?;
+    check_header_value("password", password)
 }
 
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {

@@ -55,18 +55,22 @@ use etna_auth::store::Store;
 /// a waiting session ends its wait at once with ETNA_ERR_CANCELLED; the
 /// others go on waiting.
 ///
-/// Returns ETNA_OK when the session holds the token. Otherwise the login is
-/// ended as by etna_end_login() (no credentials stay, nothing more is sent)
-/// and the status says why: ETNA_ERR_ARGUMENT (NULL session or username,
-/// invalid UTF-8, an empty store, `min_valid_s` over 86400, a bad answer
-/// from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
-/// or written, or is readable by others), or any error of etna_login().
+/// Returns ETNA_OK when the session holds the token. Otherwise a login that
+/// started is ended as by etna_end_login() (no credentials stay, nothing
+/// more is sent), while a call that fails before it sends anything (a bad
+/// argument, the store, a cancel, no password) leaves the session as it
+/// was, the token it held included. The status says why: ETNA_ERR_ARGUMENT
+/// (NULL session or username, invalid UTF-8, an empty store, `min_valid_s`
+/// over 86400, a bad answer from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
+/// or written, or is readable by others), ETNA_ERR_STATE (a call refused as
+/// etna_login() says), or any error of etna_login().
 /// One exception: when the login succeeded but storing its token failed,
 /// the call returns that ETNA_ERR_IO and the session keeps the token.
 ///
 /// The strings are copied; the copies, and every answer, are wiped once
 /// used. The `ask` rules of EtnaAskCallback hold (it runs on this thread,
-/// while this call holds the session).
+/// while this call holds the session; calls that change the session fail
+/// from inside it).
 ///
 /// Blocks: for the store (file reads, or a D-Bus / system call to the
 /// credential store), while another caller logs in for the same user (as
@@ -88,6 +92,7 @@ pub unsafe extern "C" fn etna_acquire_token(
 ) -> c_int {
     policy_call(
         session,
+        "etna_acquire_token",
         ask,
         user_data,
         || {
