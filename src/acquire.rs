@@ -124,9 +124,16 @@ impl Session {
                 let reason = format!(
                     "A login is needed: no stored token is valid for {min_valid_s} more seconds"
                 );
-                match ask(Step::NeedPassword, &reason)? {
-                    Some(password) => Zeroizing::new(password),
-                    None => return Err(crate::login::abandoned(Step::NeedPassword)),
+                match ask(Step::NeedPassword, &reason) {
+                    Ok(Some(password)) => Zeroizing::new(password),
+                    given_up => {
+                        // A cancel that came while `ask` ran was for this call, which
+                        // ends here with no exchange to use it up: used up now, so that
+                        // it does not stop the session's next call.
+                        canceller.take_pending();
+                        given_up?;
+                        return Err(crate::login::abandoned(Step::NeedPassword));
+                    }
                 }
             }
         };
