@@ -11,9 +11,11 @@ use crate::log::Level;
 use crate::login::Reply;
 use crate::protocol::{check_header_value, TOKEN_LIFETIME_SECS};
 use crate::session::{Session, Step};
+use crate::store::expiry;
+use crate::store::file::{unix_now, Entry};
 use crate::store::lock::LoginLock;
-use crate::store::Store;
-use crate::token_cache::{unix_now, Entry};
+use crate::store::wait::Waiter;
+use crate::store::{LockWait, Store};
 
 impl Session {
     /// Gives this session a token valid for at least `min_valid_s` more
@@ -34,8 +36,11 @@ impl Session {
     /// when it failed or died they log in themselves. A cancel of this
     /// session ([`Session::canceller`]) stops a wait at once
     /// ([`Status::Cancelled`](crate::Status::Cancelled)) without touching the others. The wait lasts
-    /// as long as the other login does (its exchanges and its user's
-    /// answers).
+    /// as long as the other login does, for at most the session's lock
+    /// wait ([`Session::set_lock_timeout`], two minutes by default): then
+    /// [`Status::Timeout`](crate::Status::Timeout), with a message naming the lock file and the
+    /// process that holds it. The same bound holds for the token file's
+    /// write lock.
     ///
     /// A failure before anything is sent (a bad argument, the store, a
     /// cancel, no password) leaves the session as it was, the token it held
@@ -77,6 +82,34 @@ impl Session {
         Ok(self.token().unwrap_or_default())
     }
 
+    /// How long [`Session::acquire_token`] waits for a lock that another
+    /// login or token file writer holds, before it gives up with
+    /// [`Status::Timeout`](crate::Status::Timeout): two minutes until set
+    /// ([`DEFAULT_LOCK_TIMEOUT_MS`](crate::defaults::DEFAULT_LOCK_TIMEOUT_MS)).
+    /// Zero: no wait at all.
+    pub fn set_lock_timeout(&mut self, timeout: std::time::Duration) {
+        self.lock_wait.timeout = timeout;
+    }
+
+    pub fn lock_timeout(&self) -> std::time::Duration {
+        self.lock_wait.timeout
+    }
+
+    /// `false`: [`Session::acquire_token`] does not wait for another login
+    /// that waits for its user's answer (a prompt, which may never be
+    /// answered), but gives up at once with
+    /// [`Status::NoToken`](crate::Status::NoToken): for callers that never
+    /// ask anything themselves (the CLI's `token --no-prompt`). `true` by
+    /// default.
+    pub fn set_wait_for_answering_logins(&mut self, wait: bool) {
+        self.lock_wait.wait_for_answers = wait;
+    }
+
+    /// The lock wait's settings, as [`LockWait`].
+    pub fn lock_wait(&self) -> LockWait {
+        self.lock_wait
+    }
+
     fn acquire<F>(
         &mut self,
         store: &Store,
@@ -105,7 +138,7 @@ impl Session {
         // with another caller's token.
         let lock_path = store.login_lock_path(&base_url, username)?;
         let canceller = self.canceller();
-        let taken = LoginLock::take(&lock_path, || canceller.take_pending())?;
+        let taken = LoginLock::take_with(&lock_path, self.lock_wait, Some(&canceller))?;
         if !taken.waited.is_zero() {
             self.log().write(
                 Level::Info,
@@ -141,7 +174,11 @@ impl Session {
         let entry = self
             .token_entry()
             .ok_or_else(|| Error::state("no token after a login"))?;
-        store.save(&entry)?;
+        let waiter = Waiter {
+            settings: self.lock_wait,
+            canceller: Some(&canceller),
+        };
+        store.save_with(&entry, &waiter)?;
         self.log().write(
             Level::Info,
             format_args!("the token is stored in {}", store.describe()),
@@ -176,8 +213,10 @@ impl Session {
     }
 }
 
+/// Checked arithmetic, and no entry claiming to live longer than a token
+/// can ([`expiry`]).
 fn valid_for(entry: &Entry, min_valid_s: u32) -> bool {
-    entry.expires_at - unix_now() >= i64::from(min_valid_s)
+    expiry::valid_for(entry.expires_at, unix_now(), min_valid_s)
 }
 
 #[cfg(test)]
@@ -196,5 +235,12 @@ mod tests {
         assert!(valid_for(&entry(600), 300));
         assert!(!valid_for(&entry(200), 300));
         assert!(!valid_for(&entry(-1), 0));
+        // Not a token's lifetime: never handed out.
+        assert!(!valid_for(&entry(10 * 365 * 86_400), 300));
+        let wrapping = Entry {
+            expires_at: i64::MIN,
+            ..entry(0)
+        };
+        assert!(!valid_for(&wrapping, 300));
     }
 }

@@ -128,6 +128,8 @@ pub struct Session {
     stage: Stage,
     /// The server's `Reason` with the last 202 (e.g. "Invalid pin").
     reason: String,
+    /// How acquire_token waits for a lock another login holds (src/acquire.rs).
+    pub(crate) lock_wait: crate::store::LockWait,
 }
 
 impl std::fmt::Debug for Session {
@@ -176,6 +178,7 @@ impl Session {
             transport: Transport::new(settings, Arc::default()),
             stage: Stage::Idle,
             reason: String::new(),
+            lock_wait: crate::store::LockWait::default(),
         })
     }
 

@@ -19,7 +19,7 @@ use self::boundary::{
 use self::session_lock::{Held, SessionLock};
 use etna_auth::error::{Error, Status};
 use etna_auth::log::{Level, Log};
-use etna_auth::session::{forget_token, save_entry, Session, Step};
+use etna_auth::session::{save_entry, Session, Step};
 use etna_auth::token_cache::Entry;
 use etna_auth::transport::Canceller;
 
@@ -533,25 +533,35 @@ pub unsafe extern "C" fn etna_load_token(
     })
 }
 
-/// Removes the cached token of `username` at `base_url` from the token cache
-/// file at `path` (a logout). Returns ETNA_OK, also when there was no such
-/// entry or no file; ETNA_ERR_IO as for etna_save_token().
+/// Removes the stored token of `username` at `base_url` from the store
+/// `store` (a logout): NULL for the default store, "keyring" (in any case)
+/// for the OS credential store, or a token file's path, exactly as
+/// etna_acquire_token() reads its `store` (a bare word that is neither is
+/// ETNA_ERR_ARGUMENT). Returns ETNA_OK, also when there was no such entry
+/// or no file; ETNA_ERR_IO as for etna_save_token(), or when the credential
+/// store cannot be reached.
 ///
-/// Blocks on the cache file's lock as etna_save_token().
+/// Blocks on the token file's write lock as etna_save_token() (at most
+/// ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT), or for a D-Bus /
+/// system call to the credential store.
 ///
 /// # Safety
 /// The strings are NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_forget_token(
-    path: *const c_char,
+    store: *const c_char,
     base_url: *const c_char,
     username: *const c_char,
 ) -> c_int {
     status_call(|| {
-        let path = arg_str(path, "path")?;
+        let store = if store.is_null() {
+            None
+        } else {
+            Some(arg_str(store, "store")?)
+        };
         let base_url = arg_str(base_url, "base_url")?;
         let username = arg_str(username, "username")?;
-        forget_token(Path::new(path), base_url, username)?;
+        etna_auth::store::Store::open(store)?.forget(base_url, username)?;
         Ok(Done::ok())
     })
 }

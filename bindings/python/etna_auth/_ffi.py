@@ -84,6 +84,7 @@ AskCallback = CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, c_void_p, c_size_t)
 _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
+    "etna_set_lock_timeout_ms": (c_int, [SessionPtr, c_uint32]),
     "etna_set_ca_file": (c_int, [SessionPtr, c_char_p]),
     "etna_set_proxy": (c_int, [SessionPtr, c_char_p]),
     "etna_begin_auth": (c_int, [SessionPtr, c_char_p, c_char_p]),
