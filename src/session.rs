@@ -252,10 +252,25 @@ impl Session {
     }
 
     /// Starts (or restarts) a login with the user name and password. A user
-    /// name or password that cannot be sent is refused before anything
-    /// changes.
+    /// name or password that cannot be sent, or a cancel waiting for this
+    /// call, stops it before anything changes (the token it held stays).
     pub fn begin_auth(&mut self, username: &str, password: &str) -> Result<Step, Error> {
-        check_credentials(username, password)?;
+        self.ready_to_begin(username, password)?;
+        self.begin_ready(username, password)
+    }
+
+    /// What [`Session::begin_auth`] checks before anything changes, so that
+    /// a login refused here leaves the session as it was: a user name and
+    /// password that can be sent in a header, and no cancel waiting for
+    /// this call (which is used up).
+    pub(crate) fn ready_to_begin(&mut self, username: &str, password: &str) -> Result<(), Error> {
+        check_header_value("user name", username)?;
+        check_header_value("password", password)?;
+        self.transport.stop_if_cancelled()
+    }
+
+    /// [`Session::begin_auth`] once [`Session::ready_to_begin`] said yes.
+    pub(crate) fn begin_ready(&mut self, username: &str, password: &str) -> Result<Step, Error> {
         // A new login ends whatever came before, including a token.
         self.stage = Stage::Idle;
         let credentials = Credentials {
@@ -609,13 +624,6 @@ fn exchange(
         }
     }
     result
-}
-
-/// A user name and password that can be sent in the first request's
-/// headers (checked before a login starts, so that a bad one changes nothing).
-pub(crate) fn check_credentials(username: &str, password: &str) -> Result<(), Error> {
-    check_header_value("user name", username)?;
-    check_header_value("password", password)
 }
 
 fn choose_proxy(setting: &ProxySetting, endpoint: &Endpoint) -> Option<ProxyUrl> {

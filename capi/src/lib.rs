@@ -191,7 +191,10 @@ pub unsafe extern "C" fn etna_set_ca_file(
 }
 
 /// Starts (or restarts) a login: POST {base}/token with the Et-App-Key,
-/// Username and Password headers. A previous login's token is dropped.
+/// Username and Password headers. A previous login's token is dropped, or
+/// a login in progress ended, once the request is on its way: a call that
+/// fails before (a NULL or unusable argument, a cancel made before the
+/// call, a call refused as the EtnaSession comment says) changes nothing.
 ///
 /// The strings are sent as UTF-8 bytes (a server that reads header bytes as
 /// Latin-1 would see other characters for non-ASCII names). They are copied,
