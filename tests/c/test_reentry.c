@@ -61,6 +61,7 @@ static void every_changing_call(struct inside *in) {
     CHECK(refused(etna_end_login(s), "etna_end_login", w));
     CHECK(refused(etna_abandon_login(s), "etna_abandon_login", w));
     CHECK(refused(etna_set_timeout_ms(s, 1), "etna_set_timeout_ms", w));
+    CHECK(refused(etna_set_lock_timeout_ms(s, 1), "etna_set_lock_timeout_ms", w));
     /* Applied, these would break the exchanges still to come. */
     CHECK(refused(etna_set_proxy(s, "http://127.0.0.1:9"), "etna_set_proxy", w));
     CHECK(refused(etna_set_ca_file(s, "/nonexistent/ca.pem"), "etna_set_ca_file", w));
