@@ -263,7 +263,7 @@ namespace EtnaAuth
                     if (status == (int)EtnaStatus.Cancelled && token.IsCancellationRequested)
                         throw new OperationCanceledException(message, error, token);
                     if (status == (int)EtnaStatus.Cancelled && Volatile.Read(ref disposed) != 0)
-                        throw new ObjectDisposedException(GetType().Name, "The session was disposed during the login, which that cancelled.");
+                        throw new ObjectDisposedException(GetType().Name, "The session was disposed during the login, which ended it.");
                     throw error;
                 }
                 if (Volatile.Read(ref cancelIssued) != 0)
