@@ -151,6 +151,14 @@ impl Session {
         if self.take_stored(store, &base_url, username, min_valid_s)? {
             return Ok(());
         }
+        // While a person is asked, the waiters know it (the lock file says
+        // so): one that asks nobody itself need not wait for that answer.
+        let mut ask = |step: Step, reason: &str| {
+            taken.lock.asking(true);
+            let answer = ask(step, reason);
+            taken.lock.asking(false);
+            answer
+        };
         let password = match password {
             Some(password) => Zeroizing::new(password.to_owned()),
             None => {

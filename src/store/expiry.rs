@@ -79,7 +79,10 @@ mod tests {
             judge(NOW + day + CLOCK_SLACK_SECS, NOW),
             Expiry::Left(day + CLOCK_SLACK_SECS)
         );
-        assert_eq!(judge(NOW + day + CLOCK_SLACK_SECS + 1, NOW), Expiry::Implausible);
+        assert_eq!(
+            judge(NOW + day + CLOCK_SLACK_SECS + 1, NOW),
+            Expiry::Implausible
+        );
         assert_eq!(judge(NOW + 10 * 365 * day, NOW), Expiry::Implausible);
         assert!(valid_for(NOW + day, NOW, 300));
         assert!(!valid_for(NOW + 10 * 365 * day, NOW, 300));

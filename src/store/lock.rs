@@ -115,10 +115,7 @@ fn open(lock_path: &Path) -> Result<std::fs::File, Error> {
 /// hash that never changes between versions or builds: every process of the
 /// user must find the same file).
 pub fn lock_path(folder: &Path, prefix: &str, base_url: &str, username: &str) -> PathBuf {
-    let key = format!(
-        "{}\n{username}",
-        super::file::normalize_base_url(base_url)
-    );
+    let key = format!("{}\n{username}", super::file::normalize_base_url(base_url));
     folder.join(format!(
         "{prefix}.login-{:016x}.lock",
         fnv1a(key.as_bytes())
@@ -188,7 +185,10 @@ mod tests {
         let message = error.message();
         assert!(message.contains(&path.display().to_string()), "{message}");
         let pid = format!("pid {}", std::process::id());
-        assert!(message.contains(&pid) && message.contains("logging in"), "{message}");
+        assert!(
+            message.contains(&pid) && message.contains("logging in"),
+            "{message}"
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
@@ -228,8 +228,7 @@ mod tests {
             other.cancel();
         });
         let started = std::time::Instant::now();
-        let error =
-            LoginLock::take_with(&path, LockWait::default(), Some(&canceller)).unwrap_err();
+        let error = LoginLock::take_with(&path, LockWait::default(), Some(&canceller)).unwrap_err();
         assert_eq!(error.status(), Status::Cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));
         cancelling.join().unwrap();
@@ -250,7 +249,10 @@ mod tests {
             wait_for_answers: true,
         };
         let taken = LoginLock::take(&path, || false).unwrap();
-        let mut exec_child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut exec_child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         // SAFETY: the child calls only async-signal-safe functions.
         let fork_child = unsafe { libc::fork() };
         if fork_child == 0 {
@@ -261,7 +263,9 @@ mod tests {
         }
         assert!(fork_child > 0);
         assert_eq!(
-            LoginLock::take_with(&path, no_wait, None).unwrap_err().status(),
+            LoginLock::take_with(&path, no_wait, None)
+                .unwrap_err()
+                .status(),
             Status::Timeout,
             "held"
         );
@@ -272,7 +276,11 @@ mod tests {
         let _ = exec_child.kill();
         let _ = exec_child.wait();
         unsafe { libc::waitpid(fork_child, std::ptr::null_mut(), 0) };
-        assert!(again.is_ok(), "the children kept the lock: {:?}", again.err());
+        assert!(
+            again.is_ok(),
+            "the children kept the lock: {:?}",
+            again.err()
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
@@ -283,7 +291,14 @@ mod tests {
         assert!(std::fs::read_to_string(&path).unwrap().contains("pid="));
         drop(taken);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
-        let again = LoginLock::take_with(&path, LockWait { timeout: Duration::ZERO, wait_for_answers: true }, None);
+        let again = LoginLock::take_with(
+            &path,
+            LockWait {
+                timeout: Duration::ZERO,
+                wait_for_answers: true,
+            },
+            None,
+        );
         assert!(again.is_ok(), "free at once");
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }

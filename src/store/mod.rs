@@ -191,7 +191,14 @@ mod tests {
         for word in ["keyring", "Keyring", "KEYRING", "kEyRiNg"] {
             assert_eq!(Store::open(Some(word)).unwrap(), Store::Keyring, "{word}");
         }
-        for path in ["tokens.json", "./keyring", "/tmp/t", "dir/keyrnig", ".tokens", "keyring.json"] {
+        for path in [
+            "tokens.json",
+            "./keyring",
+            "/tmp/t",
+            "dir/keyrnig",
+            ".tokens",
+            "keyring.json",
+        ] {
             assert_eq!(
                 Store::open(Some(path)).unwrap(),
                 Store::File(PathBuf::from(path)),
@@ -203,6 +210,9 @@ mod tests {
             assert_eq!(error.status(), Status::Argument, "{bare}");
             assert!(error.message().contains("neither \"keyring\""), "{error}");
         }
-        assert_eq!(Store::open(Some("")).unwrap_err().status(), Status::Argument);
+        assert_eq!(
+            Store::open(Some("")).unwrap_err().status(),
+            Status::Argument
+        );
     }
 }

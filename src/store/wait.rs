@@ -159,13 +159,20 @@ impl Waiter<'_> {
         doing: Doing,
     ) -> Result<(HeldLock, Duration), Error> {
         let canceller = self.canceller;
-        take(file, path, kind, doing, self.settings, &mut |nap| match canceller {
-            Some(canceller) => canceller.sleep_unless_cancelled(nap),
-            None => {
-                std::thread::sleep(nap);
-                false
-            }
-        })
+        take(
+            file,
+            path,
+            kind,
+            doing,
+            self.settings,
+            &mut |nap| match canceller {
+                Some(canceller) => canceller.sleep_unless_cancelled(nap),
+                None => {
+                    std::thread::sleep(nap);
+                    false
+                }
+            },
+        )
     }
 }
 

@@ -204,7 +204,10 @@ mod tests {
         let canceller = Arc::new(Canceller::default());
         let started = std::time::Instant::now();
         assert!(!canceller.sleep_unless_cancelled(Duration::from_millis(30)));
-        assert!(started.elapsed() >= Duration::from_millis(30), "slept it out");
+        assert!(
+            started.elapsed() >= Duration::from_millis(30),
+            "slept it out"
+        );
         let other = Arc::clone(&canceller);
         let cancelling = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
@@ -212,7 +215,10 @@ mod tests {
         });
         let started = std::time::Instant::now();
         assert!(canceller.sleep_unless_cancelled(Duration::from_secs(60)));
-        assert!(started.elapsed() < Duration::from_secs(30), "woken, not timed out");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "woken, not timed out"
+        );
         cancelling.join().expect("the cancelling thread");
         assert!(!canceller.take_pending(), "the sleep used the cancel up");
     }

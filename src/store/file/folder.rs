@@ -124,7 +124,10 @@ mod tests {
         assert!(judge(0o40755, 0, ME).is_ok(), "root's folders are trusted");
         assert!(judge(0o41777, 0, ME).is_ok(), "/tmp");
         let open = judge(0o40777, ME, ME).unwrap_err();
-        assert!(open.contains("every user") && open.contains("777"), "{open}");
+        assert!(
+            open.contains("every user") && open.contains("777"),
+            "{open}"
+        );
         let group = judge(0o40770, ME, ME).unwrap_err();
         assert!(group.contains("its group"), "{group}");
         assert!(judge(0o40757, 0, ME).is_err());

@@ -89,8 +89,7 @@ pub(crate) fn save_with(path: &Path, entry: Entry, waiter: &Waiter) -> Result<()
     let mut entries = open::read(path)?.unwrap_or_default();
     let now = unix_now();
     entries.retain(|e| {
-        expiry::worth_keeping(e.expires_at, now)
-            && !same_key(e, &entry.base_url, &entry.username)
+        expiry::worth_keeping(e.expires_at, now) && !same_key(e, &entry.base_url, &entry.username)
     });
     entries.push(entry);
     write::write(path, entries)
