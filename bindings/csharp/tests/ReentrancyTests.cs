@@ -82,7 +82,8 @@ namespace EtnaAuth.Tests
                 Assert.True(ended, "the login ended (no deadlock between the UI thread and the login)");
                 Fixtures.AssertToken(login.Result);
                 Assert.Equal("refused;refused;refused;", refusals, "EndLogin, Timeout and SetProxy on the UI thread");
-                Assert.True(slowest < 100, "each refusal came at once: slowest " + slowest + " ms");
+                // Blocked, a call would wait for the rest of the 700-ms exchange (or, before, for ever).
+                Assert.True(slowest < 300, "each refusal came at once: slowest " + slowest + " ms");
                 Assert.Equal(ui.ThreadId, pinThread, "the PIN callback ran on the UI thread");
                 Assert.Equal(2, server.Requests, "requests");
                 s.Timeout = TimeSpan.FromSeconds(5); // from elsewhere, once the login is over
@@ -140,7 +141,7 @@ namespace EtnaAuth.Tests
                     return null; // gives up
                 }));
                 Assert.True(thrown is InvalidOperationException, "refused with InvalidOperationException, got " + thrown);
-                Assert.True(took < 100, "at once: " + took + " ms");
+                Assert.True(took < 500, "at once: " + took + " ms");
                 LoginPolicyTests.AssertGivenUp(sandbox, s);
             }
         }
