@@ -75,6 +75,8 @@ namespace EtnaAuth
         /// milliseconds (a fraction of a millisecond is rounded up).
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException">Zero, negative or too large.</exception>
+        /// <exception cref="InvalidOperationException">Set as <see cref="EndLogin"/> says (e.g. on the
+        /// SynchronizationContext of a LoginAsync in flight); nothing changed.</exception>
         public TimeSpan Timeout
         {
             get
@@ -350,6 +352,15 @@ namespace EtnaAuth
         /// wiped in the native library, and a <see cref="Cancel"/> that no call has used is dropped; a
         /// token cache file is not touched (see <see cref="ForgetToken"/>).
         /// </summary>
+        /// <remarks>It does not cancel a <see cref="LoginAsync"/> in flight: on that call's
+        /// SynchronizationContext (a dialog's Cancel button) it throws, and elsewhere it waits for
+        /// the login's exchange (or, while the login waits for its callback, the library refuses it).
+        /// Cancel the login with its token or <see cref="Cancel"/>.</remarks>
+        /// <exception cref="InvalidOperationException">Called from a login callback or <see cref="Log"/> handler of this
+        /// session, or on the SynchronizationContext of this session's LoginAsync or AcquireTokenAsync in flight
+        /// (from the call until its Task completes); nothing changed.</exception>
+        /// <exception cref="EtnaStateException">Called from another thread while this session's login waits for its
+        /// callback (<c>ETNA_ERR_STATE</c>); nothing changed.</exception>
         public void EndLogin()
         {
             Ensure.Success(NativeMethods.etna_end_login(Changing()));
