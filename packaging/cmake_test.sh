@@ -42,10 +42,11 @@ cmake_find() { # TOP REQUEST
     printf 'cmake_minimum_required(VERSION 3.13)\nproject(f LANGUAGES NONE)\nfind_package(etna_auth %s)\nif(etna_auth_FOUND)\n  message(STATUS "FOUND ${etna_auth_VERSION}")\nelse()\n  message(STATUS "NOT FOUND")\nendif()\n' "$2" >"$p/CMakeLists.txt"
     cmake -S "$p" -B "$p/b" -DCMAKE_PREFIX_PATH="$1" 2>/dev/null | sed -n 's/^-- \(FOUND.*\|NOT FOUND\)$/\1/p'
 }
-cmake_version_rules() { # TOP
-    local top=$1 major minor patch want request got
-    IFS=. read -r major minor patch <<<"$version"
-    for want in "$major.$minor=FOUND" "$version=FOUND" "$major.$((minor + 1))=NOT" "$((major + 1)).0=NOT" "$major.$minor.$((patch + 1))=NOT"; do
+# Each REQUEST=FOUND or REQUEST=NOT: find_package(etna_auth REQUEST) finds this version or nothing.
+cmake_finds() { # TOP REQUEST=FOUND|NOT...
+    local top=$1 want request got
+    shift
+    for want in "$@"; do
         request=${want%%=*}
         got=$(cmake_find "$top" "$request")
         echo "find_package(etna_auth $request): $got"
@@ -54,11 +55,14 @@ cmake_version_rules() { # TOP
             NOT) [ "$got" = "NOT FOUND" ] || return 1 ;;
         esac
     done
-    if [ "$major" = 0 ] && [ "$minor" -gt 0 ]; then # before 1.0 the minor is the ABI version
-        got=$(cmake_find "$top" "0.$((minor - 1))")
-        echo "find_package(etna_auth 0.$((minor - 1))): $got"
-        [ "$got" = "NOT FOUND" ]
-    fi
+}
+cmake_version_rules() { # TOP
+    local major minor patch older=()
+    IFS=. read -r major minor patch <<<"$version"
+    # Before 1.0 the minor is the ABI version: an older minor does not do.
+    [ "$major" != 0 ] || [ "$minor" = 0 ] || older=("0.$((minor - 1))=NOT")
+    cmake_finds "$1" "$major.$minor=FOUND" "$version=FOUND" "$major.$((minor + 1))=NOT" "$((major + 1)).0=NOT" \
+        "$major.$minor.$((patch + 1))=NOT" "${older[@]}"
 }
 
 # The consumer (packaging/test/cmake) built with the SDK at TOP, in BUILD; extra cmake arguments follow.
@@ -199,18 +203,10 @@ cmake_component_rules() { # TOP
     ! cmake_components "$top" cpp nonsense || { echo "COMPONENTS cpp nonsense: found"; return 1; }
 }
 cmake_version_ranges() { # TOP
-    local top=$1 major minor want request got
+    local major minor
     IFS=. read -r major minor _ <<<"$version"
-    for want in "0.0...$major.$((minor + 4))=FOUND" "$major.$minor...<$major.$((minor + 1))=FOUND" \
-        "$major.$((minor + 1))...$((major + 1)).0=NOT" "0.0...<$major.$minor=NOT"; do
-        request=${want%%=*}
-        got=$(cmake_find "$top" "$request")
-        echo "find_package(etna_auth $request): $got"
-        case "${want#*=}" in
-            FOUND) [ "$got" = "FOUND $version" ] || return 1 ;;
-            NOT) [ "$got" = "NOT FOUND" ] || return 1 ;;
-        esac
-    done
+    cmake_finds "$1" "0.0...$major.$((minor + 4))=FOUND" "$major.$minor...<$major.$((minor + 1))=FOUND" \
+        "$major.$((minor + 1))...$((major + 1)).0=NOT" "0.0...<$major.$minor=NOT"
 }
 # -static: the C and the C++ program linked with no shared library at all.
 cmake_static_link() { # TOP
