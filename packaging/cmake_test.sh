@@ -136,6 +136,7 @@ cpp_sdk_tarball_checks() { # TOP FLAVOUR
     [ "$flavour" = gnu ] || return 0
     command -v cmake >/dev/null || { echo "note: no cmake: the CMake consumer is not built"; return 0; }
     show "find_package(etna_auth) version rules (SameMajorVersion; before 1.0 the minor)" cmake_version_rules "$top"
+    command -v clang++ >/dev/null || apt_install clang # the consumers below: the compiler that defaults to C++14
     show "find_package(etna_auth) version ranges (a project's own list of versions)" cmake_version_ranges "$top"
     show "find_package(etna_auth COMPONENTS): shared, static, cpp found; an unknown one is not" cmake_component_rules "$top"
     show "CMake consumer: C and C++ with etna_auth::etna_auth and etna_auth::etna_auth_static, run" cmake_consumer_linux "$top"
