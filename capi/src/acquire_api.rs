@@ -22,7 +22,8 @@ use etna_auth::store::Store;
 ///   set (a store as below), else the token file
 ///   $XDG_CONFIG_HOME/etna-auth/tokens.json (else
 ///   ~/.config/etna-auth/tokens.json) on Linux,
-///   %APPDATA%\etna-auth\tokens.json on Windows,
+///   %LOCALAPPDATA%\etna-auth\tokens.json on Windows (the local, not the
+///   roaming, application data: tokens stay on this machine),
 ///   ~/Library/Application Support/etna-auth/tokens.json on macOS
 ///   (etna_default_store() gives it);
 /// - "keyring", in any case ("Keyring", "KEYRING"): the OS credential
@@ -172,7 +173,7 @@ pub unsafe extern "C" fn etna_set_lock_timeout_ms(session: *mut EtnaSession, ms:
 /// Returns its length n in bytes (not counting the NUL); the string and a
 /// NUL are written to `buf` only when `buf` is not NULL and `len > n` (ask
 /// with NULL/0 first, then allocate n + 1). ETNA_ERR_IO when there is no
-/// default place (HOME, or APPDATA on Windows, is not set).
+/// default place (HOME, or LOCALAPPDATA on Windows, is not set).
 ///
 /// Never blocks.
 ///
