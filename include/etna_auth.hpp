@@ -12,7 +12,9 @@
  *         [](etna::Step step, std::string_view reason) -> std::optional<std::string> {
  *             return prompt(etna::to_string(step), reason);  // std::nullopt gives up
  *         });
- *     request.add_header("Authorization", session.authorization_header());
+ *     std::string header = session.authorization_header();
+ *     request.add_header("Authorization", header);
+ *     etna::wipe(header);  // the application's copies of the token: wiped when done
  *     etna::wipe(token);
  *
  * Link the C library (CMake: target etna_auth::etna_auth_cpp, which also asks
