@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_exit, cli, sandbox_env, sandbox_env_with_password, text, Setup};
+use common::{assert_exit, cli, command, sandbox_env, sandbox_env_with_password, text, Setup};
 use etna_auth::store::lock::{lock_path, LoginLock};
 
 fn path(p: &Path) -> &str {
@@ -22,24 +22,7 @@ fn path(p: &Path) -> &str {
 
 /// The tool started with no terminal and not waited for.
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
-    cmd.args(args)
-        .env_remove("ETNA_PASSWORD")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    #[cfg(unix)]
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    cmd.spawn().unwrap()
+    command(args, env).stdin(Stdio::null()).spawn().unwrap()
 }
 
 /// Waits for `child` at most `deadline`; a child still running then is
@@ -66,6 +49,19 @@ fn cli_within(args: &[&str], env: &[(&str, &str)], deadline: Duration) -> Output
 
 const SOON: Duration = Duration::from_secs(10);
 
+/// `token --username alice --store <the setup's token file>`, then `extra`.
+fn token<'a>(setup: &'a Setup, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "token",
+        "--username",
+        "alice",
+        "--store",
+        path(&setup.store),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A token file holding one entry of `username` with this expiry.
 fn token_file(setup: &Setup, username: &str, expires_at: i64) {
     let json = format!(
@@ -90,14 +86,7 @@ fn a_fifo_at_the_store_path_is_refused_at_once() {
     let env = sandbox_env(&setup.sbx);
     for args in [
         &["status", "--store", path(&setup.store)][..],
-        &[
-            "token",
-            "--no-prompt",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
+        &token(&setup, &["--no-prompt"])[..],
     ] {
         let out = cli_within(args, &env, SOON);
         assert_exit(&out, 10);
@@ -195,17 +184,7 @@ fn expiries_that_overflow_or_no_token_has_are_never_handed_out() {
     let now = etna_auth::token_cache::unix_now();
     for expires_at in [i64::MIN, i64::MAX, now + 10 * 365 * 86_400] {
         token_file(&setup, "alice", expires_at);
-        let out = cli(
-            &[
-                "token",
-                "--no-prompt",
-                "--username",
-                "alice",
-                "--store",
-                path(&setup.store),
-            ],
-            &env,
-        );
+        let out = cli(&token(&setup, &["--no-prompt"]), &env);
         assert_exit(&out, 12);
         assert!(out.stdout.is_empty(), "{expires_at}: {}", text(&out.stdout));
         let status = cli(&["status", "--store", path(&setup.store)], &env);
@@ -219,17 +198,7 @@ fn expiries_that_overflow_or_no_token_has_are_never_handed_out() {
     }
     // A real one is handed out as before.
     token_file(&setup, "alice", now + 3600);
-    let out = cli(
-        &[
-            "token",
-            "--no-prompt",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
-        &env,
-    );
+    let out = cli(&token(&setup, &["--no-prompt"]), &env);
     assert_exit(&out, 0);
     assert_eq!(text(&out.stdout), "stored-token-of-alice\n");
     assert_eq!(setup.sbx.request_count(), 0);
@@ -267,14 +236,24 @@ fn a_mistyped_store_word_is_refused_and_the_word_in_any_case_is_the_keyring() {
     // The keyring (made unreachable here, so that the user's own is not
     // touched): an error, never a plaintext file of that name.
     let no_bus = ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
-    run_in(&["token", "--username", "alice", "--store", "Keyring"], &[]);
-    run_in(
-        &["token", "--username", "alice"],
-        &[("ETNA_AUTH_STORE", "KEYRING")],
+    let out = run_in(
+        &["token", "--username", "alice", "--store", "Keyring"],
+        &[no_bus],
     );
+    assert_exit(&out, 10);
+    assert!(
+        text(&out.stderr).contains("credential store"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run_in(
+        &["token", "--username", "alice"],
+        &[("ETNA_AUTH_STORE", "KEYRING"), no_bus],
+    );
+    assert_exit(&out, 10);
     run_in(
         &["logout", "--username", "alice", "--store", "KeyRing"],
-        &[],
+        &[no_bus],
     );
     let made: Vec<_> = std::fs::read_dir(&setup.dir)
         .unwrap()
@@ -300,19 +279,7 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     let (held, lock) = hold_login_lock(&setup);
     let env = sandbox_env_with_password(&setup.sbx, "alice-pass");
     let started = Instant::now();
-    let out = cli_within(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-            "--lock-timeout",
-            "0.5",
-        ],
-        &env,
-        SOON,
-    );
+    let out = cli_within(&token(&setup, &["--lock-timeout", "0.5"]), &env, SOON);
     assert!(started.elapsed() >= Duration::from_millis(500));
     assert_exit(&out, 7);
     let message = text(&out.stderr);
@@ -326,32 +293,11 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     // The same from the environment.
     let mut env_timeout = env.clone();
     env_timeout.push(("ETNA_AUTH_LOCK_TIMEOUT", "0.2"));
-    let out = cli_within(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
-        &env_timeout,
-        SOON,
-    );
+    let out = cli_within(&token(&setup, &[]), &env_timeout, SOON);
     assert_exit(&out, 7);
     // --no-prompt does not wait while the holder waits for its user.
     held.asking(true);
-    let out = cli_within(
-        &[
-            "token",
-            "--no-prompt",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
-        &env,
-        SOON,
-    );
+    let out = cli_within(&token(&setup, &["--no-prompt"]), &env, SOON);
     assert_exit(&out, 12);
     assert!(
         text(&out.stderr).contains("its user's answer"),
@@ -360,17 +306,7 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     );
     assert_eq!(setup.sbx.request_count(), 0);
     drop(held);
-    let out = cli_within(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
-        &env,
-        SOON,
-    );
+    let out = cli_within(&token(&setup, &[]), &env, SOON);
     assert_exit(&out, 0);
 }
 
@@ -408,13 +344,7 @@ fn interrupt_while_it_waits(args: &[&str], env: &[(&str, &str)]) {
 fn ctrl_c_ends_a_lock_wait_and_core_dumps_are_off() {
     let setup = Setup::new("hostile-ctrl-c");
     let env = sandbox_env_with_password(&setup.sbx, "alice-pass");
-    let args = [
-        "token",
-        "--username",
-        "alice",
-        "--store",
-        path(&setup.store),
-    ];
+    let args = token(&setup, &[]);
     // The write lock, held as another writer would hold it.
     let write_lock = std::fs::OpenOptions::new()
         .create(true)
@@ -447,13 +377,7 @@ fn a_write_removes_the_temporary_file_of_a_dead_writer() {
     let leftover = setup.dir.join(format!("tokens.json.tmp.{dead}"));
     std::fs::write(&leftover, "{\"token\":\"left behind\"}").unwrap();
     let out = cli(
-        &[
-            "token",
-            "--username",
-            "alice",
-            "--store",
-            path(&setup.store),
-        ],
+        &token(&setup, &[]),
         &sandbox_env_with_password(&setup.sbx, "alice-pass"),
     );
     assert_exit(&out, 0);

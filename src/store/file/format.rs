@@ -60,10 +60,11 @@ pub fn render(entries: Vec<Entry>) -> Zeroizing<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn entry(user: &str, expires_at: i64) -> Entry {
+    /// An entry of `user` at https://h.example/api (for the store's tests).
+    pub(crate) fn entry(user: &str, expires_at: i64) -> Entry {
         Entry {
             base_url: "https://h.example/api".into(),
             username: user.into(),

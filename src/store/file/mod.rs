@@ -176,18 +176,9 @@ pub(crate) fn name(path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::format::tests::entry;
     use super::write::sibling;
     use super::*;
-    use crate::secret::Secret;
-
-    fn entry(user: &str, expires_at: i64) -> Entry {
-        Entry {
-            base_url: "https://h.example/api".into(),
-            username: user.into(),
-            token: Secret::new("tok"),
-            expires_at,
-        }
-    }
 
     #[test]
     fn base_urls_compare_without_trailing_slashes() {
