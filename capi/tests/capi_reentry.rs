@@ -215,29 +215,24 @@ fn a_call_that_fails_before_sending_keeps_the_token() {
     let store = c(dir.join("tokens.json").to_str().unwrap());
     let sent = sbx.requests();
     let null = std::ptr::null();
+    // carol's token, with no password nor callback to give one.
+    let acquire = |min_valid_s| unsafe {
+        let user = c("carol");
+        etna_acquire_token(
+            s.0,
+            store.as_ptr(),
+            user.as_ptr(),
+            null,
+            min_valid_s,
+            None,
+            std::ptr::null_mut(),
+        )
+    };
+    // A login needed, and nothing to log in with.
+    assert_rc(acquire(60), ETNA_ERR_CANCELLED);
+    // Arguments refused before anything is sent.
+    assert_rc(acquire(90_000), ETNA_ERR_ARGUMENT);
     unsafe {
-        // A login needed, and no password nor callback to give one.
-        let rc = etna_acquire_token(
-            s.0,
-            store.as_ptr(),
-            c("carol").as_ptr(),
-            null,
-            60,
-            None,
-            std::ptr::null_mut(),
-        );
-        assert_rc(rc, ETNA_ERR_CANCELLED);
-        // Arguments refused before anything is sent.
-        let rc = etna_acquire_token(
-            s.0,
-            store.as_ptr(),
-            c("carol").as_ptr(),
-            null,
-            90_000,
-            None,
-            std::ptr::null_mut(),
-        );
-        assert_rc(rc, ETNA_ERR_ARGUMENT);
         let rc = etna_login(s.0, c("bob").as_ptr(), null, None, std::ptr::null_mut());
         assert_rc(rc, ETNA_ERR_ARGUMENT);
         assert_rc(s.begin("bob", "bob\npass"), ETNA_ERR_ARGUMENT);
