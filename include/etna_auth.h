@@ -444,7 +444,7 @@ int etna_cancel(EtnaSession *session);
  * error, or a file that is corrupt, not an etna-auth token cache, or
  * readable or writable by others (then the file is left untouched).
  *
- * Blocks on the cache file's lock while another thread or process writes the cache (usually microseconds), and for the file writes and fsync; never for a network call in flight on the session.
+ * Blocks on the cache file's write lock while another thread or process writes the cache (usually microseconds; at most ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT naming the lock file and its holder), and for the file writes and fsync; never for a network call in flight on the session.
  *
  * # Safety
  * `session` is NULL or a live session; `path` is NULL or NUL-terminated.
