@@ -226,7 +226,8 @@ EtnaSession *etna_new(const char *base_url, const char *app_key);
  * connect, TLS handshake, sending, and the whole answer together), in
  * milliseconds. The default is 30000. 0 is ETNA_ERR_ARGUMENT.
  *
- * Returns ETNA_OK or ETNA_ERR_ARGUMENT.
+ * Returns ETNA_OK, ETNA_ERR_ARGUMENT, or ETNA_ERR_STATE (changing
+ * nothing) for a call refused as the EtnaSession comment says.
  *
  * Blocks only while a network call is in flight on the same session (it waits for it).
  *
@@ -241,7 +242,8 @@ int etna_set_timeout_ms(EtnaSession *session, uint32_t ms);
  * file is read now; the path is not kept.
  *
  * Returns ETNA_OK, ETNA_ERR_IO when the file cannot be read,
- * ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument).
+ * ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument),
+ * ETNA_ERR_STATE for a call refused as the EtnaSession comment says.
  *
  * Reads the file; blocks while a network call is in flight on the same session.
  *
@@ -356,8 +358,9 @@ int etna_get_token(const EtnaSession *session,
  * environment value that is not an http:// proxy is ignored. A loopback
  * server (127.0.0.0/8, ::1, localhost) is never reached through a proxy.
  *
- * Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
- * whose scheme is not http. The string is copied.
+ * Returns ETNA_OK, ETNA_ERR_ARGUMENT for a URL that does not parse or
+ * whose scheme is not http, or ETNA_ERR_STATE for a call refused as the
+ * EtnaSession comment says (nothing changes). The string is copied.
  *
  * Blocks only while a network call is in flight on the same session.
  *
@@ -392,8 +395,9 @@ int etna_set_proxy(EtnaSession *session, const char *proxy_url);
  * once per process), for applications that cannot change their code.
  *
  * Drops the kept-alive connection. Waits for a call in flight on the
- * session to end. Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a NULL session
- * or a level out of range.
+ * session to end. Returns ETNA_OK, ETNA_ERR_ARGUMENT for a NULL session
+ * or a level out of range, or ETNA_ERR_STATE (the log stays as it was)
+ * for a call refused as the EtnaSession comment says.
  *
  * # Safety
  * `session` is NULL or a live session; `callback` is NULL or a function
@@ -461,7 +465,9 @@ int etna_save_token(const EtnaSession *session,
  * Returns ETNA_OK; ETNA_ERR_NO_TOKEN when there is no such entry, it
  * expires too soon, or the file does not exist; ETNA_ERR_IO when the file
  * cannot be read, is corrupt or not an etna-auth token cache, or is
- * readable or writable by others (the message says why).
+ * readable or writable by others (the message says why); ETNA_ERR_STATE
+ * for a call refused as the EtnaSession comment says. The session changes
+ * only when a token is loaded.
  *
  * Blocks on the cache file's lock as etna_save_token(), and while a network call is in flight on the same session.
  *
