@@ -3,6 +3,6 @@
 //! compiling and meaning the same.
 
 pub use crate::store::file::{
-    create_private_dirs, entries, forget, load, normalize_base_url, parse, render, save,
-    unix_now, Entry,
+    create_private_dirs, entries, forget, load, normalize_base_url, parse, render, save, unix_now,
+    Entry,
 };

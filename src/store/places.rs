@@ -78,8 +78,7 @@ fn folder_from(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, Error>
 /// profile to other machines.
 #[cfg(windows)]
 fn folder_from(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, Error> {
-    let local =
-        absolute(env("LOCALAPPDATA")).ok_or_else(|| no_place("LOCALAPPDATA is not set"))?;
+    let local = absolute(env("LOCALAPPDATA")).ok_or_else(|| no_place("LOCALAPPDATA is not set"))?;
     Ok(local.join(APP_FOLDER))
 }
 
