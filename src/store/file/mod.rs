@@ -5,7 +5,7 @@
 //! (their files are the same format); [`crate::token_cache`] is its old
 //! name.
 //!
-//! One job per file: [`format`] (the JSON), `open` (opening files a hostile
+//! One job per file: [`format`](mod@format) (the JSON), `open` (opening files a hostile
 //! folder cannot abuse), `folder` (the folder, created owner-only and
 //! refused when others can write it), `write` (the write lock and the
 //! atomic replace), `windows` (the owner-only security there); this file
