@@ -217,7 +217,10 @@ cmake_static_link() { # TOP
     links=$(sed -n 's/^-- etna_auth::etna_auth_static links: //p' "$build.configure.log")
     [ -n "$links" ] || { echo "no link interface printed"; return 1; }
     ! grep -qE '(^|;)(c|gcc_s)(;|$)' <<<"$links" || { echo "the link interface names c or gcc_s"; return 1; }
-    file "$build/app_c_static" "$build/app_cpp_static" | tee /dev/stderr | grep -c 'statically linked' | grep -qx 2
+    local kinds
+    kinds=$(file "$build/app_c_static" "$build/app_cpp_static")
+    echo "$kinds"
+    [ "$(grep -c 'statically linked' <<<"$kinds")" = 2 ]
 }
 cmake_found_twice() { # TOP
     cmake_test_consumer twice "$1" "$tmp/cmake-twice"
