@@ -595,6 +595,21 @@ public:
     }
 
     /**
+     * How long acquire_token() waits for the lock of a login another caller
+     * (thread or process) runs for the same store, URL and user, or of a
+     * token file writer: then TimeoutError, naming the lock file
+     * (etna_set_lock_timeout_ms()). Two minutes until set
+     * (ETNA_DEFAULT_LOCK_TIMEOUT_MS); 0: no wait at all. From 0 ms to about
+     * 49 days (ArgumentError otherwise). cancel() ends a wait at once.
+     */
+    void set_lock_timeout(std::chrono::milliseconds timeout) {
+        if (timeout.count() < 0 || timeout.count() > static_cast<long long>(UINT32_MAX)) {
+            throw ArgumentError("the lock timeout must be from 0 to " + std::to_string(UINT32_MAX) + " ms");
+        }
+        detail::check(etna_set_lock_timeout_ms(live(), static_cast<std::uint32_t>(timeout.count())));
+    }
+
+    /**
      * Trusts exactly the certificates of the PEM file at `pem_path` for https
      * (etna_set_ca_file()): IOError when it cannot be read, ArgumentError
      * when it holds no certificate.

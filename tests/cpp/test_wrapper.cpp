@@ -434,6 +434,36 @@ void set_env(const char *name, const char *value) {
 #endif
 }
 
+// While one session's acquire_token() logs in (here: waits in its ask), another
+// for the same user waits for its lock: set_lock_timeout() bounds that wait.
+void the_lock_timeout() {
+    etna::Sandbox sandbox;
+    TempStore store;
+    etna::Session waiter(sandbox.url(), sandbox.app_key());
+    CHECK_EQ(status_of([&] { waiter.set_lock_timeout(-1ms); }), ETNA_ERR_ARGUMENT);
+    waiter.set_lock_timeout(200ms);
+    etna::Session holder(sandbox.url(), sandbox.app_key());
+    int waited_status = ETNA_OK;
+    long long waited_ms = 0;
+    std::string token = holder.acquire_token("bob", std::nullopt, [&](etna::Step step, std::string_view) -> std::optional<std::string> {
+        if (step == etna::Step::Password) {
+            std::thread other([&] {
+                auto start = Clock::now();
+                waited_status = status_of([&] { (void)waiter.acquire_token("bob", "bob-pass", answers({"1234"}), 5min, store.path()); });
+                waited_ms = check::ms_since(start);
+            });
+            other.join();
+            return std::string("bob-pass");
+        }
+        return std::string("1234");
+    }, 5min, store.path());
+    CHECK_EQ(waited_status, ETNA_ERR_TIMEOUT);
+    CHECK_MSG(waited_ms >= 150 && waited_ms < 5000, "waited " + std::to_string(waited_ms) + " ms for a 200 ms lock timeout");
+    // The lock released, the waiter takes the stored token.
+    CHECK(waiter.acquire_token("bob", std::nullopt, {}, 5min, store.path()) == token);
+    etna::wipe(token);
+}
+
 void the_default_store() {
     TempStore store;
     const char *before = std::getenv("ETNA_AUTH_STORE");
@@ -471,6 +501,7 @@ void state_error_from_inside_ask() {
         statuses.push_back(status_of([&] { s.set_timeout(5s); }));
         statuses.push_back(status_of([&] { s.end_login(); }));
         statuses.push_back(status_of([&] { (void)s.load_token(store.path(), "alice"); }));
+        statuses.push_back(status_of([&] { s.set_lock_timeout(1s); }));
         CHECK_MSG(Clock::now() - start < 2s, "the calls from inside the ask waited");
         try {
             s.set_log({});
@@ -487,7 +518,7 @@ void state_error_from_inside_ask() {
     };
     CHECK_EQ(status_of([&] { (void)s.login("bob", "bob-pass", reenter); }), ETNA_ERR_CANCELLED);
     CHECK(read_ok);
-    CHECK_EQ(statuses.size(), 5u);
+    CHECK_EQ(statuses.size(), 6u);
     for (int status : statuses) CHECK_EQ(status, ETNA_ERR_STATE);
     CHECK_EQ(sandbox.request_count(), 1u);  // nothing sent by the calls from inside
     // Without the cancel, the login completes with the ask's factor; acquire_token()'s ask too.
@@ -546,6 +577,7 @@ int main(int argc, char **argv) {
         {"threads", threads},
         {"log_survives_a_move", log_survives_a_move},
         {"acquire_token_and_the_store", acquire_token_and_the_store},
+        {"the_lock_timeout", the_lock_timeout},
         {"the_default_store", the_default_store},
         {"state_error_from_inside_ask", state_error_from_inside_ask},
         {"log_levels", log_levels},
