@@ -74,6 +74,7 @@ pub fn check_folder(_dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(unix)]
 fn refused(dir: &Path, why: &str) -> Error {
     Error::new(
         Status::Io,

@@ -177,7 +177,6 @@ pub(crate) fn name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::format::tests::entry;
-    use super::write::sibling;
     use super::*;
 
     #[test]
@@ -192,6 +191,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_write_removes_the_leftovers_of_dead_writers_only() {
+        use super::write::sibling;
         let dir = std::env::temp_dir().join(format!("etna-leftover-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         create_private_dirs(&dir).unwrap();

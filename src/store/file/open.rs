@@ -161,13 +161,7 @@ pub(crate) fn open_lock_file(lock_path: &Path) -> std::io::Result<File> {
     // The link itself, not its target: refused below as not a regular file.
     #[cfg(windows)]
     options.custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT);
-    let file = options.open(lock_path).map_err(|e| {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return link_refused();
-        }
-        e
-    })?;
+    let file = options.open(lock_path).map_err(named_link)?;
     let meta = file.metadata()?;
     if meta.file_type().is_symlink() {
         return Err(link_refused());
@@ -179,6 +173,22 @@ pub(crate) fn open_lock_file(lock_path: &Path) -> std::io::Result<File> {
         ));
     }
     Ok(file)
+}
+
+/// `ELOOP` from `O_NOFOLLOW` said plainly.
+#[cfg(unix)]
+fn named_link(e: std::io::Error) -> std::io::Error {
+    match e.raw_os_error() == Some(libc::ELOOP) {
+        true => link_refused(),
+        false => e,
+    }
+}
+
+/// Windows: the link itself is opened (FILE_FLAG_OPEN_REPARSE_POINT) and
+/// refused below.
+#[cfg(windows)]
+fn named_link(e: std::io::Error) -> std::io::Error {
+    e
 }
 
 fn link_refused() -> std::io::Error {

@@ -5,7 +5,6 @@
 //! its temporary file and renaming it left `<file>.tmp.<pid>` with tokens
 //! inside: the next writer removes it.
 
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -54,7 +53,7 @@ pub(super) fn write(path: &Path, entries: Vec<Entry>) -> Result<(), Error> {
         drop(file);
         rename(&tmp, path)?;
         #[cfg(unix)]
-        File::open(super::folder(path))?.sync_all()?;
+        std::fs::File::open(super::folder(path))?.sync_all()?;
         Ok(())
     })();
     if result.is_err() {
