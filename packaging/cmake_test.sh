@@ -249,7 +249,7 @@ cmake_vendored() { # VIA TARGET_DIR BUILD
     grep -h -- '^-- etna_auth' "$tmp/quietly.log"
     cmake --build "$build" -j 2 >"$build/build.log" 2>&1 || { tail -n 40 "$build/build.log"; return 1; }
     grep -E '^ *(Compiling|Finished|Fresh)' "$build/build.log"
-    ! grep -q '^ *Compiling' "$build/build.log" || { echo "cargo compiled again: $target_dir was not reused"; return 1; }
+    ! grep -q '^ *Compiling' "$build/build.log" || { echo "cargo compiled again: $target_dir was not up to date for this tree (sources changed since its build, or another CARGO_PROFILE_* environment)"; return 1; }
     for app in app_c app_cpp app_c_static; do
         (cd "$build" && env -u LD_LIBRARY_PATH "./$app") || { echo "$app failed"; return 1; }
     done
