@@ -22,8 +22,8 @@
 #
 # Prints each program's results, then "cpp: N passed, M failed" (the programs'
 # checks and this script's own); exits non-zero when anything failed.
-# Needs g++, clang++ and its sanitizer runtimes (installed on demand by apt,
-# as root).
+# Needs g++, clang++ and its sanitizer runtimes, cmake (installed on demand
+# by apt, as root); the CMake check also cargo (the release profile only).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
         --debug) profile=debug ;;
         --no-build) build=0 ;;
         --) shift; filter=("$@"); break ;;
-        *) help_or_unknown 20 "$1" ;;
+        *) help_or_unknown 26 "$1" ;;
     esac
     shift
 done
