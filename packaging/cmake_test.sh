@@ -369,6 +369,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
                 bash "$here/cmake.sh" "$top" x86_64-unknown-linux-gnu >/dev/null || { echo "cannot stage an SDK from $out" >&2; exit 1; }
             cpp_sdk_tarball_checks "$top" gnu
             report cmake_test ;;
-        *) sed -n '2,20p' "$0"; exit 64 ;;
+        *) sed -n '/^# Run directly/,/^if \[/p' "$0" | sed '$d'; exit 64 ;;
     esac
 fi
