@@ -44,7 +44,8 @@ use etna_auth::store::Store;
 /// their missing folders 0700 (owner-only). A token file that is not a
 /// regular file (a FIFO, a device), holds more than 1 MiB, or lies in a
 /// folder that other users can write (group- or world-writable without the
-/// sticky bit, or owned by another user than you or root) is refused with
+/// sticky bit, unless the group is your own private group; or owned by
+/// another user than you or root) is refused with
 /// ETNA_ERR_IO and a message naming it and why; so is a lock file that is a
 /// symbolic link. A stored token whose expiry no token can have (more than
 /// 24 hours ahead) is never handed out. A store keys its tokens by base

@@ -9,6 +9,12 @@
 //! message naming it and why. The folder that holds the files is checked,
 //! not its parents (as git's credential cache does); the files themselves
 //! are opened without following links where they are created (`open`).
+//!
+//! A folder writable by its group passes when that group is the user's own
+//! private group (the user's primary group, with no other members listed),
+//! as Debian's OpenSSH allows: with the user-private-group scheme (umask
+//! 002, Debian's and Ubuntu's default) every folder a user makes is
+//! group-writable, by nobody else.
 
 use std::path::Path;
 
@@ -64,7 +70,40 @@ pub fn check_folder(dir: &Path) -> Result<(), Error> {
     };
     // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
-    judge(meta.mode(), meta.uid(), me).map_err(|why| refused(dir, &why))
+    let group = Group {
+        private: meta.mode() & 0o020 != 0 && private_group(meta.gid()),
+    };
+    judge(meta.mode(), meta.uid(), me, group).map_err(|why| refused(dir, &why))
+}
+
+/// What [`judge`] needs to know of a folder's group.
+#[cfg(unix)]
+#[derive(Clone, Copy)]
+struct Group {
+    /// The user's own private group: nobody else is in it.
+    private: bool,
+}
+
+/// Whether `gid` is the user's private group: the process's primary group,
+/// with no members listed in the group database (others whose primary group
+/// it is are not looked for: with user private groups there are none).
+#[cfg(unix)]
+fn private_group(gid: u32) -> bool {
+    // SAFETY: getegid cannot fail.
+    if gid != unsafe { libc::getegid() } {
+        return false;
+    }
+    let mut group: libc::group = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::group = std::ptr::null_mut();
+    let mut buf = vec![0 as libc::c_char; 64 * 1024];
+    // SAFETY: the buffers are ours and sized as given; `found` is set to
+    // `&mut group` or NULL.
+    let rc = unsafe { libc::getgrgid_r(gid, &mut group, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || group.gr_mem.is_null() {
+        return false;
+    }
+    // SAFETY: gr_mem is a NULL-terminated array that getgrgid_r filled in.
+    unsafe { (*group.gr_mem).is_null() }
 }
 
 /// Windows: the folders etna-auth creates are owner-only; one the caller
@@ -85,9 +124,9 @@ fn refused(dir: &Path, why: &str) -> Error {
     )
 }
 
-/// A folder's mode bits and owner, judged for the user `me`. Pure.
+/// A folder's mode bits, owner and group, judged for the user `me`. Pure.
 #[cfg(unix)]
-fn judge(mode: u32, owner: u32, me: u32) -> Result<(), String> {
+fn judge(mode: u32, owner: u32, me: u32, group: Group) -> Result<(), String> {
     const STICKY: u32 = 0o1000;
     if owner != me && owner != 0 {
         return Err(format!(
@@ -95,7 +134,8 @@ fn judge(mode: u32, owner: u32, me: u32) -> Result<(), String> {
              keep your tokens in a folder of your own"
         ));
     }
-    let writers = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+    let group_writes = mode & 0o020 != 0 && !group.private;
+    let writers = match (group_writes, mode & 0o002 != 0) {
         (_, true) => "every user",
         (true, false) => "its group",
         (false, false) => return Ok(()),
@@ -117,28 +157,44 @@ mod tests {
     use super::*;
 
     const ME: u32 = 1000;
+    const SHARED: Group = Group { private: false };
+    const PRIVATE: Group = Group { private: true };
 
     #[test]
     fn a_folder_others_can_write_is_refused_unless_sticky() {
-        assert!(judge(0o40700, ME, ME).is_ok());
-        assert!(judge(0o40755, ME, ME).is_ok());
-        assert!(judge(0o40755, 0, ME).is_ok(), "root's folders are trusted");
-        assert!(judge(0o41777, 0, ME).is_ok(), "/tmp");
-        let open = judge(0o40777, ME, ME).unwrap_err();
+        assert!(judge(0o40700, ME, ME, SHARED).is_ok());
+        assert!(judge(0o40755, ME, ME, SHARED).is_ok());
+        assert!(
+            judge(0o40755, 0, ME, SHARED).is_ok(),
+            "root's folders are trusted"
+        );
+        assert!(judge(0o41777, 0, ME, SHARED).is_ok(), "/tmp");
+        let open = judge(0o40777, ME, ME, SHARED).unwrap_err();
         assert!(
             open.contains("every user") && open.contains("777"),
             "{open}"
         );
-        let group = judge(0o40770, ME, ME).unwrap_err();
+        let group = judge(0o40770, ME, ME, SHARED).unwrap_err();
         assert!(group.contains("its group"), "{group}");
-        assert!(judge(0o40757, 0, ME).is_err());
+        assert!(judge(0o40757, 0, ME, SHARED).is_err());
+    }
+
+    #[test]
+    fn a_folder_writable_by_the_user_private_group_alone_passes() {
+        assert!(judge(0o40775, ME, ME, PRIVATE).is_ok(), "umask 002");
+        assert!(judge(0o40770, ME, ME, PRIVATE).is_ok());
+        assert!(
+            judge(0o40777, ME, ME, PRIVATE).is_err(),
+            "others still refused"
+        );
+        assert!(judge(0o40775, 1001, ME, PRIVATE).is_err(), "not our folder");
     }
 
     #[test]
     fn a_folder_of_another_user_is_refused() {
-        let theirs = judge(0o40700, 1001, ME).unwrap_err();
+        let theirs = judge(0o40700, 1001, ME, SHARED).unwrap_err();
         assert!(theirs.contains("uid 1001"), "{theirs}");
-        assert!(judge(0o41777, 1001, ME).is_err(), "sticky or not");
+        assert!(judge(0o41777, 1001, ME, SHARED).is_err(), "sticky or not");
     }
 
     #[test]
