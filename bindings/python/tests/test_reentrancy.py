@@ -18,6 +18,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import etna_auth
 
 DEADLINE_S = 60
@@ -40,6 +42,9 @@ def attempt(calls):
         except etna_auth.EtnaError as exc:
             seen[name] = [type(exc).__name__, round(time.monotonic() - start, 3), str(exc)]
     return seen
+
+def report(s, seen, token):
+    print(json.dumps({"seen": seen, "logged_in": token == s.token and bool(token)}))
 
 def same_session_calls(s):
     return [
@@ -74,29 +79,22 @@ def assert_refused_at_once(seen: dict, names, inside: str) -> None:
 SAME_SESSION = ["end_login", "set_proxy", "begin_auth", "login"]
 
 
-def test_calls_from_the_pin_callable_raise_state_error_and_the_login_goes_on(sandbox, tmp_path):
-    result = run_child(sandbox, tmp_path, """
+@pytest.mark.parametrize(
+    "call",
+    [
+        's.login("bob", "bob-pass", pin=lambda reason: ask("1234"))',
+        's.acquire_token("alice", lambda reason: ask("alice-pass"), store=store)',
+    ],
+    ids=["pin of login", "password of acquire_token"],
+)
+def test_calls_from_a_callable_raise_state_error_and_the_login_goes_on(sandbox, tmp_path, call):
+    result = run_child(sandbox, tmp_path, f"""
         with etna_auth.Session(url, key, timeout=10) as s:
-            seen = {}
-            def pin(reason):
+            seen = {{}}
+            def ask(answer):
                 seen.update(attempt(same_session_calls(s)))
-                return "1234"
-            token = s.login("bob", "bob-pass", pin=pin)
-            print(json.dumps({"seen": seen, "logged_in": token == s.token and bool(token)}))
-    """)
-    assert result["logged_in"]
-    assert_refused_at_once(result["seen"], SAME_SESSION, "ask callback")
-
-
-def test_calls_from_the_password_callable_of_acquire_token(sandbox, tmp_path):
-    result = run_child(sandbox, tmp_path, """
-        with etna_auth.Session(url, key, timeout=10) as s:
-            seen = {}
-            def password(reason):
-                seen.update(attempt(same_session_calls(s)))
-                return "alice-pass"
-            token = s.acquire_token("alice", password, store=store)
-            print(json.dumps({"seen": seen, "logged_in": token == s.token and bool(token)}))
+                return answer
+            report(s, seen, {call})
     """)
     assert result["logged_in"]
     assert_refused_at_once(result["seen"], SAME_SESSION, "ask callback")
@@ -115,8 +113,7 @@ def test_calls_from_a_log_handler_raise_state_error_and_the_login_goes_on(sandbo
             logger = logging.getLogger("etna_auth")
             logger.setLevel(logging.INFO)
             logger.addHandler(Meddler())
-            token = s.login("bob", "bob-pass", pin="1234")
-            print(json.dumps({"seen": seen, "logged_in": token == s.token and bool(token)}))
+            report(s, seen, s.login("bob", "bob-pass", pin="1234"))
     """)
     assert result["logged_in"]
     assert_refused_at_once(result["seen"], SAME_SESSION, "log callback")
