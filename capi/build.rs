@@ -72,6 +72,14 @@ fn header_macros(version: &str) -> String {
     let _ = writeln!(out, "#define ETNA_DEFAULT_TIMEOUT_MS {DEFAULT_TIMEOUT_MS}");
     let _ = writeln!(
         out,
+        "/** How long etna_acquire_token() waits for a lock that another login or writer holds, until etna_set_lock_timeout_ms() sets another wait, in ms. */"
+    );
+    let _ = writeln!(
+        out,
+        "#define ETNA_DEFAULT_LOCK_TIMEOUT_MS {DEFAULT_LOCK_TIMEOUT_MS}"
+    );
+    let _ = writeln!(
+        out,
         "/** The size of the answer buffer an EtnaAskCallback gets, at least, in bytes. */"
     );
     let _ = writeln!(out, "#define ETNA_ANSWER_BUFFER_SIZE {ANSWER_BUFFER_SIZE}");

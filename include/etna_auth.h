@@ -55,6 +55,8 @@
 
 /** The deadline of each exchange until etna_set_timeout_ms() sets another, in ms. */
 #define ETNA_DEFAULT_TIMEOUT_MS 30000
+/** How long etna_acquire_token() waits for a lock that another login or writer holds, until etna_set_lock_timeout_ms() sets another wait, in ms. */
+#define ETNA_DEFAULT_LOCK_TIMEOUT_MS 120000
 /** The size of the answer buffer an EtnaAskCallback gets, at least, in bytes. */
 #define ETNA_ANSWER_BUFFER_SIZE 256
 
@@ -137,6 +139,14 @@ typedef struct EtnaSandbox EtnaSandbox;
  * Create with etna_new(), release with etna_free(). Calls on one session
  * from several threads are serialized inside; etna_free() must not race
  * with other calls on the same session (as in SQLite and libcurl).
+ *
+ * A call that changes the session never waits for ever on it: made from
+ * inside this session's ask or log callback on the same thread, or from
+ * another thread while this session's login waits for its ask callback,
+ * it fails at once with ETNA_ERR_STATE and changes nothing (the login in
+ * progress goes on). The read-only calls (etna_get_token(),
+ * etna_token_expires_at(), etna_last_error(), etna_cancel(), ...) work
+ * from anywhere.
  */
 typedef struct EtnaSession EtnaSession;
 
@@ -161,11 +171,19 @@ typedef void (*EtnaLogCallback)(void *user_data, int level, const char *line);
  * the login up.
  *
  * The callback runs on the thread that called etna_login(), while that call
- * holds the session: it must not call the functions that change this session
- * (etna_begin_auth(), etna_supply_*(), etna_end_login(), etna_set_*(),
- * etna_load_token(), etna_free()); etna_cancel() and the read-only calls are
- * fine. A C++ exception (or a longjmp) must never leave the callback: catch
- * everything inside it and return non-zero.
+ * holds the session. A call that changes this session (etna_begin_auth(),
+ * etna_supply_*(), etna_login(), etna_acquire_token(), etna_end_login(),
+ * etna_abandon_login(), etna_set_*(), etna_load_token()) made from inside it
+ * fails at once with ETNA_ERR_STATE ("etna_end_login: called from inside
+ * this session's ask callback: ...") and does nothing; the login goes on
+ * when the callback returns. So does such a call from another thread while
+ * the callback runs (waiting for it could deadlock a UI thread that the
+ * callback needs). To give the login up, return non-zero, or call
+ * etna_cancel() (from any thread); the read-only calls (etna_get_token(),
+ * etna_token_expires_at(), etna_last_error(), ...) work. etna_free() of this
+ * session from inside is refused (the session is not freed). A C++ exception
+ * (or a longjmp) must never leave the callback: catch everything inside it
+ * and return non-zero.
  */
 typedef int (*EtnaAskCallback)(void *user_data,
                                int step,
@@ -208,7 +226,8 @@ EtnaSession *etna_new(const char *base_url, const char *app_key);
  * connect, TLS handshake, sending, and the whole answer together), in
  * milliseconds. The default is 30000. 0 is ETNA_ERR_ARGUMENT.
  *
- * Returns ETNA_OK or ETNA_ERR_ARGUMENT.
+ * Returns ETNA_OK, ETNA_ERR_ARGUMENT, or ETNA_ERR_STATE (changing
+ * nothing) for a call refused as the EtnaSession comment says.
  *
  * Blocks only while a network call is in flight on the same session (it waits for it).
  *
@@ -223,7 +242,8 @@ int etna_set_timeout_ms(EtnaSession *session, uint32_t ms);
  * file is read now; the path is not kept.
  *
  * Returns ETNA_OK, ETNA_ERR_IO when the file cannot be read,
- * ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument).
+ * ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument),
+ * ETNA_ERR_STATE for a call refused as the EtnaSession comment says.
  *
  * Reads the file; blocks while a network call is in flight on the same session.
  *
@@ -234,7 +254,10 @@ int etna_set_ca_file(EtnaSession *session, const char *pem_path);
 
 /**
  * Starts (or restarts) a login: POST {base}/token with the Et-App-Key,
- * Username and Password headers. A previous login's token is dropped.
+ * Username and Password headers. A previous login's token is dropped, or
+ * a login in progress ended, once the request is on its way: a call that
+ * fails before (a NULL or unusable argument, a cancel made before the
+ * call, a call refused as the EtnaSession comment says) changes nothing.
  *
  * The strings are sent as UTF-8 bytes (a server that reads header bytes as
  * Latin-1 would see other characters for non-ASCII names). They are copied,
@@ -294,7 +317,10 @@ int etna_supply_code(EtnaSession *session, const char *code);
  * or logs out but keeps the session. A cached token is not touched (see
  * etna_forget_token()).
  *
- * Returns ETNA_OK, also when there was nothing to end.
+ * Returns ETNA_OK, also when there was nothing to end; ETNA_ERR_STATE,
+ * ending nothing, from inside this session's ask or log callback or while
+ * its login waits for the ask callback (see EtnaSession): the callback
+ * gives a login up by returning non-zero, any thread by etna_cancel().
  *
  * Blocks only while a network call is in flight on the same session.
  *
@@ -332,8 +358,9 @@ int etna_get_token(const EtnaSession *session,
  * environment value that is not an http:// proxy is ignored. A loopback
  * server (127.0.0.0/8, ::1, localhost) is never reached through a proxy.
  *
- * Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
- * whose scheme is not http. The string is copied.
+ * Returns ETNA_OK, ETNA_ERR_ARGUMENT for a URL that does not parse or
+ * whose scheme is not http, or ETNA_ERR_STATE for a call refused as the
+ * EtnaSession comment says (nothing changes). The string is copied.
  *
  * Blocks only while a network call is in flight on the same session.
  *
@@ -355,17 +382,22 @@ int etna_set_proxy(EtnaSession *session, const char *proxy_url);
  *
  * The callback runs on the thread that made the call, synchronously,
  * while no lock is held that etna_last_error(), etna_get_token(),
- * etna_token_expires_at() or etna_cancel() would wait for. It must not call
- * the functions that change the session (etna_begin_auth(), ...). It must
- * not unwind (throw a C++ exception) into the library.
+ * etna_token_expires_at() or etna_cancel() would wait for. A call that
+ * changes this session (etna_begin_auth(), etna_end_login(), etna_set_*(),
+ * ...) made from inside it fails at once with ETNA_ERR_STATE ("...: called
+ * from inside this session's log callback: ...") and does nothing; the
+ * call being logged goes on. (Calls from other threads are not affected by
+ * a log callback.) It must not unwind (throw a C++ exception) into the
+ * library.
  *
  * Without a callback, a new session writes its log to stderr when the
  * environment variable ETNA_AUTH_LOG is `info`, `debug` or `trace` (read
  * once per process), for applications that cannot change their code.
  *
  * Drops the kept-alive connection. Waits for a call in flight on the
- * session to end. Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a NULL session
- * or a level out of range.
+ * session to end. Returns ETNA_OK, ETNA_ERR_ARGUMENT for a NULL session
+ * or a level out of range, or ETNA_ERR_STATE (the log stays as it was)
+ * for a call refused as the EtnaSession comment says.
  *
  * # Safety
  * `session` is NULL or a live session; `callback` is NULL or a function
@@ -416,7 +448,7 @@ int etna_cancel(EtnaSession *session);
  * error, or a file that is corrupt, not an etna-auth token cache, or
  * readable or writable by others (then the file is left untouched).
  *
- * Blocks on the cache file's lock while another thread or process writes the cache (usually microseconds), and for the file writes and fsync; never for a network call in flight on the session.
+ * Blocks on the cache file's write lock while another thread or process writes the cache (usually microseconds; at most ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT naming the lock file and its holder), and for the file writes and fsync; never for a network call in flight on the session.
  *
  * # Safety
  * `session` is NULL or a live session; `path` is NULL or NUL-terminated.
@@ -433,7 +465,9 @@ int etna_save_token(const EtnaSession *session,
  * Returns ETNA_OK; ETNA_ERR_NO_TOKEN when there is no such entry, it
  * expires too soon, or the file does not exist; ETNA_ERR_IO when the file
  * cannot be read, is corrupt or not an etna-auth token cache, or is
- * readable or writable by others (the message says why).
+ * readable or writable by others (the message says why); ETNA_ERR_STATE
+ * for a call refused as the EtnaSession comment says. The session changes
+ * only when a token is loaded.
  *
  * Blocks on the cache file's lock as etna_save_token(), and while a network call is in flight on the same session.
  *
@@ -446,16 +480,22 @@ int etna_load_token(EtnaSession *session,
                     uint32_t min_valid_s);
 
 /**
- * Removes the cached token of `username` at `base_url` from the token cache
- * file at `path` (a logout). Returns ETNA_OK, also when there was no such
- * entry or no file; ETNA_ERR_IO as for etna_save_token().
+ * Removes the stored token of `username` at `base_url` from the store
+ * `store` (a logout): NULL for the default store, "keyring" (in any case)
+ * for the OS credential store, or a token file's path, exactly as
+ * etna_acquire_token() reads its `store` (a bare word that is neither is
+ * ETNA_ERR_ARGUMENT). Returns ETNA_OK, also when there was no such entry
+ * or no file; ETNA_ERR_IO as for etna_save_token(), or when the credential
+ * store cannot be reached.
  *
- * Blocks on the cache file's lock as etna_save_token().
+ * Blocks on the token file's write lock as etna_save_token() (at most
+ * ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT), or for a D-Bus /
+ * system call to the credential store.
  *
  * # Safety
  * The strings are NULL or NUL-terminated.
  */
-int etna_forget_token(const char *path, const char *base_url, const char *username);
+int etna_forget_token(const char *store, const char *base_url, const char *username);
 
 /**
  * When the session token expires, in Unix seconds: the login time plus the
@@ -479,7 +519,9 @@ int64_t etna_token_expires_at(const EtnaSession *session);
  * Never NULL. Owned by the library and valid until the next etna_ call on
  * the same thread; copy it to keep it. Every function that returns a status
  * sets it, and so do etna_new(), etna_token_expires_at() and the sandbox
- * functions; etna_version(), etna_status_str() and etna_free() leave it alone.
+ * functions; etna_version(), etna_status_str() and etna_free() leave it
+ * alone (etna_free() sets it only when it refuses to free a session from
+ * inside its callback).
  *
  * Never blocks.
  */
@@ -524,7 +566,10 @@ int etna_version_number(void);
 /**
  * Releases a session and wipes the credentials and tokens it held. NULL is
  * fine. Must not race with another call on the same session, and the
- * pointer must not be used afterwards.
+ * pointer must not be used afterwards. Called from inside this session's
+ * ask or log callback (a call on the session is running on this thread),
+ * it frees nothing and sets etna_last_status() to ETNA_ERR_STATE with a
+ * message that says so: the session stays valid for the running call.
  *
  * Blocks until the session's kept-alive connection is closed (a system call); never for the network.
  *
@@ -541,9 +586,11 @@ void etna_free(EtnaSession *session);
  * each answer. `user_data` is passed to `ask` untouched.
  *
  * Returns ETNA_OK when the session holds the token (etna_get_token()).
- * Otherwise the login is ended before the call returns, as by
- * etna_end_login() (no credentials stay in the session, nothing more is
- * sent), and the status says why:
+ * Otherwise, once the login has started, it is ended before the call
+ * returns, as by etna_end_login() (no credentials stay in the session,
+ * nothing more is sent); a call that fails before it sends anything (a
+ * NULL or unusable argument, a call refused as the EtnaSession comment
+ * says) leaves the session as it was. The status says why:
  * - ETNA_ERR_CANCELLED when `ask` gave up (returned non-zero), when the
  *   server asks for a factor and `ask` is NULL (the message names the
  *   factor), or when etna_cancel() interrupted the login, also while `ask`
@@ -551,6 +598,9 @@ void etna_free(EtnaSession *session);
  * - ETNA_ERR_ARGUMENT for a NULL or non-UTF-8 argument, or an answer that
  *   does not fit in the buffer (no NUL within `answer_size` bytes), is not
  *   UTF-8 or holds a control character;
+ * - ETNA_ERR_STATE, changing nothing, when called from inside this
+ *   session's ask or log callback, or while another thread's call on this
+ *   session waits for its ask callback;
  * - any error of etna_begin_auth() and etna_supply_pin() /
  *   etna_supply_code(), such as ETNA_ERR_CREDENTIALS or
  *   ETNA_ERR_REJECTED (a factor refused for good, with the server's Reason).
@@ -602,19 +652,33 @@ int etna_abandon_login(EtnaSession *session);
  *   set (a store as below), else the token file
  *   $XDG_CONFIG_HOME/etna-auth/tokens.json (else
  *   ~/.config/etna-auth/tokens.json) on Linux,
- *   %APPDATA%\etna-auth\tokens.json on Windows,
+ *   %LOCALAPPDATA%\etna-auth\tokens.json on Windows (the local, not the
+ *   roaming, application data: tokens stay on this machine),
  *   ~/Library/Application Support/etna-auth/tokens.json on macOS
  *   (etna_default_store() gives it);
- * - "keyring": the OS credential store: the Secret Service on Linux (GNOME
- *   Keyring, KWallet), the Credential Manager on Windows, the Keychain on
- *   macOS. When none is reachable the call fails with ETNA_ERR_IO and a
- *   message naming the way out (a token file); it never falls back to a
- *   file on its own;
- * - any other string: the path of a token file, in etna_save_token()'s
- *   format (files written by etna_save_token() are read as they are).
+ * - "keyring", in any case ("Keyring", "KEYRING"): the OS credential
+ *   store: the Secret Service on Linux (GNOME Keyring, KWallet), the
+ *   Credential Manager on Windows, the Keychain on macOS. When none is
+ *   reachable the call fails with ETNA_ERR_IO and a message naming the way
+ *   out (a token file); it never falls back to a file on its own;
+ * - a path of a token file, in etna_save_token()'s format (files written
+ *   by etna_save_token() are read as they are). It must look like a path:
+ *   a folder ("./tokens", "/home/me/tokens") or a dot ("tokens.json") in
+ *   it. Any other word ("keyrnig") is refused with ETNA_ERR_ARGUMENT
+ *   rather than becoming a plaintext token file of that name.
+ *
+ * The same reading holds for etna_forget_token(), ETNA_AUTH_STORE, the
+ * CLI's --store and the bindings.
  *
  * Token files are created 0600 (an owner-only access list on Windows) and
- * their missing folders 0700 (owner-only). A store keys its tokens by base
+ * their missing folders 0700 (owner-only). A token file that is not a
+ * regular file (a FIFO, a device), holds more than 1 MiB, or lies in a
+ * folder that other users can write (group- or world-writable without the
+ * sticky bit, unless the group is your own private group; or owned by
+ * another user than you or root) is refused with
+ * ETNA_ERR_IO and a message naming it and why; so is a lock file that is a
+ * symbolic link. A stored token whose expiry no token can have (more than
+ * 24 hours ahead) is never handed out. A store keys its tokens by base
  * URL and user name and never holds a password.
  *
  * With `password` NULL, the password is asked through `ask` with the step
@@ -635,24 +699,36 @@ int etna_abandon_login(EtnaSession *session);
  * fails, gives up or dies, the lock is released (also by the OS, for a
  * process that ends) and the next waiter logs in itself. etna_cancel() on
  * a waiting session ends its wait at once with ETNA_ERR_CANCELLED; the
- * others go on waiting.
+ * others go on waiting. A wait lasts at most the session's lock timeout
+ * (etna_set_lock_timeout_ms(), ETNA_DEFAULT_LOCK_TIMEOUT_MS = 2 minutes
+ * until set), then the call fails with ETNA_ERR_TIMEOUT and a message
+ * naming the lock file and the process that holds it (its pid, and
+ * whether it waits for its user's answer). The same holds for the token
+ * file's write lock while the token is saved.
  *
- * Returns ETNA_OK when the session holds the token. Otherwise the login is
- * ended as by etna_end_login() (no credentials stay, nothing more is sent)
- * and the status says why: ETNA_ERR_ARGUMENT (NULL session or username,
- * invalid UTF-8, an empty store, `min_valid_s` over 86400, a bad answer
- * from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
- * or written, or is readable by others), or any error of etna_login().
+ * Returns ETNA_OK when the session holds the token. Otherwise a login that
+ * started is ended as by etna_end_login() (no credentials stay, nothing
+ * more is sent), while a call that fails before it sends anything (a bad
+ * argument, the store, a cancel, no password) leaves the session as it
+ * was, the token it held included. The status says why: ETNA_ERR_ARGUMENT
+ * (NULL session or username, invalid UTF-8, an empty store or one that is
+ * neither "keyring" nor a path, `min_valid_s` over 86400, a bad answer
+ * from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_TIMEOUT (a lock held longer
+ * than the lock timeout), ETNA_ERR_IO (a store that cannot be read
+ * or written, or is readable by others), ETNA_ERR_STATE (a call refused as
+ * etna_login() says), or any error of etna_login().
  * One exception: when the login succeeded but storing its token failed,
  * the call returns that ETNA_ERR_IO and the session keeps the token.
  *
  * The strings are copied; the copies, and every answer, are wiped once
  * used. The `ask` rules of EtnaAskCallback hold (it runs on this thread,
- * while this call holds the session).
+ * while this call holds the session; calls that change the session fail
+ * from inside it).
  *
  * Blocks: for the store (file reads, or a D-Bus / system call to the
  * credential store), while another caller logs in for the same user (as
- * long as that login takes), and for a login as etna_login() does. Also
+ * long as that login takes, at most the lock timeout), and for a login as
+ * etna_login() does. Also
  * while another call is in flight on the same session.
  *
  * # Safety
@@ -668,6 +744,24 @@ int etna_acquire_token(EtnaSession *session,
                        void *user_data);
 
 /**
+ * Sets how long etna_acquire_token() on this session waits for a lock file
+ * that another login or token file writer holds, in milliseconds: then it
+ * gives up with ETNA_ERR_TIMEOUT (the message names the lock file and its
+ * holder). ETNA_DEFAULT_LOCK_TIMEOUT_MS (120000, two minutes) until set;
+ * 0: no wait at all (ETNA_ERR_TIMEOUT at once while another holds it).
+ * etna_cancel() ends a wait at once, whatever the timeout.
+ *
+ * Returns ETNA_OK; ETNA_ERR_ARGUMENT for a NULL session; ETNA_ERR_STATE
+ * when called from inside this session's callbacks.
+ *
+ * Blocks only while a call is in flight on the same session (it waits for it).
+ *
+ * # Safety
+ * `session` is NULL or a live session.
+ */
+int etna_set_lock_timeout_ms(EtnaSession *session, uint32_t ms);
+
+/**
  * The default store, as etna_acquire_token() uses it for a NULL `store`:
  * the value of ETNA_AUTH_STORE when set ("keyring" or a path), else the
  * default token file's path (e.g. "/home/me/.config/etna-auth/tokens.json").
@@ -676,7 +770,7 @@ int etna_acquire_token(EtnaSession *session,
  * Returns its length n in bytes (not counting the NUL); the string and a
  * NUL are written to `buf` only when `buf` is not NULL and `len > n` (ask
  * with NULL/0 first, then allocate n + 1). ETNA_ERR_IO when there is no
- * default place (HOME, or APPDATA on Windows, is not set).
+ * default place (HOME, or LOCALAPPDATA on Windows, is not set).
  *
  * Never blocks.
  *

@@ -8,14 +8,18 @@
  *     #include <etna_auth.hpp>
  *
  *     etna::Session session("https://pub-api-et-demo-prod.etnasoft.us/api", app_key);
- *     std::string token = session.login(username, password,
+ *     std::string token = session.acquire_token(username, std::nullopt,
  *         [](etna::Step step, std::string_view reason) -> std::optional<std::string> {
- *             return prompt(step == etna::Step::Pin ? "PIN" : "code", reason);  // std::nullopt gives up
+ *             return prompt(etna::to_string(step), reason);  // std::nullopt gives up
  *         });
- *     request.add_header("Authorization", session.authorization_header());
+ *     std::string header = session.authorization_header();
+ *     request.add_header("Authorization", header);
+ *     etna::wipe(header);  // the application's copies of the token: wiped when done
+ *     etna::wipe(token);
  *
- * Link the C library (CMake: target etna_auth::etna_auth, or
- * etna_auth::etna_auth_static; pkg-config: etna_auth). C++17 is needed.
+ * Link the C library (CMake: target etna_auth::etna_auth_cpp, which also asks
+ * for C++17, or etna_auth::etna_auth, etna_auth::etna_auth_static;
+ * pkg-config: etna_auth). C++17 and exceptions are needed.
  *
  * Conventions:
  * - Errors are exceptions: etna::Error (a std::runtime_error) with the C
@@ -46,6 +50,13 @@
  * - Secrets: see login() for the factor's path through memory. The strings an
  *   application passes or gets (password, factors, the token) are its own;
  *   etna::wipe() overwrites a std::string's characters before it is released.
+ * - The names are in an inline namespace of the wrapper's version
+ *   (etna::v0_1::Session, written etna::Session), as fmt's fmt::v11: two
+ *   parts of one program built against different wrapper versions do not
+ *   silently share one definition of a class that differs between them.
+ *   The exception classes have default visibility, so that code built with
+ *   -fvisibility=hidden (a plugin) throws and catches the same types as the
+ *   rest of the program.
  * - Versions: this header needs etna_auth.h of the same major version (and,
  *   before 1.0, the same minor: the ABI version, docs/abi-policy.md), else it
  *   does not compile. A Session checks at construction that the library
@@ -58,6 +69,23 @@
 
 #if !defined(__cplusplus) || (__cplusplus < 201703L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 201703L))
 #error "etna_auth.hpp needs C++17 (-std=c++17, /std:c++17); from C or older C++ include etna_auth.h"
+#endif
+
+/* Errors are exceptions: without them the wrapper cannot report one. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#if !defined(_CPPUNWIND)
+#error "etna_auth.hpp needs C++ exceptions (/EHsc); without them include etna_auth.h and use the C API"
+#endif
+#elif !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
+#error "etna_auth.hpp needs C++ exceptions (not -fno-exceptions); without them include etna_auth.h and use the C API"
+#endif
+
+/* The exception classes' type information is shared across shared objects
+ * built with -fvisibility=hidden (Windows matches exception types by name). */
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(__CYGWIN__)
+#define ETNA_AUTH_HPP_VISIBLE __attribute__((visibility("default")))
+#else
+#define ETNA_AUTH_HPP_VISIBLE
 #endif
 
 #include "etna_auth.h"
@@ -88,28 +116,55 @@
 #include <utility>
 
 namespace etna {
+// The wrapper's version, major and (before 1.0) minor: ETNA_AUTH_HPP_VERSION_*
+// (tests/cpp.sh checks that they agree).
+inline namespace v0_1 {
 
-/** The second factor the server asks for. */
-enum class Step { Pin = ETNA_NEED_PIN, Code = ETNA_NEED_CODE };
+/**
+ * What the server (or, for the password, Session::acquire_token()) asks
+ * the application for.
+ */
+enum class Step { Pin = ETNA_NEED_PIN, Code = ETNA_NEED_CODE, Password = ETNA_NEED_PASSWORD };
 
-/** "PIN" or "verification code": for prompts. Static; never NULL. */
+/** "PIN", "verification code" or "password": for prompts. Static; never NULL. */
 inline const char *to_string(Step step) noexcept {
-    return step == Step::Pin ? "PIN" : "verification code";
+    switch (step) {
+    case Step::Pin: return "PIN";
+    case Step::Password: return "password";
+    default: return "verification code";
+    }
 }
 
 /**
- * Asks the application for a second factor during Session::login(): `step`
- * says which, `reason` is the server's Reason for asking ("Expecting security
- * pin" the first time, "Invalid pin" after a wrong one), valid during the
- * call only. Returns the factor, or std::nullopt to give the login up.
+ * Asks the application for a second factor during Session::login() and
+ * Session::acquire_token() (which also asks with Step::Password for the
+ * password when it was not given): `step` says which, `reason` is the
+ * server's Reason for asking ("Expecting security pin" the first time,
+ * "Invalid pin" after a wrong one; for the password, why a login is needed),
+ * valid during the call only. Returns the answer, or std::nullopt to give
+ * the login up.
  */
 using Ask = std::function<std::optional<std::string>(Step step, std::string_view reason)>;
 
+/** The level of a log line, and the most detailed level a session logs. */
+enum class LogLevel { Info = ETNA_LOG_INFO, Debug = ETNA_LOG_DEBUG, Trace = ETNA_LOG_TRACE };
+
+/** "info", "debug" or "trace". Static; never NULL. */
+inline const char *to_string(LogLevel level) noexcept {
+    switch (level) {
+    case LogLevel::Info: return "info";
+    case LogLevel::Trace: return "trace";
+    default: return "debug";
+    }
+}
+
 /**
- * Receives the session's log (Session::set_log()): the line's level
- * (ETNA_LOG_INFO, ETNA_LOG_DEBUG, ETNA_LOG_TRACE) and the line, valid during
- * the call only. Secrets never appear in a line.
+ * Receives the session's log (Session::set_log()): the line's level and the
+ * line, valid during the call only. Secrets never appear in a line.
  */
+using LogSink = std::function<void(LogLevel level, std::string_view line)>;
+
+/** A LogSink with the level as its ETNA_LOG_* number (the first set_log()). */
 using Log = std::function<void(int level, std::string_view line)>;
 
 /**
@@ -131,7 +186,7 @@ inline void wipe(std::string &s) noexcept {
  * An error of the library: what() is its message verbatim (etna_last_error(),
  * one line, never a secret), status() its ETNA_ERR_* code.
  */
-class Error : public std::runtime_error {
+class ETNA_AUTH_HPP_VISIBLE Error : public std::runtime_error {
 public:
     Error(int status, const std::string &message) : std::runtime_error(message), status_(status) {}
     /** The ETNA_ERR_* status code. */
@@ -149,72 +204,72 @@ private:
 
 // BEGIN generated by tests/cpp/status_classes.py from bindings/status_codes.json: do not edit by hand.
 /** A bad argument (NULL, invalid UTF-8, a control character in a header value...). Nothing was sent. */
-class ArgumentError : public Error {
+class ETNA_AUTH_HPP_VISIBLE ArgumentError : public Error {
 public:
     explicit ArgumentError(const std::string &message, int status = ETNA_ERR_ARGUMENT) : Error(status, message) {}
 };
 /** The call is not valid now (e.g. etna_supply_pin() when no PIN was asked for). Nothing was sent. */
-class StateError : public Error {
+class ETNA_AUTH_HPP_VISIBLE StateError : public Error {
 public:
     explicit StateError(const std::string &message, int status = ETNA_ERR_STATE) : Error(status, message) {}
 };
 /** The server does not know the application key ("Application key is not defined or does not exist"). */
-class AppKeyError : public Error {
+class ETNA_AUTH_HPP_VISIBLE AppKeyError : public Error {
 public:
     explicit AppKeyError(const std::string &message, int status = ETNA_ERR_APP_KEY) : Error(status, message) {}
 };
 /** Wrong user name or password (401 Failed at step BaseAuthentication). */
-class CredentialsError : public Error {
+class ETNA_AUTH_HPP_VISIBLE CredentialsError : public Error {
 public:
     explicit CredentialsError(const std::string &message, int status = ETNA_ERR_CREDENTIALS) : Error(status, message) {}
 };
 /** The server ended the login: second factor refused for good, "Corrupted ticket", any other Failed answer. */
-class RejectedError : public Error {
+class ETNA_AUTH_HPP_VISIBLE RejectedError : public Error {
 public:
     explicit RejectedError(const std::string &message, int status = ETNA_ERR_REJECTED) : Error(status, message) {}
 };
 /** Network failure: DNS, connect, reset, truncated answer. */
-class NetworkError : public Error {
+class ETNA_AUTH_HPP_VISIBLE NetworkError : public Error {
 public:
     explicit NetworkError(const std::string &message, int status = ETNA_ERR_NETWORK) : Error(status, message) {}
 };
 /** The exchange did not complete within the session's timeout. (A NetworkError.) */
-class TimeoutError : public NetworkError {
+class ETNA_AUTH_HPP_VISIBLE TimeoutError : public NetworkError {
 public:
     explicit TimeoutError(const std::string &message, int status = ETNA_ERR_TIMEOUT) : NetworkError(message, status) {}
 };
 /** An answer that is not understood: not JSON, missing/empty/unsafe Token, unknown State or Step, a redirect (never followed), a body over 64 KiB, or an unexpected HTTP status. */
-class ProtocolError : public Error {
+class ETNA_AUTH_HPP_VISIBLE ProtocolError : public Error {
 public:
     explicit ProtocolError(const std::string &message, int status = ETNA_ERR_PROTOCOL) : Error(status, message) {}
 };
 /** A server error: HTTP 5xx or 429. */
-class ServerError : public Error {
+class ETNA_AUTH_HPP_VISIBLE ServerError : public Error {
 public:
     explicit ServerError(const std::string &message, int status = ETNA_ERR_SERVER) : Error(status, message) {}
 };
 /** A local error: a file that cannot be read or written (CA file, token cache), or a port that cannot be bound (sandbox). */
-class IOError : public Error {
+class ETNA_AUTH_HPP_VISIBLE IOError : public Error {
 public:
     explicit IOError(const std::string &message, int status = ETNA_ERR_IO) : Error(status, message) {}
 };
 /** A TLS failure: untrusted certificate, host name mismatch, handshake failure, no trust store. */
-class TlsError : public Error {
+class ETNA_AUTH_HPP_VISIBLE TlsError : public Error {
 public:
     explicit TlsError(const std::string &message, int status = ETNA_ERR_TLS) : Error(status, message) {}
 };
 /** No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input. */
-class NoTokenError : public Error {
+class ETNA_AUTH_HPP_VISIBLE NoTokenError : public Error {
 public:
     explicit NoTokenError(const std::string &message, int status = ETNA_ERR_NO_TOKEN) : Error(status, message) {}
 };
 /** The call was cancelled by etna_cancel(), from another thread or before the call began; nothing more was sent. */
-class CancelledError : public Error {
+class ETNA_AUTH_HPP_VISIBLE CancelledError : public Error {
 public:
     explicit CancelledError(const std::string &message, int status = ETNA_ERR_CANCELLED) : Error(status, message) {}
 };
 /** An internal error (a bug in etna-auth, caught before it could cross into C). */
-class InternalError : public Error {
+class ETNA_AUTH_HPP_VISIBLE InternalError : public Error {
 public:
     explicit InternalError(const std::string &message, int status = ETNA_ERR_INTERNAL) : Error(status, message) {}
 };
@@ -250,7 +305,7 @@ inline bool Error::retryable() const noexcept {
  * major version (before 1.0, another minor), or an older one than the
  * header it was compiled with. status() is ETNA_ERR_STATE.
  */
-class LibraryVersionError : public StateError {
+class ETNA_AUTH_HPP_VISIBLE LibraryVersionError : public StateError {
 public:
     explicit LibraryVersionError(const std::string &message) : StateError(message) {}
 };
@@ -307,16 +362,35 @@ inline std::string c_string(std::string_view value, const char *what) {
     return std::string(value);
 }
 
+/** `value` in whole seconds as the C API's uint32_t; ArgumentError outside 0 ... UINT32_MAX. */
+inline std::uint32_t seconds_u32(std::chrono::seconds value, const char *what) {
+    if (value.count() < 0 || value.count() > static_cast<long long>(UINT32_MAX)) {
+        throw ArgumentError(std::string(what) + " must be from 0 to " + std::to_string(UINT32_MAX) + " s");
+    }
+    return static_cast<std::uint32_t>(value.count());
+}
+
 /** A std::string that is wiped when it goes, also on the way out by an exception. */
 struct Wiped {
     std::string value;
     ~Wiped() { wipe(value); }
 };
 
-/** What the ask trampoline needs, and what it leaves for login(). */
+/** What the ask trampoline needs, and what it leaves for login() and acquire_token(). */
 struct AskContext {
     const Ask *ask;
-    std::exception_ptr error;  // what ask threw, rethrown by login()
+    std::exception_ptr error;  // what ask threw, rethrown once the C call has returned
+
+    /** The C call's callback: the trampoline, or none without an Ask. */
+    EtnaAskCallback callback() const noexcept;
+
+    /** After the C call: rethrows what ask threw, else throws for an error `status`. */
+    void rethrow_or_check(int status) const {
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        check(status);
+    }
 };
 
 /**
@@ -353,6 +427,8 @@ inline int ask_trampoline(void *user_data, int step, const char *reason, char *a
         return 1;
     }
 }
+
+inline EtnaAskCallback AskContext::callback() const noexcept { return *ask ? &ask_trampoline : nullptr; }
 
 /** The EtnaLogCallback of set_log(): nothing unwinds out of it. */
 inline void log_trampoline(void *user_data, int level, const char *line) noexcept {
@@ -433,22 +509,64 @@ public:
      * A factor longer than the buffer (ETNA_ANSWER_BUFFER_SIZE bytes with
      * the NUL) is ArgumentError; one with a NUL character too.
      *
+     * The token returned is the caller's copy ([[nodiscard]]: a discarded
+     * one is freed unwiped): etna::wipe() it when done.
+     *
      * `ask` runs on the calling thread, while the login holds the session:
-     * there it may call cancel(), token(), expires_at(), but not login() or
-     * the set_*() functions. Blocks for the whole login: up to the timeout
-     * per exchange, plus the time `ask` takes; cancel() ends it at once.
+     * there it may call cancel(), token(), expires_at() and
+     * authorization_header(); a call that changes the session (login(),
+     * acquire_token(), end_login(), the set_*() functions...) throws
+     * StateError at once (the library's ETNA_ERR_STATE). Blocks for the
+     * whole login: up to the timeout per exchange, plus the time `ask`
+     * takes; cancel() ends it at once.
      */
-    std::string login(std::string_view username, std::string_view password, Ask ask = {}) {
+    [[nodiscard]] std::string login(std::string_view username, std::string_view password, Ask ask = {}) {
         EtnaSession *session = live();
         std::string user = detail::c_string(username, "username");
         detail::Wiped pass{detail::c_string(password, "password")};
         detail::AskContext context{&ask, nullptr};
-        int status = etna_login(session, user.c_str(), pass.value.c_str(), ask ? &detail::ask_trampoline : nullptr,
-                                &context);
-        if (context.error) {
-            std::rethrow_exception(context.error);
+        context.rethrow_or_check(etna_login(session, user.c_str(), pass.value.c_str(), context.callback(), &context));
+        return token_or_throw();
+    }
+
+    /**
+     * A token valid `min_valid` more, the way a long-running application
+     * wants one before each use (etna_acquire_token()): the stored token of
+     * `username` for this session's base URL when it stays valid that long
+     * (nothing is sent; `password` and `ask` are not used), else a login by
+     * the policy of login(), whose token is then stored. Returns the token
+     * (also in token()); wipe() it when done.
+     *
+     * - `store`: std::nullopt for the default store (default_store():
+     *   ETNA_AUTH_STORE, else the user's token file), "keyring" for the
+     *   OS credential store, or the path of a token file.
+     * - `password` std::nullopt: `ask` is asked for it with Step::Password,
+     *   and only when a login is needed. With neither a password nor `ask`,
+     *   a needed login throws CancelledError and sends nothing.
+     * - `ask` is then asked for each second factor as by login(); what it
+     *   throws is rethrown as by login().
+     * - `min_valid` from 0 to 24 hours (ArgumentError otherwise).
+     * One login at a time per store, base URL and user, across threads and
+     * processes: the others wait in this call and take the token it stored.
+     * Errors as login()'s, and IOError for a store that cannot be read or
+     * written; IOError too when the login succeeded but its token could not
+     * be stored (then the session holds the token: token()).
+     */
+    [[nodiscard]] std::string acquire_token(std::string_view username, std::optional<std::string_view> password,
+                                            Ask ask = {}, std::chrono::seconds min_valid = std::chrono::minutes(5),
+                                            std::optional<std::string_view> store = std::nullopt) {
+        EtnaSession *session = live();
+        std::uint32_t min_valid_s = detail::seconds_u32(min_valid, "min_valid");
+        std::string user = detail::c_string(username, "username");
+        std::optional<std::string> where;
+        if (store) {
+            where = detail::c_string(*store, "store");
         }
-        detail::check(status);
+        detail::Wiped pass{password ? detail::c_string(*password, "password") : std::string()};
+        detail::AskContext context{&ask, nullptr};
+        context.rethrow_or_check(etna_acquire_token(session, where ? where->c_str() : nullptr, user.c_str(),
+                                                    password ? pass.value.c_str() : nullptr, min_valid_s,
+                                                    context.callback(), &context));
         return token_or_throw();
     }
 
@@ -477,6 +595,21 @@ public:
     }
 
     /**
+     * How long acquire_token() waits for the lock of a login another caller
+     * (thread or process) runs for the same store, URL and user, or of a
+     * token file writer: then TimeoutError, naming the lock file
+     * (etna_set_lock_timeout_ms()). Two minutes until set
+     * (ETNA_DEFAULT_LOCK_TIMEOUT_MS); 0: no wait at all. From 0 ms to about
+     * 49 days (ArgumentError otherwise). cancel() ends a wait at once.
+     */
+    void set_lock_timeout(std::chrono::milliseconds timeout) {
+        if (timeout.count() < 0 || timeout.count() > static_cast<long long>(UINT32_MAX)) {
+            throw ArgumentError("the lock timeout must be from 0 to " + std::to_string(UINT32_MAX) + " ms");
+        }
+        detail::check(etna_set_lock_timeout_ms(live(), static_cast<std::uint32_t>(timeout.count())));
+    }
+
+    /**
      * Trusts exactly the certificates of the PEM file at `pem_path` for https
      * (etna_set_ca_file()): IOError when it cannot be read, ArgumentError
      * when it holds no certificate.
@@ -497,12 +630,20 @@ public:
     void disable_proxy() { detail::check(etna_set_proxy(live(), nullptr)); }
 
     /**
-     * Sends the session's log to `log`, up to `max_level` (ETNA_LOG_INFO,
-     * ETNA_LOG_DEBUG, ETNA_LOG_TRACE); an empty function turns it off. The
-     * function runs on the thread of each call into the session; what it
-     * throws is dropped. Not to be called while another thread uses the
-     * session.
+     * Sends the session's log to `sink`, up to `max_level`; an empty function
+     * turns it off. The function runs on the thread of each call into the
+     * session; what it throws is dropped. Not to be called while another
+     * thread uses the session.
      */
+    void set_log(LogSink sink, LogLevel max_level) {
+        Log log;
+        if (sink) {
+            log = [sink = std::move(sink)](int level, std::string_view line) { sink(static_cast<LogLevel>(level), line); };
+        }
+        set_log(std::move(log), static_cast<int>(max_level));
+    }
+
+    /** set_log() with the level as its ETNA_LOG_* number (ETNA_LOG_INFO, _DEBUG, _TRACE). */
     void set_log(Log log, int max_level = ETNA_LOG_DEBUG) {
         EtnaSession *session = live();
         if (!log) {
@@ -550,8 +691,19 @@ public:
         return std::chrono::system_clock::time_point(std::chrono::seconds(at));
     }
 
-    /** "Bearer <token>", the Authorization header's value; StateError without a token. */
-    std::string authorization_header() const { return "Bearer " + token_or_throw(); }
+    /**
+     * "Bearer <token>", the Authorization header's value; StateError without
+     * a token. Built in one allocation, and the wrapper's copy of the token
+     * wiped: wipe() the header when done.
+     */
+    std::string authorization_header() const {
+        detail::Wiped token{token_or_throw()};
+        static constexpr std::string_view bearer = "Bearer ";
+        std::string header;
+        header.reserve(bearer.size() + token.value.size());
+        header.append(bearer).append(token.value);
+        return header;
+    }
 
     /**
      * Ends the login: abandons one in progress, forgets the token and wipes
@@ -577,12 +729,9 @@ public:
      */
     bool load_token(const std::string &path, std::string_view username,
                     std::chrono::seconds min_valid = std::chrono::seconds(60)) {
-        if (min_valid.count() < 0 || min_valid.count() > static_cast<long long>(UINT32_MAX)) {
-            throw ArgumentError("min_valid must be from 0 to " + std::to_string(UINT32_MAX) + " s");
-        }
+        std::uint32_t min_valid_s = detail::seconds_u32(min_valid, "min_valid");
         int status = etna_load_token(live(), detail::c_string(path, "path").c_str(),
-                                     detail::c_string(username, "username").c_str(),
-                                     static_cast<std::uint32_t>(min_valid.count()));
+                                     detail::c_string(username, "username").c_str(), min_valid_s);
         if (status == ETNA_ERR_NO_TOKEN) {
             return false;
         }
@@ -624,6 +773,24 @@ private:
     EtnaSession *handle_ = nullptr;
     std::unique_ptr<Log> log_;  // on the heap: its address, given to C, survives moves
 };
+
+/**
+ * The store Session::acquire_token() uses for std::nullopt
+ * (etna_default_store()): ETNA_AUTH_STORE when set ("keyring" or a path),
+ * else the default token file's path. Nothing is created. IOError when there
+ * is no default place (no HOME; APPDATA on Windows).
+ */
+inline std::string default_store() {
+    for (;;) {
+        int n = detail::check(etna_default_store(nullptr, 0));
+        std::string store(static_cast<std::size_t>(n), '\0');
+        // n + 1: the library writes the NUL into std::string's own terminator.
+        if (detail::check(etna_default_store(&store[0], store.size() + 1)) == n) {
+            return store;
+        }
+        // ETNA_AUTH_STORE changed meanwhile (nothing was written): again.
+    }
+}
 
 /**
  * The embedded emulator of the token endpoint on 127.0.0.1, for tests and
@@ -690,6 +857,7 @@ private:
     EtnaSandbox *handle_ = nullptr;
 };
 
+}  // namespace v0_1
 }  // namespace etna
 
 #endif /* ETNA_AUTH_HPP */

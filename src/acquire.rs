@@ -11,9 +11,11 @@ use crate::log::Level;
 use crate::login::Reply;
 use crate::protocol::{check_header_value, TOKEN_LIFETIME_SECS};
 use crate::session::{Session, Step};
+use crate::store::expiry;
+use crate::store::file::{unix_now, Entry};
 use crate::store::lock::LoginLock;
-use crate::store::Store;
-use crate::token_cache::{unix_now, Entry};
+use crate::store::wait::Waiter;
+use crate::store::{LockWait, Store};
 
 impl Session {
     /// Gives this session a token valid for at least `min_valid_s` more
@@ -34,13 +36,18 @@ impl Session {
     /// when it failed or died they log in themselves. A cancel of this
     /// session ([`Session::canceller`]) stops a wait at once
     /// ([`Status::Cancelled`](crate::Status::Cancelled)) without touching the others. The wait lasts
-    /// as long as the other login does (its exchanges and its user's
-    /// answers).
+    /// as long as the other login does, for at most the session's lock
+    /// wait ([`Session::set_lock_timeout`], two minutes by default): then
+    /// [`Status::Timeout`](crate::Status::Timeout), with a message naming the lock file and the
+    /// process that holds it. The same bound holds for the token file's
+    /// write lock.
     ///
-    /// On any failure the login is ended as by [`Session::end_login`] —
-    /// except when only storing the new token failed: then the error is
-    /// returned (the store's, [`Status::Io`](crate::Status::Io)) and the session keeps the
-    /// token, which the caller may still use.
+    /// A failure before anything is sent (a bad argument, the store, a
+    /// cancel, no password) leaves the session as it was, the token it held
+    /// included; a login that fails is ended as [`Session::login_with`]
+    /// ends it. When only storing the new token failed, the error is
+    /// returned (the store's, [`Status::Io`](crate::Status::Io)) and the
+    /// session keeps the token, which the caller may still use.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), etna_auth::Error> {
@@ -69,14 +76,38 @@ impl Session {
     where
         F: FnMut(Step, &str) -> Reply,
     {
-        match self.acquire(store, username, password, min_valid_s, ask) {
-            Ok(()) => Ok(self.token().unwrap_or_default()),
-            Err(Failure::Ended(e)) => {
-                self.end_login();
-                Err(e)
-            }
-            Err(Failure::NotStored(e)) => Err(e),
-        }
+        // No failure needs ending here: login_with ends a failed login
+        // itself, and one before it sent nothing and changed nothing.
+        self.acquire(store, username, password, min_valid_s, ask)?;
+        Ok(self.token().unwrap_or_default())
+    }
+
+    /// How long [`Session::acquire_token`] waits for a lock that another
+    /// login or token file writer holds, before it gives up with
+    /// [`Status::Timeout`](crate::Status::Timeout): two minutes until set
+    /// ([`DEFAULT_LOCK_TIMEOUT_MS`](crate::defaults::DEFAULT_LOCK_TIMEOUT_MS)).
+    /// Zero: no wait at all.
+    pub fn set_lock_timeout(&mut self, timeout: std::time::Duration) {
+        self.lock_wait.timeout = timeout;
+    }
+
+    pub fn lock_timeout(&self) -> std::time::Duration {
+        self.lock_wait.timeout
+    }
+
+    /// `false`: [`Session::acquire_token`] does not wait for another login
+    /// that waits for its user's answer (a prompt, which may never be
+    /// answered), but gives up at once with
+    /// [`Status::NoToken`](crate::Status::NoToken): for callers that never
+    /// ask anything themselves (the CLI's `token --no-prompt`). `true` by
+    /// default.
+    pub fn set_wait_for_answering_logins(&mut self, wait: bool) {
+        self.lock_wait.wait_for_answers = wait;
+    }
+
+    /// The lock wait's settings, as [`LockWait`].
+    pub fn lock_wait(&self) -> LockWait {
+        self.lock_wait
     }
 
     fn acquire<F>(
@@ -86,7 +117,7 @@ impl Session {
         password: Option<&str>,
         min_valid_s: u32,
         mut ask: F,
-    ) -> Result<(), Failure>
+    ) -> Result<(), Error>
     where
         F: FnMut(Step, &str) -> Reply,
     {
@@ -97,8 +128,7 @@ impl Session {
         if i64::from(min_valid_s) > TOKEN_LIFETIME_SECS {
             return Err(Error::argument(format!(
                 "min_valid_s is {min_valid_s}: a token lives {TOKEN_LIFETIME_SECS} s, so none can stay valid that long"
-            ))
-            .into());
+            )));
         }
         let base_url = self.base_url().to_owned();
         if self.take_stored(store, &base_url, username, min_valid_s)? {
@@ -108,7 +138,7 @@ impl Session {
         // with another caller's token.
         let lock_path = store.login_lock_path(&base_url, username)?;
         let canceller = self.canceller();
-        let taken = LoginLock::take(&lock_path, || canceller.take_pending())?;
+        let taken = LoginLock::take_with(&lock_path, self.lock_wait, Some(&canceller))?;
         if !taken.waited.is_zero() {
             self.log().write(
                 Level::Info,
@@ -121,15 +151,30 @@ impl Session {
         if self.take_stored(store, &base_url, username, min_valid_s)? {
             return Ok(());
         }
+        // While a person is asked, the waiters know it (the lock file says
+        // so): one that asks nobody itself need not wait for that answer.
+        let mut ask = |step: Step, reason: &str| {
+            taken.lock.asking(true);
+            let answer = ask(step, reason);
+            taken.lock.asking(false);
+            answer
+        };
         let password = match password {
             Some(password) => Zeroizing::new(password.to_owned()),
             None => {
                 let reason = format!(
                     "A login is needed: no stored token is valid for {min_valid_s} more seconds"
                 );
-                match ask(Step::NeedPassword, &reason)? {
-                    Some(password) => Zeroizing::new(password),
-                    None => return Err(crate::login::abandoned(Step::NeedPassword).into()),
+                match ask(Step::NeedPassword, &reason) {
+                    Ok(Some(password)) => Zeroizing::new(password),
+                    given_up => {
+                        // A cancel that came while `ask` ran was for this call, which
+                        // ends here with no exchange to use it up: used up now, so that
+                        // it does not stop the session's next call.
+                        canceller.take_pending();
+                        given_up?;
+                        return Err(crate::login::abandoned(Step::NeedPassword));
+                    }
                 }
             }
         };
@@ -137,7 +182,11 @@ impl Session {
         let entry = self
             .token_entry()
             .ok_or_else(|| Error::state("no token after a login"))?;
-        store.save(&entry).map_err(Failure::NotStored)?;
+        let waiter = Waiter {
+            settings: self.lock_wait,
+            canceller: Some(&canceller),
+        };
+        store.save_with(&entry, &waiter)?;
         self.log().write(
             Level::Info,
             format_args!("the token is stored in {}", store.describe()),
@@ -172,21 +221,10 @@ impl Session {
     }
 }
 
+/// Checked arithmetic, and no entry claiming to live longer than a token
+/// can ([`expiry`]).
 fn valid_for(entry: &Entry, min_valid_s: u32) -> bool {
-    entry.expires_at - unix_now() >= i64::from(min_valid_s)
-}
-
-/// How an acquire failed: ended (no token kept), or logged in but the
-/// token could not be stored (the session keeps it).
-enum Failure {
-    Ended(Error),
-    NotStored(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Ended(e)
-    }
+    expiry::valid_for(entry.expires_at, unix_now(), min_valid_s)
 }
 
 #[cfg(test)]
@@ -205,5 +243,12 @@ mod tests {
         assert!(valid_for(&entry(600), 300));
         assert!(!valid_for(&entry(200), 300));
         assert!(!valid_for(&entry(-1), 0));
+        // Not a token's lifetime: never handed out.
+        assert!(!valid_for(&entry(10 * 365 * 86_400), 300));
+        let wrapping = Entry {
+            expires_at: i64::MIN,
+            ..entry(0)
+        };
+        assert!(!valid_for(&wrapping, 300));
     }
 }

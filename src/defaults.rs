@@ -5,6 +5,13 @@
 /// The deadline of each exchange, in milliseconds, until the caller sets one.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
+/// How long a session waits for a lock file that another etna-auth holds
+/// (another login of the same user, or a writer of the token file), in
+/// milliseconds, until the caller sets another wait: long enough for a
+/// login with an SMS code, short enough that a process stopped at its
+/// prompt does not block everyone for good.
+pub const DEFAULT_LOCK_TIMEOUT_MS: u32 = 120_000;
+
 /// The smallest answer buffer an `EtnaAskCallback` is given, in bytes.
 pub const ANSWER_BUFFER_SIZE: usize = 256;
 

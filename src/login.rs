@@ -29,7 +29,10 @@ impl Session {
     /// panic in `ask`, which goes on unwinding), the login is ended first as
     /// by [`Session::end_login`]: the credentials are wiped and nothing more
     /// is sent. Giving up is [`Status::Cancelled`]. The factors that `ask`
-    /// returns are wiped once sent.
+    /// returns are wiped once sent. Only a user name or password that cannot
+    /// be sent (a control character) or a cancel made before the call stop
+    /// it before anything is sent, and then the session is left as it was,
+    /// its token included.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), etna_auth::Error> {
@@ -67,7 +70,9 @@ impl Session {
     where
         F: FnMut(Step, &str) -> Reply,
     {
-        let mut step = self.begin_auth(username, password);
+        // Refused before anything changes: nothing to end.
+        self.ready_to_begin(username, password)?;
+        let mut step = self.begin_ready(username, password);
         loop {
             let asked = match step {
                 Ok(Step::Done) => break,
@@ -172,6 +177,59 @@ mod tests {
         assert_eq!(got.unwrap_err(), mine);
         assert_eq!(s.awaiting(), None);
         assert_eq!(sandbox.request_count(), 2);
+    }
+
+    /// Issue 30 §4: a call stopped before it sends anything (a credential
+    /// that cannot be sent, a cancel made before it, a login needed with
+    /// no password to give) leaves the session as it was: the token of
+    /// the login before, or the login in progress.
+    #[test]
+    fn a_call_that_fails_before_sending_leaves_the_session_as_it_was() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).expect("sandbox");
+        let mut s = session(&sandbox);
+        let token = s
+            .login("alice", "alice-pass", |_, _| None)
+            .unwrap()
+            .to_owned();
+        let dir = std::env::temp_dir().join(format!(
+            "etna-auth-login-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let store = crate::store::Store::File(dir.join("tokens.json"));
+        let sent = sandbox.request_count();
+        let status = |r: Result<&str, Error>| r.map(str::to_owned).unwrap_err().status();
+        let failures = |s: &mut Session| {
+            assert_eq!(
+                status(s.login("bob", "bob\npass", |_, _| None)),
+                Status::Argument
+            );
+            s.canceller().cancel();
+            assert_eq!(
+                status(s.login("bob", "bob-pass", |_, _| None)),
+                Status::Cancelled
+            );
+            s.canceller().cancel();
+            assert_eq!(
+                s.begin_auth("bob", "bob-pass").unwrap_err().status(),
+                Status::Cancelled
+            );
+            assert_eq!(
+                status(s.acquire_token(&store, "carol", None, 60, |_, _| Ok(None))),
+                Status::Cancelled
+            );
+        };
+        failures(&mut s);
+        assert_eq!(s.token(), Some(token.as_str()));
+        assert_eq!(sandbox.request_count(), sent, "nothing sent");
+        // A login in progress stays too: its PIN can still be sent.
+        assert_eq!(s.begin_auth("bob", "bob-pass"), Ok(Step::NeedPin));
+        failures(&mut s);
+        assert_eq!(s.awaiting(), Some(Step::NeedPin));
+        assert_eq!(s.supply_pin("1234"), Ok(Step::Done));
+        assert_eq!(sandbox.request_count(), sent + 2);
+        std::fs::remove_dir_all(&dir).expect("cleaned up");
     }
 
     #[test]

@@ -128,6 +128,8 @@ pub struct Session {
     stage: Stage,
     /// The server's `Reason` with the last 202 (e.g. "Invalid pin").
     reason: String,
+    /// How acquire_token waits for a lock another login holds (src/acquire.rs).
+    pub(crate) lock_wait: crate::store::LockWait,
 }
 
 impl std::fmt::Debug for Session {
@@ -176,6 +178,7 @@ impl Session {
             transport: Transport::new(settings, Arc::default()),
             stage: Stage::Idle,
             reason: String::new(),
+            lock_wait: crate::store::LockWait::default(),
         })
     }
 
@@ -248,10 +251,26 @@ impl Session {
         self.transport.canceller()
     }
 
-    /// Starts (or restarts) a login with the user name and password.
+    /// Starts (or restarts) a login with the user name and password. A user
+    /// name or password that cannot be sent, or a cancel waiting for this
+    /// call, stops it before anything changes (the token it held stays).
     pub fn begin_auth(&mut self, username: &str, password: &str) -> Result<Step, Error> {
+        self.ready_to_begin(username, password)?;
+        self.begin_ready(username, password)
+    }
+
+    /// What [`Session::begin_auth`] checks before anything changes, so that
+    /// a login refused here leaves the session as it was: a user name and
+    /// password that can be sent in a header, and no cancel waiting for
+    /// this call (which is used up).
+    pub(crate) fn ready_to_begin(&mut self, username: &str, password: &str) -> Result<(), Error> {
         check_header_value("user name", username)?;
         check_header_value("password", password)?;
+        self.transport.stop_if_cancelled()
+    }
+
+    /// [`Session::begin_auth`] once [`Session::ready_to_begin`] said yes.
+    pub(crate) fn begin_ready(&mut self, username: &str, password: &str) -> Result<Step, Error> {
         // A new login ends whatever came before, including a token.
         self.stage = Stage::Idle;
         let credentials = Credentials {

@@ -103,6 +103,10 @@ valgrind_suite c-tests-api-valgrind "$cbuild/test_api"
 # etna_login(): the login policy from C (callback contract, C-only answers).
 run_suite c-login-compile cc "${cflags[@]}" tests/c/test_login.c -L"$root/target/release" -letna_auth -o "$cbuild/test_login"
 valgrind_suite c-tests-login-valgrind "$cbuild/test_login"
+# Calls on a session from inside its own callbacks and from other threads
+# while its login waits for the ask callback: ETNA_ERR_STATE at once.
+run_suite c-reentry-compile cc "${cflags[@]}" tests/c/test_reentry.c -L"$root/target/release" -letna_auth -o "$cbuild/test_reentry"
+valgrind_suite c-tests-reentry-valgrind "$cbuild/test_reentry"
 # etna_acquire_token(): stored tokens, one login across processes (the
 # program re-runs itself from its absolute path), under valgrind.
 run_suite c-acquire-compile cc "${cflags[@]}" tests/c/test_acquire.c -L"$root/target/release" -letna_auth -o "$cbuild/test_acquire"

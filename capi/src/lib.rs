@@ -3,6 +3,7 @@
 //! cbindgen turns the doc comments below into `include/etna_auth.h`.
 
 pub mod boundary;
+pub mod session_lock;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::Path;
@@ -12,11 +13,13 @@ use std::time::Duration;
 use once_cell::sync::Lazy;
 
 use self::boundary::{
-    arg_ref, arg_str, last_error_ptr, last_status, quiet_call, status_call, value_call, Done,
+    arg_ref, arg_str, last_error_ptr, last_status, quiet_call, set_last, status_call, value_call,
+    Done,
 };
+use self::session_lock::{Held, SessionLock};
 use etna_auth::error::{Error, Status};
 use etna_auth::log::{Level, Log};
-use etna_auth::session::{forget_token, save_entry, Session, Step};
+use etna_auth::session::{save_entry, Session, Step};
 use etna_auth::token_cache::Entry;
 use etna_auth::transport::Canceller;
 
@@ -28,9 +31,18 @@ use etna_auth::transport::Canceller;
 /// Create with etna_new(), release with etna_free(). Calls on one session
 /// from several threads are serialized inside; etna_free() must not race
 /// with other calls on the same session (as in SQLite and libcurl).
+///
+/// A call that changes the session never waits for ever on it: made from
+/// inside this session's ask or log callback on the same thread, or from
+/// another thread while this session's login waits for its ask callback,
+/// it fails at once with ETNA_ERR_STATE and changes nothing (the login in
+/// progress goes on). The read-only calls (etna_get_token(),
+/// etna_token_expires_at(), etna_last_error(), etna_cancel(), ...) work
+/// from anywhere.
 pub struct EtnaSession {
-    /// Held for a whole call, network exchange included.
-    session: Mutex<Session>,
+    /// Taken for a whole call, network exchange included; it refuses the
+    /// calls that could only wait for ever (session_lock.rs).
+    session: SessionLock<Session>,
     /// Outside the lock: etna_cancel() must not wait for the call it interrupts.
     canceller: Arc<Canceller>,
     /// The token as of the last completed call, for the read-only calls,
@@ -39,46 +51,48 @@ pub struct EtnaSession {
 }
 
 impl EtnaSession {
-    fn lock(&self) -> MutexGuard<'_, Session> {
-        // A panic inside a call (caught at the boundary) leaves the session
-        // in a consistent stage: keep using it.
-        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    /// The session, for the C function named `call` (named in a refusal).
+    fn lock(&self, call: &str) -> Result<Held<'_, Session>, Error> {
+        self.session.lock(call)
     }
 
     fn logged_in(&self) -> MutexGuard<'_, Option<Entry>> {
         self.logged_in.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs a call that changes the login: the token it had is gone from
-    /// the read-only view at once, and what the call leaves is shown after.
-    fn change<T>(&self, call: impl FnOnce(&mut Session) -> T) -> T {
-        let mut session = self.lock();
-        *self.logged_in() = None;
+    /// Runs `call` (the C function named `name`) on the session, then shows
+    /// the token it leaves to the read-only calls. The view is not cleared
+    /// beforehand: a call that fails before it sends anything leaves the
+    /// session, and so the view, as it was.
+    fn change<T>(&self, name: &str, call: impl FnOnce(&mut Session) -> T) -> Result<T, Error> {
+        let mut session = self.lock(name)?;
         let result = call(&mut session);
         *self.logged_in() = session.token_entry();
-        result
+        Ok(result)
     }
 }
 
-/// One exchange of a login: its status, with the server's Reason (if any)
-/// for etna_last_error().
+/// One exchange of a login (the C function `name`): its status, with the
+/// server's Reason (if any) for etna_last_error().
 fn login_step(
     session: &EtnaSession,
+    name: &str,
     exchange: impl FnOnce(&mut Session) -> Result<Step, Error>,
 ) -> Result<Done, Error> {
-    session.change(|session| {
+    session.change(name, |session| {
         let step = exchange(session)?;
         Ok(Done {
             code: step.status().code(),
             note: session.reason().to_owned(),
         })
-    })
+    })?
 }
 
-/// etna_supply_pin() and etna_supply_code(): `answer` (named `what`) sent
-/// by `supply`.
+/// etna_supply_pin() and etna_supply_code() (`name`): `answer` (named
+/// `what`) sent by `supply`.
 unsafe fn supply_factor(
     session: *mut EtnaSession,
+    name: &str,
     answer: *const c_char,
     what: &str,
     supply: fn(&mut Session, &str) -> Result<Step, Error>,
@@ -86,7 +100,7 @@ unsafe fn supply_factor(
     status_call(|| {
         let session = arg_ref(session, "session")?;
         let answer = arg_str(answer, what)?;
-        login_step(session, |session| supply(session, answer))
+        login_step(session, name, |session| supply(session, answer))
     })
 }
 
@@ -123,7 +137,7 @@ pub unsafe extern "C" fn etna_new(
         let session = Session::new(base_url, app_key)?;
         Ok(Box::into_raw(Box::new(EtnaSession {
             canceller: session.canceller(),
-            session: Mutex::new(session),
+            session: SessionLock::new(session),
             logged_in: Mutex::new(None),
         })))
     })
@@ -133,7 +147,8 @@ pub unsafe extern "C" fn etna_new(
 /// connect, TLS handshake, sending, and the whole answer together), in
 /// milliseconds. The default is 30000. 0 is ETNA_ERR_ARGUMENT.
 ///
-/// Returns ETNA_OK or ETNA_ERR_ARGUMENT.
+/// Returns ETNA_OK, ETNA_ERR_ARGUMENT, or ETNA_ERR_STATE (changing
+/// nothing) for a call refused as the EtnaSession comment says.
 ///
 /// Blocks only while a network call is in flight on the same session (it waits for it).
 ///
@@ -144,7 +159,7 @@ pub unsafe extern "C" fn etna_set_timeout_ms(session: *mut EtnaSession, ms: u32)
     status_call(|| {
         let session = arg_ref(session, "session")?;
         session
-            .lock()
+            .lock("etna_set_timeout_ms")?
             .set_timeout(Duration::from_millis(ms.into()))?;
         Ok(Done::ok())
     })
@@ -155,7 +170,8 @@ pub unsafe extern "C" fn etna_set_timeout_ms(session: *mut EtnaSession, ms: u32)
 /// file is read now; the path is not kept.
 ///
 /// Returns ETNA_OK, ETNA_ERR_IO when the file cannot be read,
-/// ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument).
+/// ETNA_ERR_ARGUMENT when it holds no certificate (or a NULL argument),
+/// ETNA_ERR_STATE for a call refused as the EtnaSession comment says.
 ///
 /// Reads the file; blocks while a network call is in flight on the same session.
 ///
@@ -169,13 +185,18 @@ pub unsafe extern "C" fn etna_set_ca_file(
     status_call(|| {
         let session = arg_ref(session, "session")?;
         let pem_path = arg_str(pem_path, "pem_path")?;
-        session.lock().set_ca_file(Path::new(pem_path))?;
+        session
+            .lock("etna_set_ca_file")?
+            .set_ca_file(Path::new(pem_path))?;
         Ok(Done::ok())
     })
 }
 
 /// Starts (or restarts) a login: POST {base}/token with the Et-App-Key,
-/// Username and Password headers. A previous login's token is dropped.
+/// Username and Password headers. A previous login's token is dropped, or
+/// a login in progress ended, once the request is on its way: a call that
+/// fails before (a NULL or unusable argument, a cancel made before the
+/// call, a call refused as the EtnaSession comment says) changes nothing.
 ///
 /// The strings are sent as UTF-8 bytes (a server that reads header bytes as
 /// Latin-1 would see other characters for non-ASCII names). They are copied,
@@ -199,7 +220,9 @@ pub unsafe extern "C" fn etna_begin_auth(
         let session = arg_ref(session, "session")?;
         let username = arg_str(username, "username")?;
         let password = arg_str(password, "password")?;
-        login_step(session, |session| session.begin_auth(username, password))
+        login_step(session, "etna_begin_auth", |session| {
+            session.begin_auth(username, password)
+        })
     })
 }
 
@@ -220,7 +243,7 @@ pub unsafe extern "C" fn etna_begin_auth(
 /// `session` is NULL or a live session; `pin` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_supply_pin(session: *mut EtnaSession, pin: *const c_char) -> c_int {
-    supply_factor(session, pin, "pin", Session::supply_pin)
+    supply_factor(session, "etna_supply_pin", pin, "pin", Session::supply_pin)
 }
 
 /// Sends the verification code (email or SMS), when the last status was
@@ -234,7 +257,13 @@ pub unsafe extern "C" fn etna_supply_pin(session: *mut EtnaSession, pin: *const 
 /// `session` is NULL or a live session; `code` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *const c_char) -> c_int {
-    supply_factor(session, code, "code", Session::supply_code)
+    supply_factor(
+        session,
+        "etna_supply_code",
+        code,
+        "code",
+        Session::supply_code,
+    )
 }
 
 /// Ends the session's login: abandons one in progress and forgets the
@@ -245,7 +274,10 @@ pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *cons
 /// or logs out but keeps the session. A cached token is not touched (see
 /// etna_forget_token()).
 ///
-/// Returns ETNA_OK, also when there was nothing to end.
+/// Returns ETNA_OK, also when there was nothing to end; ETNA_ERR_STATE,
+/// ending nothing, from inside this session's ask or log callback or while
+/// its login waits for the ask callback (see EtnaSession): the callback
+/// gives a login up by returning non-zero, any thread by etna_cancel().
 ///
 /// Blocks only while a network call is in flight on the same session.
 ///
@@ -255,7 +287,7 @@ pub unsafe extern "C" fn etna_supply_code(session: *mut EtnaSession, code: *cons
 pub unsafe extern "C" fn etna_end_login(session: *mut EtnaSession) -> c_int {
     status_call(|| {
         let session = arg_ref(session, "session")?;
-        session.change(Session::end_login);
+        session.change("etna_end_login", Session::end_login)?;
         Ok(Done::ok())
     })
 }
@@ -307,8 +339,9 @@ pub unsafe extern "C" fn etna_get_token(
 /// environment value that is not an http:// proxy is ignored. A loopback
 /// server (127.0.0.0/8, ::1, localhost) is never reached through a proxy.
 ///
-/// Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a URL that does not parse or
-/// whose scheme is not http. The string is copied.
+/// Returns ETNA_OK, ETNA_ERR_ARGUMENT for a URL that does not parse or
+/// whose scheme is not http, or ETNA_ERR_STATE for a call refused as the
+/// EtnaSession comment says (nothing changes). The string is copied.
 ///
 /// Blocks only while a network call is in flight on the same session.
 ///
@@ -326,7 +359,7 @@ pub unsafe extern "C" fn etna_set_proxy(
         } else {
             Some(arg_str(proxy_url, "proxy_url")?)
         };
-        session.lock().set_proxy(proxy_url)?;
+        session.lock("etna_set_proxy")?.set_proxy(proxy_url)?;
         Ok(Done::ok())
     })
 }
@@ -359,17 +392,22 @@ pub type EtnaLogCallback =
 ///
 /// The callback runs on the thread that made the call, synchronously,
 /// while no lock is held that etna_last_error(), etna_get_token(),
-/// etna_token_expires_at() or etna_cancel() would wait for. It must not call
-/// the functions that change the session (etna_begin_auth(), ...). It must
-/// not unwind (throw a C++ exception) into the library.
+/// etna_token_expires_at() or etna_cancel() would wait for. A call that
+/// changes this session (etna_begin_auth(), etna_end_login(), etna_set_*(),
+/// ...) made from inside it fails at once with ETNA_ERR_STATE ("...: called
+/// from inside this session's log callback: ...") and does nothing; the
+/// call being logged goes on. (Calls from other threads are not affected by
+/// a log callback.) It must not unwind (throw a C++ exception) into the
+/// library.
 ///
 /// Without a callback, a new session writes its log to stderr when the
 /// environment variable ETNA_AUTH_LOG is `info`, `debug` or `trace` (read
 /// once per process), for applications that cannot change their code.
 ///
 /// Drops the kept-alive connection. Waits for a call in flight on the
-/// session to end. Returns ETNA_OK, or ETNA_ERR_ARGUMENT for a NULL session
-/// or a level out of range.
+/// session to end. Returns ETNA_OK, ETNA_ERR_ARGUMENT for a NULL session
+/// or a level out of range, or ETNA_ERR_STATE (the log stays as it was)
+/// for a call refused as the EtnaSession comment says.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `callback` is NULL or a function
@@ -393,14 +431,17 @@ pub unsafe extern "C" fn etna_set_log_callback(
                 })?;
                 // The pointer is the caller's to share between threads.
                 let user_data = user_data as usize;
+                let gate = session.session.gate().clone();
                 Log::new(max, move |level, line| {
                     // Lines are built without NUL; a C string must not end early.
                     let line = CString::new(line.replace('\0', "\\0")).unwrap_or_default();
+                    // Calls from inside fail at once instead of deadlocking.
+                    let _logging = gate.logging();
                     callback(user_data as *mut c_void, level as c_int, line.as_ptr());
                 })
             }
         };
-        session.lock().set_log(log);
+        session.lock("etna_set_log_callback")?.set_log(log);
         Ok(Done::ok())
     })
 }
@@ -449,7 +490,7 @@ pub unsafe extern "C" fn etna_cancel(session: *mut EtnaSession) -> c_int {
 /// error, or a file that is corrupt, not an etna-auth token cache, or
 /// readable or writable by others (then the file is left untouched).
 ///
-/// Blocks on the cache file's lock while another thread or process writes the cache (usually microseconds), and for the file writes and fsync; never for a network call in flight on the session.
+/// Blocks on the cache file's write lock while another thread or process writes the cache (usually microseconds; at most ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT naming the lock file and its holder), and for the file writes and fsync; never for a network call in flight on the session.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `path` is NULL or NUL-terminated.
@@ -475,7 +516,9 @@ pub unsafe extern "C" fn etna_save_token(
 /// Returns ETNA_OK; ETNA_ERR_NO_TOKEN when there is no such entry, it
 /// expires too soon, or the file does not exist; ETNA_ERR_IO when the file
 /// cannot be read, is corrupt or not an etna-auth token cache, or is
-/// readable or writable by others (the message says why).
+/// readable or writable by others (the message says why); ETNA_ERR_STATE
+/// for a call refused as the EtnaSession comment says. The session changes
+/// only when a token is loaded.
 ///
 /// Blocks on the cache file's lock as etna_save_token(), and while a network call is in flight on the same session.
 ///
@@ -492,30 +535,42 @@ pub unsafe extern "C" fn etna_load_token(
         let session = arg_ref(session, "session")?;
         let path = arg_str(path, "path")?;
         let username = arg_str(username, "username")?;
-        session.change(|session| session.load_token(Path::new(path), username, min_valid_s))?;
+        session.change("etna_load_token", |session| {
+            session.load_token(Path::new(path), username, min_valid_s)
+        })??;
         Ok(Done::ok())
     })
 }
 
-/// Removes the cached token of `username` at `base_url` from the token cache
-/// file at `path` (a logout). Returns ETNA_OK, also when there was no such
-/// entry or no file; ETNA_ERR_IO as for etna_save_token().
+/// Removes the stored token of `username` at `base_url` from the store
+/// `store` (a logout): NULL for the default store, "keyring" (in any case)
+/// for the OS credential store, or a token file's path, exactly as
+/// etna_acquire_token() reads its `store` (a bare word that is neither is
+/// ETNA_ERR_ARGUMENT). Returns ETNA_OK, also when there was no such entry
+/// or no file; ETNA_ERR_IO as for etna_save_token(), or when the credential
+/// store cannot be reached.
 ///
-/// Blocks on the cache file's lock as etna_save_token().
+/// Blocks on the token file's write lock as etna_save_token() (at most
+/// ETNA_DEFAULT_LOCK_TIMEOUT_MS, then ETNA_ERR_TIMEOUT), or for a D-Bus /
+/// system call to the credential store.
 ///
 /// # Safety
 /// The strings are NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn etna_forget_token(
-    path: *const c_char,
+    store: *const c_char,
     base_url: *const c_char,
     username: *const c_char,
 ) -> c_int {
     status_call(|| {
-        let path = arg_str(path, "path")?;
+        let store = if store.is_null() {
+            None
+        } else {
+            Some(arg_str(store, "store")?)
+        };
         let base_url = arg_str(base_url, "base_url")?;
         let username = arg_str(username, "username")?;
-        forget_token(Path::new(path), base_url, username)?;
+        etna_auth::store::Store::open(store)?.forget(base_url, username)?;
         Ok(Done::ok())
     })
 }
@@ -549,7 +604,9 @@ pub unsafe extern "C" fn etna_token_expires_at(session: *const EtnaSession) -> i
 /// Never NULL. Owned by the library and valid until the next etna_ call on
 /// the same thread; copy it to keep it. Every function that returns a status
 /// sets it, and so do etna_new(), etna_token_expires_at() and the sandbox
-/// functions; etna_version(), etna_status_str() and etna_free() leave it alone.
+/// functions; etna_version(), etna_status_str() and etna_free() leave it
+/// alone (etna_free() sets it only when it refuses to free a session from
+/// inside its callback).
 ///
 /// Never blocks.
 #[no_mangle]
@@ -629,7 +686,10 @@ pub extern "C" fn etna_version_number() -> c_int {
 
 /// Releases a session and wipes the credentials and tokens it held. NULL is
 /// fine. Must not race with another call on the same session, and the
-/// pointer must not be used afterwards.
+/// pointer must not be used afterwards. Called from inside this session's
+/// ask or log callback (a call on the session is running on this thread),
+/// it frees nothing and sets etna_last_status() to ETNA_ERR_STATE with a
+/// message that says so: the session stays valid for the running call.
 ///
 /// Blocks until the session's kept-alive connection is closed (a system call); never for the network.
 ///
@@ -640,7 +700,20 @@ pub unsafe extern "C" fn etna_free(session: *mut EtnaSession) {
     if session.is_null() {
         return;
     }
-    quiet_call(|| drop(Box::from_raw(session)));
+    quiet_call(|| {
+        // Freed under the call that runs the callback, the session would be
+        // used after free when the callback returns: kept instead (a leak,
+        // and a last error that says why).
+        if let Some(refusal) = (*session).session.gate().inside_callback() {
+            let e = refusal.error("etna_free");
+            set_last(
+                e.status().code(),
+                &format!("{}; the session was not freed", e.message()),
+            );
+            return;
+        }
+        drop(Box::from_raw(session));
+    });
 }
 
 mod login_api;

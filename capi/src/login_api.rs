@@ -25,11 +25,19 @@ use etna_auth::session::{Session, Step};
 /// the login up.
 ///
 /// The callback runs on the thread that called etna_login(), while that call
-/// holds the session: it must not call the functions that change this session
-/// (etna_begin_auth(), etna_supply_*(), etna_end_login(), etna_set_*(),
-/// etna_load_token(), etna_free()); etna_cancel() and the read-only calls are
-/// fine. A C++ exception (or a longjmp) must never leave the callback: catch
-/// everything inside it and return non-zero.
+/// holds the session. A call that changes this session (etna_begin_auth(),
+/// etna_supply_*(), etna_login(), etna_acquire_token(), etna_end_login(),
+/// etna_abandon_login(), etna_set_*(), etna_load_token()) made from inside it
+/// fails at once with ETNA_ERR_STATE ("etna_end_login: called from inside
+/// this session's ask callback: ...") and does nothing; the login goes on
+/// when the callback returns. So does such a call from another thread while
+/// the callback runs (waiting for it could deadlock a UI thread that the
+/// callback needs). To give the login up, return non-zero, or call
+/// etna_cancel() (from any thread); the read-only calls (etna_get_token(),
+/// etna_token_expires_at(), etna_last_error(), ...) work. etna_free() of this
+/// session from inside is refused (the session is not freed). A C++ exception
+/// (or a longjmp) must never leave the callback: catch everything inside it
+/// and return non-zero.
 pub type EtnaAskCallback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -47,9 +55,11 @@ pub type EtnaAskCallback = Option<
 /// each answer. `user_data` is passed to `ask` untouched.
 ///
 /// Returns ETNA_OK when the session holds the token (etna_get_token()).
-/// Otherwise the login is ended before the call returns, as by
-/// etna_end_login() (no credentials stay in the session, nothing more is
-/// sent), and the status says why:
+/// Otherwise, once the login has started, it is ended before the call
+/// returns, as by etna_end_login() (no credentials stay in the session,
+/// nothing more is sent); a call that fails before it sends anything (a
+/// NULL or unusable argument, a call refused as the EtnaSession comment
+/// says) leaves the session as it was. The status says why:
 /// - ETNA_ERR_CANCELLED when `ask` gave up (returned non-zero), when the
 ///   server asks for a factor and `ask` is NULL (the message names the
 ///   factor), or when etna_cancel() interrupted the login, also while `ask`
@@ -57,6 +67,9 @@ pub type EtnaAskCallback = Option<
 /// - ETNA_ERR_ARGUMENT for a NULL or non-UTF-8 argument, or an answer that
 ///   does not fit in the buffer (no NUL within `answer_size` bytes), is not
 ///   UTF-8 or holds a control character;
+/// - ETNA_ERR_STATE, changing nothing, when called from inside this
+///   session's ask or log callback, or while another thread's call on this
+///   session waits for its ask callback;
 /// - any error of etna_begin_auth() and etna_supply_pin() /
 ///   etna_supply_code(), such as ETNA_ERR_CREDENTIALS or
 ///   ETNA_ERR_REJECTED (a factor refused for good, with the server's Reason).
@@ -80,6 +93,7 @@ pub unsafe extern "C" fn etna_login(
 ) -> c_int {
     policy_call(
         session,
+        "etna_login",
         ask,
         user_data,
         || {
@@ -92,31 +106,36 @@ pub unsafe extern "C" fn etna_login(
     )
 }
 
-/// The body of etna_login() and etna_acquire_token(): `read` reads the
-/// arguments, then `login` runs the login policy with the application's
-/// callback to answer. Every failure ends the login, a bad argument too.
+/// The body of etna_login() and etna_acquire_token() (the C function
+/// `name`): `read` reads the arguments, then `login` runs the login policy
+/// with the application's callback to answer. A bad argument, like any
+/// failure before something is sent, leaves the session as it was.
 pub(super) unsafe fn policy_call<A>(
     session: *mut EtnaSession,
+    name: &str,
     ask: EtnaAskCallback,
     user_data: *mut c_void,
     read: impl FnOnce() -> Result<A, Error>,
     login: impl FnOnce(&mut Session, A, &mut dyn FnMut(Step, &str) -> Reply) -> Result<(), Error>,
 ) -> c_int {
     status_call(|| {
-        let session = arg_ref(session, "session")?;
-        session.change(|session| {
-            let arguments = match read() {
-                Ok(arguments) => arguments,
-                Err(e) => {
-                    session.end_login();
-                    return Err(e);
-                }
-            };
+        let ours = arg_ref(session, "session")?;
+        ours.change(name, |session| {
+            let arguments = read()?;
             login(session, arguments, &mut |step, reason| {
+                if step != Step::NeedPassword {
+                    // Asked for a second factor, the session holds no token
+                    // (a login is in progress): the read-only calls say so.
+                    // Asked for the password, it still holds what it had.
+                    *ours.logged_in() = None;
+                }
+                // Calls on this session from inside (or from other threads)
+                // fail at once while the callback runs.
+                let _asking = ours.session.gate().asking();
                 ask_application(ask, user_data, step, reason)
             })?;
             Ok(Done::ok())
-        })
+        })?
     })
 }
 
@@ -138,7 +157,7 @@ pub(super) unsafe fn policy_call<A>(
 pub unsafe extern "C" fn etna_abandon_login(session: *mut EtnaSession) -> c_int {
     status_call(|| {
         let session = arg_ref(session, "session")?;
-        Err(session.change(|session| session.abandon_login()))
+        Err(session.change("etna_abandon_login", Session::abandon_login)?)
     })
 }
 

@@ -214,7 +214,7 @@ fn last_error_after_every_status_against_the_sandbox() {
         ),
         (
             "unsafe token",
-            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": 9999999999}}]}}"),
+            format!("{{\"format\": \"etna-auth token cache\", \"version\": 1, \"entries\": [{{\"base_url\": \"{url}\", \"username\": \"{USER}\", \"token\": \"{TOKEN} \\r\\n\", \"expires_at\": {}}}]}}", etna_auth::token_cache::unix_now() + 3600),
         ),
     ] {
         std::fs::write(&cache, contents).unwrap();

@@ -5,11 +5,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::builder::NonEmptyStringValueParser;
 use clap::error::ErrorKind;
 use clap::{ArgAction, ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use etna_auth::defaults::DEFAULT_TIMEOUT_MS;
+use etna_auth::defaults::{DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_TIMEOUT_MS};
 use etna_auth::store::Store;
 
 use crate::exit::{self, Failure};
@@ -130,6 +131,11 @@ pub struct Connection {
     /// The deadline of each exchange with the server, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = u64::from(DEFAULT_TIMEOUT_MS))]
     pub timeout_ms: u64,
+    /// How long to wait while another etna-auth logs in for the same user
+    /// (or writes the token file) before giving up with exit code 7, in
+    /// seconds; 0: do not wait [env: ETNA_AUTH_LOCK_TIMEOUT] [default: 120]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    lock_timeout: Option<Duration>,
     /// Trust the CA certificates of this PEM file instead of the system's
     /// trust store
     #[arg(long, value_name = "PEM")]
@@ -151,6 +157,35 @@ impl Connection {
     pub fn app_key(&self) -> Result<String, Failure> {
         flag_or_env(&self.app_key, "--app-key", "ETNA_APP_KEY")
     }
+
+    /// --lock-timeout, else ETNA_AUTH_LOCK_TIMEOUT, else the library's default.
+    pub fn lock_timeout(&self) -> Result<Duration, Failure> {
+        if let Some(timeout) = self.lock_timeout {
+            return Ok(timeout);
+        }
+        match std::env::var(LOCK_TIMEOUT_ENV) {
+            Ok(v) if !v.is_empty() => parse_seconds(&v)
+                .map_err(|why| Failure::Usage(format!("{LOCK_TIMEOUT_ENV}: {why}"))),
+            _ => Ok(Duration::from_millis(DEFAULT_LOCK_TIMEOUT_MS.into())),
+        }
+    }
+}
+
+/// The environment variable of --lock-timeout.
+const LOCK_TIMEOUT_ENV: &str = "ETNA_AUTH_LOCK_TIMEOUT";
+
+/// Seconds, whole or not ("120", "0.5"), at least 0 and at most what the
+/// library takes (u32 milliseconds, 49 days).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    let max = f64::from(u32::MAX) / 1000.0;
+    if !(0.0..=max).contains(&seconds) {
+        return Err(format!("{text:?}: give 0 to {max:.0} seconds"));
+    }
+    Ok(Duration::from_millis((seconds * 1000.0).round() as u64))
 }
 
 /// How the token is printed.
@@ -213,7 +248,8 @@ pub struct TokenArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_MIN_VALID)]
     pub min_valid: u32,
     /// Never ask anything: when a login would need an answer, print nothing
-    /// and exit 12
+    /// and exit 12; nor wait for another etna-auth whose login waits for
+    /// its user's answer
     #[arg(long)]
     pub no_prompt: bool,
     #[command(flatten)]

@@ -59,6 +59,7 @@ pub fn session(base_url: &str, connection: &Connection) -> Result<Session, Failu
         session.set_log(Log::stderr(level));
     }
     session.set_timeout(Duration::from_millis(connection.timeout_ms))?;
+    session.set_lock_timeout(connection.lock_timeout()?);
     if let Some(path) = &connection.ca_file {
         session.set_ca_file(path)?;
     }

@@ -33,11 +33,13 @@ impl From<Error> for Failure {
     }
 }
 
-/// Reports a failure on stderr (one line) and gives the exit code.
-pub fn report(result: Result<(), Failure>) -> ExitCode {
+/// Reports a failure on stderr (one line) and gives the exit code;
+/// `help_for_args` names the help a usage error points to (the command
+/// line's, which `args` knows: this module does not depend on it).
+pub fn report(result: Result<(), Failure>, help_for_args: impl FnOnce() -> String) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(why)) => usage_error(&why, &crate::args::help_for_args()),
+        Err(Failure::Usage(why)) => usage_error(&why, &help_for_args()),
         Err(Failure::Interrupted) => {
             eprintln!("etna-auth: interrupted");
             ExitCode::from(INTERRUPTED)

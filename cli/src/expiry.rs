@@ -2,6 +2,11 @@
 //! UTC", "expired 2 h ago, 2026-12-02 04:00 UTC". The date is computed
 //! here (days to a civil date, as in Howard Hinnant's "chrono-compatible
 //! low-level date algorithms"), so no date crate is needed for one line.
+//! The arithmetic is the library's checked one (`store::expiry`): an expiry
+//! no token can have (a file edited by hand or by an attacker) is said to
+//! be one, never shown as an overflowed number.
+
+use etna_auth::store::expiry::{judge, Expiry};
 
 const MINUTE: i64 = 60;
 const HOUR: i64 = 60 * MINUTE;
@@ -9,11 +14,24 @@ const DAY: i64 = 24 * HOUR;
 
 /// The expiry at `expires_at` seen at `now` (both Unix seconds).
 pub fn describe(expires_at: i64, now: i64) -> String {
-    let when = utc(expires_at);
-    if expires_at > now {
-        format!("expires in {}, {when}", time_left(expires_at - now))
-    } else {
-        format!("expired {} ago, {when}", time_ago(now - expires_at))
+    match judge(expires_at, now) {
+        Expiry::Left(left) => format!("expires in {}, {}", time_left(left), utc(expires_at)),
+        Expiry::Ago(ago) => format!("expired {} ago, {}", time_ago(ago), utc(expires_at)),
+        Expiry::Implausible => IMPLAUSIBLE.to_owned(),
+    }
+}
+
+/// What `status` says of an expiry no token can have.
+const IMPLAUSIBLE: &str =
+    "an expiry no token can have (more than 24 h ahead, or out of range): never used; 'etna-auth logout' removes it";
+
+/// Seconds left for JSON: 0 once expired, `None` for an expiry no token
+/// can have.
+pub fn seconds_left(expires_at: i64, now: i64) -> Option<i64> {
+    match judge(expires_at, now) {
+        Expiry::Left(left) => Some(left),
+        Expiry::Ago(_) => Some(0),
+        Expiry::Implausible => None,
     }
 }
 
@@ -153,5 +171,16 @@ mod tests {
             describe(now - 3 * DAY, now),
             "expired 3 d ago, 2026-11-29 07:00 UTC"
         );
+    }
+
+    #[test]
+    fn expiries_no_token_has_are_named_not_computed() {
+        let now = 1_796_194_800;
+        for bad in [i64::MIN, i64::MAX, now + 10 * 365 * DAY] {
+            assert_eq!(describe(bad, now), IMPLAUSIBLE);
+            assert_eq!(seconds_left(bad, now), None);
+        }
+        assert_eq!(seconds_left(now + 60, now), Some(60));
+        assert_eq!(seconds_left(now - 60, now), Some(0));
     }
 }

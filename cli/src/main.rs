@@ -6,7 +6,9 @@
 //! logout), `token` (a token from the store or a login), `status` (the
 //! stored tokens) with `expiry` (their expiry for people), `prompt`
 //! (questions on the terminal), `console` (its echo), `progress` (the
-//! waiting line), `interrupt` (Ctrl-C), `sandbox` and `demo`.
+//! waiting line), `interrupt` (Ctrl-C), `nodump` (no core dumps with
+//! secrets in them), `sandbox` and `demo`. `args` depends on `exit`, never
+//! the other way.
 
 use std::process::ExitCode;
 
@@ -24,6 +26,7 @@ mod exit;
 mod expiry;
 mod interrupt;
 mod login;
+mod nodump;
 mod progress;
 mod prompt;
 mod sandbox;
@@ -37,12 +40,15 @@ fn main() -> ExitCode {
         Ok(command) => command,
         Err(code) => return code,
     };
-    exit::report(match command {
+    // Passwords, factors and tokens pass through this process.
+    nodump::forbid_core_dumps();
+    let result = match command {
         Command::Login(args) => login::login(args),
         Command::Token(args) => token::token(args),
         Command::Status(args) => status::status(args),
         Command::Logout(args) => login::logout(args),
         Command::Sandbox(args) => sandbox::serve(args),
         Command::Demo => demo::run(),
-    })
+    };
+    exit::report(result, args::help_for_args)
 }

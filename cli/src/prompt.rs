@@ -13,7 +13,7 @@ use crate::{console, interrupt};
 
 /// The password of `username`, asked on the terminal.
 pub fn password(username: &str) -> Result<Zeroizing<String>, Error> {
-    hidden(&password_question(username))?.ok_or_else(|| {
+    hidden(&password_question(username), &password_noun(username))?.ok_or_else(|| {
         Error::new(
             Status::Cancelled,
             "the login was abandoned: no password was given",
@@ -27,7 +27,7 @@ pub fn answer(username: &str, step: Step, reason: &str) -> Reply {
     if step != Step::NeedPassword {
         return factor(step, reason);
     }
-    match hidden(&password_question(username))? {
+    match hidden(&password_question(username), &password_noun(username))? {
         // The session wipes what it is given once sent.
         Some(password) => Ok(Some(password.to_string())),
         None => Err(abandoned(step)),
@@ -38,19 +38,27 @@ fn password_question(username: &str) -> String {
     format!("Password for {username}: ")
 }
 
+/// What is asked, for the message when it cannot be.
+fn password_noun(username: &str) -> String {
+    format!("the password of {}", quote(username))
+}
+
 /// The answer to the server's question at `step`, for `Session::login_with`:
 /// the server's Reason ("Invalid pin") first, when there is one.
 pub fn factor(step: Step, reason: &str) -> Reply {
-    let question = match step {
-        Step::NeedPin => "Security PIN: ",
-        _ => "Verification code (sent by email or SMS): ",
+    let (question, noun) = match step {
+        Step::NeedPin => ("Security PIN: ", "the security PIN"),
+        _ => (
+            "Verification code (sent by email or SMS): ",
+            "the verification code",
+        ),
     };
     let prompt = if reason.is_empty() {
         question.to_owned()
     } else {
         format!("{}\n{question}", quote(reason))
     };
-    match hidden(&prompt)? {
+    match hidden(&prompt, noun)? {
         // The session wipes what it is given once sent.
         Some(answer) => Ok(Some(answer.to_string())),
         None => Err(abandoned(step)),
@@ -58,13 +66,10 @@ pub fn factor(step: Step, reason: &str) -> Reply {
 }
 
 /// Asks on the terminal with echo off; `None` at the end of input. The
-/// answer is wiped when dropped.
-fn hidden(prompt: &str) -> Result<Option<Zeroizing<String>>, Error> {
-    let no_tty = |e: std::io::Error| {
-        Error::argument(format!(
-            "cannot prompt: no terminal ({e}); set ETNA_PASSWORD or use --password-stdin for scripts"
-        ))
-    };
+/// answer is wiped when dropped. `what` names what is asked ("the security
+/// PIN") in the error when there is no terminal to ask it on.
+fn hidden(prompt: &str, what: &str) -> Result<Option<Zeroizing<String>>, Error> {
+    let no_tty = |e: std::io::Error| Error::argument(no_terminal(what, &e));
     // The terminal: /dev/tty on Unix, the console input (CONIN$, which takes
     // the prompt too) on Windows.
     #[cfg(unix)]
@@ -106,4 +111,36 @@ fn hidden(prompt: &str) -> Result<Option<Zeroizing<String>>, Error> {
         line.pop();
     }
     Ok(Some(line))
+}
+
+/// The message when `what` cannot be asked: the way out for a password (the
+/// environment, standard input), and for a second factor, which only a
+/// person at a terminal can give, that it was that factor.
+fn no_terminal(what: &str, e: &std::io::Error) -> String {
+    let way_out = if what.starts_with("the password") {
+        "set ETNA_PASSWORD or use --password-stdin for scripts"
+    } else {
+        "the server asks for it after the password, and it is typed on a terminal: \
+         run etna-auth on one, or use a stored token (etna-auth token --no-prompt)"
+    };
+    format!("cannot ask {what}: no terminal ({e}); {way_out}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_names_what_could_not_be_asked() {
+        let e = std::io::Error::from_raw_os_error(6);
+        let pin = no_terminal("the security PIN", &e);
+        assert!(
+            pin.starts_with("cannot ask the security PIN: no terminal"),
+            "{pin}"
+        );
+        assert!(!pin.contains("ETNA_PASSWORD"), "{pin}");
+        let password = no_terminal(&password_noun("alice"), &e);
+        assert!(password.contains("the password of \"alice\""), "{password}");
+        assert!(password.contains("ETNA_PASSWORD"), "{password}");
+    }
 }

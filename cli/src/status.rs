@@ -65,7 +65,7 @@ fn as_json(store: &Store, tokens: &[Listed], now: i64) -> serde_json::Value {
                 "base_url": t.base_url,
                 "username": t.username,
                 "expires_at": t.expires_at,
-                "expires_in": (t.expires_at - now).max(0),
+                "expires_in": expiry::seconds_left(t.expires_at, now),
             })
         })
         .collect();

@@ -23,6 +23,9 @@ pub fn token(args: TokenArgs) -> Result<(), Failure> {
         mut session,
         password,
     } = connect::start(&args.target, || Ok(Store::open(args.store.as_deref())?))?;
+    // A script that asks nobody does not wait for another etna-auth whose
+    // login waits for its user's answer, which may never come.
+    session.set_wait_for_answering_logins(!args.no_prompt);
     acquire(
         &mut session,
         &store,
@@ -95,7 +98,7 @@ pub fn print(session: &Session, output: &Output) -> Result<(), Failure> {
         let json = serde_json::json!({
             "token": token,
             "expires_at": expires_at,
-            "expires_in": (expires_at - unix_now()).max(0),
+            "expires_in": crate::expiry::seconds_left(expires_at, unix_now()).unwrap_or(0),
         });
         writeln!(out, "{json}")
     } else if output.header {

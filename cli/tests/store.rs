@@ -289,7 +289,7 @@ fn the_default_store_is_made_owner_only_and_logout_empties_it() {
         env.push(("XDG_CONFIG_HOME", path(&config)));
         env.push(("HOME", path(home)));
         // Windows' place for it.
-        env.push(("APPDATA", path(&config)));
+        env.push(("LOCALAPPDATA", path(&config)));
         env.extend_from_slice(extra);
         env
     };

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -32,7 +33,31 @@
 
 namespace {
 
-etna::Session *current = nullptr;  // the session Ctrl-C cancels
+// The session Ctrl-C cancels, and the lock that keeps it alive while the
+// Ctrl-C thread cancels it: main clears it (Cancellable) before the session
+// goes, and cancel() never blocks, so the lock is held briefly.
+std::mutex current_mutex;
+etna::Session *current = nullptr;
+
+void cancel_current() {
+    std::lock_guard<std::mutex> lock(current_mutex);
+    if (current != nullptr) current->cancel();
+}
+
+// `session` is the one Ctrl-C cancels for this object's lifetime (also when
+// an exception ends it).
+struct Cancellable {
+    explicit Cancellable(etna::Session &session) {
+        std::lock_guard<std::mutex> lock(current_mutex);
+        current = &session;
+    }
+    ~Cancellable() {
+        std::lock_guard<std::mutex> lock(current_mutex);
+        current = nullptr;
+    }
+    Cancellable(const Cancellable &) = delete;
+    Cancellable &operator=(const Cancellable &) = delete;
+};
 
 // One line from stdin, with the echo off when `hidden` and stdin is a
 // terminal; std::nullopt at the end of the input or when Ctrl-C interrupted it.
@@ -73,7 +98,7 @@ std::optional<std::string> prompt(const std::string &label, bool hidden) {
 // Runs on a thread of its own, where Session::cancel() may be called.
 BOOL WINAPI on_ctrl_c(DWORD event) {
     if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT) return FALSE;
-    if (current != nullptr) current->cancel();
+    cancel_current();
     return TRUE;
 }
 void cancel_on_ctrl_c() { SetConsoleCtrlHandler(on_ctrl_c, TRUE); }
@@ -92,7 +117,7 @@ void cancel_on_ctrl_c() {
     std::thread([] {                         // interrupting its read
         char c;
         while (read(wake[0], &c, 1) == 1) {
-            if (current != nullptr) current->cancel();
+            cancel_current();
         }
     }).detach();
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -120,7 +145,7 @@ int main(int argc, char **argv) {
             return 2;
         }
         etna::Session session(url, app_key);  // checks the library's version too
-        current = &session;
+        Cancellable cancellable(session);     // before the session goes, Ctrl-C no longer reaches it
         cancel_on_ctrl_c();
 
         // Asked for each factor the server wants, with its Reason ("Invalid pin" after a wrong one).
@@ -140,7 +165,8 @@ int main(int argc, char **argv) {
             if (!password) break;
             session.end_login();  // drops a Ctrl-C pressed since the last login
             try {
-                session.login(*username, *password, ask);
+                std::string token = session.login(*username, *password, ask);
+                etna::wipe(token);  // the session keeps it: authorization_header() below
                 etna::wipe(*password);
             } catch (const etna::CancelledError &e) {
                 etna::wipe(*password);
@@ -163,7 +189,6 @@ int main(int argc, char **argv) {
             std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&until));
             std::cerr << *username << " logged in; the token is valid until " << when << '\n';
         }
-        current = nullptr;
         return failures == 0 ? 0 : 3;
     } catch (const etna::Error &e) {
         std::cerr << "etna-auth: " << e.what() << '\n';

@@ -10,12 +10,13 @@ int main() {
     try {
         etna::Sandbox sandbox;
         etna::Session session(sandbox.url(), sandbox.app_key());
-        session.login("dave", "dave-pass", [](etna::Step step, std::string_view) -> std::optional<std::string> {
+        std::string token = session.login("dave", "dave-pass", [](etna::Step step, std::string_view) -> std::optional<std::string> {
             return step == etna::Step::Pin ? "4321" : "654321";
         });
+        etna::wipe(token);
         std::string header = session.authorization_header();
         try {
-            session.login("dave", "not-the-password");
+            (void)session.login("dave", "not-the-password");
             std::fprintf(stderr, "a wrong password was accepted\n");
             return 1;
         } catch (const etna::CredentialsError &e) {

@@ -7,11 +7,40 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::config::SandboxConfig;
 use super::decide::{decide, error_answer, Answer, Request};
-use super::server::{lock, Shared};
+use super::tickets::Tickets;
+
+/// What every connection of a sandbox uses (the server keeps it with the
+/// connections it tracks): the configuration, the open logins, the stop
+/// flag and the count of answers.
+pub(super) struct Service {
+    pub(super) config: SandboxConfig,
+    pub(super) tickets: Mutex<Tickets>,
+    pub(super) stopping: AtomicBool,
+    pub(super) requests: AtomicU64,
+}
+
+impl Service {
+    pub(super) fn new(config: SandboxConfig) -> Service {
+        Service {
+            config,
+            tickets: Mutex::new(Tickets::new()),
+            stopping: AtomicBool::new(false),
+            requests: AtomicU64::new(0),
+        }
+    }
+}
+
+/// A lock that survives a panicked holder: the data (counters, a table of
+/// tickets) stays usable, and the sandbox must not panic in turn.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A request head (request line and headers) larger than this gets 431.
 const MAX_HEAD: usize = 64 * 1024;
@@ -42,7 +71,7 @@ enum Next {
 
 /// Serves one connection until the client closes it, asks to close, stays
 /// idle too long, or sends something we refuse.
-pub(super) fn serve(mut stream: TcpStream, shared: &Shared) {
+pub(super) fn serve(mut stream: TcpStream, shared: &Service) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
     // Bytes read but not yet used: a pipelined next request may start here.
@@ -68,7 +97,7 @@ fn serve_one(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     deadline: Instant,
-    shared: &Shared,
+    shared: &Service,
 ) -> Next {
     let head = match read_head(stream, buffer, deadline) {
         Ok(Some(head)) => head,
@@ -119,7 +148,7 @@ fn serve_one(
 }
 
 /// Answers with `Connection: close` and asks for the connection to close.
-fn refuse(stream: &mut TcpStream, shared: &Shared, answer: &Answer) -> Next {
+fn refuse(stream: &mut TcpStream, shared: &Service, answer: &Answer) -> Next {
     match respond(stream, shared, answer, false) {
         Ok(()) => Next::Close,
         Err(_) => Next::Gone,
@@ -238,7 +267,7 @@ fn read_until(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> io::
 /// has read the answer already sees it in the count).
 fn respond(
     stream: &mut TcpStream,
-    shared: &Shared,
+    shared: &Service,
     answer: &Answer,
     keep_alive: bool,
 ) -> io::Result<()> {

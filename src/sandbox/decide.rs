@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::config::{Account, SandboxConfig};
+use super::factor::Factor;
 use super::tickets::{Ticket, Tickets};
 
 /// The only path served.
@@ -90,55 +91,6 @@ fn failed(step: &str, reason: &str) -> Answer {
 
 const APP_KEY_ERROR: &str = "Application key is not defined or does not exist";
 const CORRUPTED_TICKET: &str = "Corrupted ticket";
-
-/// The second factors, in the order a login asks for them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Factor {
-    Pin,
-    Code,
-}
-
-impl Factor {
-    /// The `Step` name in answers.
-    fn step(self) -> &'static str {
-        match self {
-            Factor::Pin => "SecutityPin", // sic: the vendor's spelling
-            Factor::Code => "VerificationCode",
-        }
-    }
-
-    /// The request header that carries this factor.
-    fn header(self) -> &'static str {
-        match self {
-            Factor::Pin => "PinCode",
-            Factor::Code => "VerificationCode",
-        }
-    }
-
-    /// `Reason` when the factor is first asked for.
-    fn expecting(self) -> &'static str {
-        match self {
-            Factor::Pin => "Expecting security pin",
-            Factor::Code => "Expecting confirmation code",
-        }
-    }
-
-    /// `Reason` after a wrong answer (202 again, or the final 401).
-    fn invalid(self) -> &'static str {
-        match self {
-            Factor::Pin => "Invalid pin",
-            Factor::Code => "Invalid verification code",
-        }
-    }
-
-    /// The account's expected value for this factor.
-    fn expected(self, account: &Account) -> Option<&str> {
-        match self {
-            Factor::Pin => account.pin.as_deref(),
-            Factor::Code => account.code.as_deref(),
-        }
-    }
-}
 
 /// Answers one request: the whole protocol, in the order a server checks it.
 pub(super) fn decide(

@@ -6,32 +6,23 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::config::SandboxConfig;
-use super::connection::serve;
-use super::tickets::Tickets;
+use super::connection::{lock, serve, Service};
 
 /// What the accept thread and the connection threads share.
-pub(super) struct Shared {
-    pub(super) config: SandboxConfig,
-    pub(super) tickets: Mutex<Tickets>,
-    pub(super) stopping: AtomicBool,
-    pub(super) requests: AtomicU64,
+struct Shared {
+    /// What the connections use.
+    service: Service,
     connections: AtomicU64,
     /// A clone of every open connection, to shut them down on stop.
     open: Mutex<HashMap<u64, TcpStream>>,
     /// Connection threads, joined on stop (finished ones are pruned).
     workers: Mutex<Vec<JoinHandle<()>>>,
-}
-
-/// A lock that survives a panicked holder: the data (counters, a table of
-/// tickets) stays usable, and the sandbox must not panic in turn.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A running sandbox, serving on 127.0.0.1 from background threads.
@@ -65,10 +56,7 @@ impl Sandbox {
         let address = listener.local_addr()?;
         let app_key = config.app_key.clone();
         let shared = Arc::new(Shared {
-            config,
-            tickets: Mutex::new(Tickets::new()),
-            stopping: AtomicBool::new(false),
-            requests: AtomicU64::new(0),
+            service: Service::new(config),
             connections: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
             workers: Mutex::new(Vec::new()),
@@ -101,7 +89,7 @@ impl Sandbox {
 
     /// Requests answered so far (refusals such as 400 or 411 included).
     pub fn request_count(&self) -> u64 {
-        self.shared.requests.load(Ordering::SeqCst)
+        self.shared.service.requests.load(Ordering::SeqCst)
     }
 
     /// TCP connections accepted so far.
@@ -119,7 +107,7 @@ impl Drop for Sandbox {
     /// blocked in a read that the shutdown ends at once (on Windows, where a
     /// shutdown is not known to wake a blocked `recv`, `CancelIoEx` does).
     fn drop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.service.stopping.store(true, Ordering::SeqCst);
         // The accept thread is blocked in accept(); a connection of our own
         // wakes it, and it sees the flag. If that connection cannot be made,
         // the thread is left to end at the next connection instead of
@@ -147,7 +135,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     let mut next_id: u64 = 0;
     loop {
         let accepted = listener.accept();
-        if shared.stopping.load(Ordering::SeqCst) {
+        if shared.service.stopping.load(Ordering::SeqCst) {
             return;
         }
         let stream = match accepted {
@@ -171,7 +159,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             std::thread::Builder::new()
                 .name("etna-sandbox-conn".to_owned())
                 .spawn(move || {
-                    serve(stream, &shared);
+                    serve(stream, &shared.service);
                     lock(&shared.open).remove(&id);
                 })
         };

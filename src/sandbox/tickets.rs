@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::decide::Factor;
+use super::factor::Factor;
 
 /// An interim token not used within this time is forgotten.
 const TICKET_LIFETIME: Duration = Duration::from_secs(10 * 60);

@@ -208,10 +208,24 @@ fn trouble_on_the_way_keeps_the_step_and_the_credentials() {
 
 #[test]
 fn a_new_login_ends_the_last_one_even_when_it_fails() {
+    let mut session = at_a_closed_port();
+    assert_eq!(session.advance(succeeded(), credentials()), Ok(Step::Done));
+    assert_status(session.begin_auth("bob", "bob-pass"), Status::Network);
+    assert_eq!((session.token(), session.expires_at()), (None, None));
+}
+
+#[test]
+fn a_cancel_made_before_a_new_login_leaves_the_last_one() {
     let mut session = logged_in();
     session.canceller().cancel();
+    let message = assert_status(session.begin_auth("bob", "bob-pass"), Status::Cancelled);
+    assert!(message.contains("nothing was sent"), "{message}");
+    assert_eq!(session.token(), Some(TOKEN));
+    // The cancel was used up: the next login is made.
+    let mut session = at_a_closed_port();
+    session.canceller().cancel();
     assert_status(session.begin_auth("bob", "bob-pass"), Status::Cancelled);
-    assert_eq!((session.token(), session.expires_at()), (None, None));
+    assert_status(session.begin_auth("bob", "bob-pass"), Status::Network);
 }
 
 #[test]
@@ -229,15 +243,21 @@ fn end_login_clears_everything_but_the_settings() {
     assert!(session.token_entry().is_none());
 }
 
-#[test]
-fn end_login_forgets_a_pending_cancel() {
-    // A loopback port with nobody listening: a connect is refused at once.
+/// A session at a loopback port with nobody listening: a connect is
+/// refused at once.
+fn at_a_closed_port() -> Session {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/api", closed.local_addr().unwrap());
     drop(closed);
     let mut session = Session::new(&base, APP_KEY).unwrap();
     session.set_log(Log::off());
     session.set_proxy(None).unwrap();
+    session
+}
+
+#[test]
+fn end_login_forgets_a_pending_cancel() {
+    let mut session = at_a_closed_port();
     session.canceller().cancel();
     session.end_login();
     // Not cancelled: the exchange was made, and refused.

@@ -28,9 +28,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::file::{self, normalize_base_url, unix_now, Entry};
 use crate::error::{Error, Status};
 use crate::secret::Secret;
-use crate::token_cache::{self, normalize_base_url, Entry};
 
 #[cfg(target_os = "macos")]
 #[path = "keyring/apple.rs"]
@@ -80,7 +80,7 @@ pub(super) fn load(base_url: &str, username: &str) -> Result<Option<Entry>, Erro
             ),
         )
     })?;
-    if stored.expires_at <= token_cache::unix_now() {
+    if stored.expires_at <= unix_now() {
         return Ok(None);
     }
     Ok(Some(Entry {
@@ -101,9 +101,10 @@ pub(super) fn save(entry: &Entry) -> Result<(), Error> {
     let service = service(&entry.base_url);
     os::set(&service, &entry.username, &bytes)?;
     let indexed = index_path().and_then(|index| {
-        super::file::save(
+        file::create_private_dirs(&super::folder_of(&index))?;
+        file::save(
             &index,
-            &Entry {
+            Entry {
                 token: Secret::default(),
                 ..entry.clone()
             },
@@ -122,14 +123,14 @@ pub(super) fn save(entry: &Entry) -> Result<(), Error> {
 /// store still holds.
 pub(super) fn forget(base_url: &str, username: &str) -> Result<(), Error> {
     os::delete(&service(base_url), username)?;
-    super::file::forget(&index_path()?, base_url, username)
+    file::forget(&index_path()?, base_url, username)
 }
 
 /// The index's entries (their tokens are empty) that the credential store
 /// still holds: one deleted there with another tool is not shown.
 pub(super) fn entries() -> Result<Vec<Entry>, Error> {
     let mut held = Vec::new();
-    for e in super::file::entries(&index_path()?)? {
+    for e in file::entries(&index_path()?)? {
         if os::get(&service(&e.base_url), &e.username)?.is_some() {
             held.push(e);
         }
@@ -168,7 +169,7 @@ mod tests {
             base_url: base_url.to_owned(),
             username: "bob".to_owned(),
             token: Secret::new("unit-token"),
-            expires_at: token_cache::unix_now() + 600,
+            expires_at: unix_now() + 600,
         };
         let listed = || {
             entries()

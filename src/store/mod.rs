@@ -4,23 +4,34 @@
 //! base URL (without trailing slash) and user name, and never holds a
 //! password.
 //!
-//! A store spec, as the C ABI, the CLI and `ETNA_AUTH_STORE` give it:
-//! none for the default store, `"keyring"` for the OS credential store,
-//! anything else a token file's path.
+//! A store spec, as the C ABI, the CLI, the bindings and `ETNA_AUTH_STORE`
+//! give it, read by [`Store::open`] alone: none for the default store,
+//! `keyring` in any case (`Keyring`, `KEYRING`) for the OS credential
+//! store, else a token file's path, which must look like one: a folder in
+//! it (`./tokens`, `/home/me/tokens`) or a dot in it (`tokens.json`). A
+//! bare word is refused ([`Status::Argument`](crate::Status::Argument)), so
+//! that a mistyped `keyrnig` never becomes a plaintext token file of that
+//! name.
 //!
 //! [`Session::acquire_token`]: crate::Session::acquire_token
 
-mod file;
+pub mod expiry;
+pub mod file;
 mod keyring;
 pub mod lock;
 pub mod places;
+pub mod wait;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use file::create_private_dirs;
 
 use crate::error::{quote, Error};
-use crate::token_cache::Entry;
+use file::Entry;
+use wait::Waiter;
 
 pub use places::{default_folder, default_token_file, STORE_ENV};
+pub use wait::LockWait;
 
 /// The spec of the OS credential store.
 pub const KEYRING: &str = "keyring";
@@ -59,19 +70,28 @@ impl Store {
     /// file ([`places`]).
     pub fn default_store() -> Result<Store, Error> {
         match places::store_from_env() {
-            Some(spec) => Store::from_spec(&spec),
+            Some(spec) => Store::from_spec(&spec)
+                .map_err(|e| Error::new(e.status(), format!("{STORE_ENV}: {}", e.message()))),
             None => Ok(Store::File(default_token_file()?)),
         }
     }
 
+    /// The one reading of a store spec (see the module documentation).
     fn from_spec(spec: &str) -> Result<Store, Error> {
-        if spec == KEYRING {
+        if spec.eq_ignore_ascii_case(KEYRING) {
             return Ok(Store::Keyring);
         }
         if spec.is_empty() {
             return Err(Error::argument(
                 "the store is empty: give a token file's path, \"keyring\", or none for the default store",
             ));
+        }
+        if !looks_like_a_path(spec) {
+            return Err(Error::argument(format!(
+                "the store {} is neither \"keyring\" nor a token file's path: \
+                 a path has a folder or a dot in it (./{spec}, {spec}.json)",
+                quote(spec)
+            )));
         }
         Ok(Store::File(PathBuf::from(spec)))
     }
@@ -89,15 +109,24 @@ impl Store {
     /// has not expired.
     pub fn load(&self, base_url: &str, username: &str) -> Result<Option<Entry>, Error> {
         match self {
-            Store::File(path) => file::load(path, base_url, username),
+            Store::File(path) => file::load(path, base_url, username, 0),
             Store::Keyring => keyring::load(base_url, username),
         }
     }
 
     /// Stores a token (replacing the one of the same base URL and user).
     pub fn save(&self, entry: &Entry) -> Result<(), Error> {
+        self.save_with(entry, &Waiter::default())
+    }
+
+    /// [`Store::save`], waiting for a token file's write lock as `waiter`
+    /// says (a session's lock wait and canceller).
+    pub(crate) fn save_with(&self, entry: &Entry, waiter: &Waiter) -> Result<(), Error> {
         match self {
-            Store::File(path) => file::save(path, entry),
+            Store::File(path) => {
+                create_private_dirs(&file::folder(path))?;
+                file::save_with(path, entry.clone(), waiter)
+            }
             Store::Keyring => keyring::save(entry),
         }
     }
@@ -106,7 +135,7 @@ impl Store {
     /// error when there is none.
     pub fn forget(&self, base_url: &str, username: &str) -> Result<(), Error> {
         match self {
-            Store::File(path) => file::forget(path, base_url, username),
+            Store::File(path) => file::forget_with(path, base_url, username, &Waiter::default()),
             Store::Keyring => keyring::forget(base_url, username),
         }
     }
@@ -135,15 +164,55 @@ impl Store {
             Store::File(path) => (file::folder(path), file::name(path)),
             Store::Keyring => (default_folder()?, "keyring".to_owned()),
         };
-        crate::token_cache::create_private_dirs(&folder)?;
+        create_private_dirs(&folder)?;
+        file::check_folder(&folder)?;
         Ok(lock::lock_path(&folder, &prefix, base_url, username))
     }
 }
 
 /// A path's folder, `.` for a bare file name.
-fn folder_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+fn folder_of(path: &std::path::Path) -> PathBuf {
+    file::folder(path)
+}
+
+/// Whether a store spec that is not the keyring word reads as a path: a
+/// separator (`/`, and `\` on Windows) or a dot in it. Pure.
+fn looks_like_a_path(spec: &str) -> bool {
+    spec.chars().any(|c| std::path::is_separator(c) || c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+
+    #[test]
+    fn the_store_word_in_any_case_is_the_keyring_and_a_bare_word_is_refused() {
+        for word in ["keyring", "Keyring", "KEYRING", "kEyRiNg"] {
+            assert_eq!(Store::open(Some(word)).unwrap(), Store::Keyring, "{word}");
+        }
+        for path in [
+            "tokens.json",
+            "./keyring",
+            "/tmp/t",
+            "dir/keyrnig",
+            ".tokens",
+            "keyring.json",
+        ] {
+            assert_eq!(
+                Store::open(Some(path)).unwrap(),
+                Store::File(PathBuf::from(path)),
+                "{path}"
+            );
+        }
+        for bare in ["keyrnig", "Keyrin", "tokens", "keyring ", " keyring"] {
+            let error = Store::open(Some(bare)).unwrap_err();
+            assert_eq!(error.status(), Status::Argument, "{bare}");
+            assert!(error.message().contains("neither \"keyring\""), "{error}");
+        }
+        assert_eq!(
+            Store::open(Some("")).unwrap_err().status(),
+            Status::Argument
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! | system | default token file |
 //! | --- | --- |
 //! | Linux, BSD | `$XDG_CONFIG_HOME/etna-auth/tokens.json`, else `~/.config/etna-auth/tokens.json` |
-//! | Windows | `%APPDATA%\etna-auth\tokens.json` |
+//! | Windows | `%LOCALAPPDATA%\etna-auth\tokens.json` |
 //! | macOS | `~/Library/Application Support/etna-auth/tokens.json` |
 
 use std::ffi::OsString;
@@ -73,10 +73,13 @@ fn folder_from(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, Error>
         .join(APP_FOLDER))
 }
 
+/// The local application data folder, not the roaming one (`APPDATA`):
+/// tokens belong to this machine and must not travel with a roaming
+/// profile to other machines.
 #[cfg(windows)]
 fn folder_from(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, Error> {
-    let app_data = absolute(env("APPDATA")).ok_or_else(|| no_place("APPDATA is not set"))?;
-    Ok(app_data.join(APP_FOLDER))
+    let local = absolute(env("LOCALAPPDATA")).ok_or_else(|| no_place("LOCALAPPDATA is not set"))?;
+    Ok(local.join(APP_FOLDER))
 }
 
 #[cfg(test)]
@@ -112,11 +115,17 @@ mod tests {
 
     #[cfg(windows)]
     #[test]
-    fn app_data() {
-        let pairs = [("APPDATA", r"C:\Users\u\AppData\Roaming")];
+    fn local_app_data_never_the_roaming_one() {
+        let pairs = [
+            ("APPDATA", r"C:\Users\u\AppData\Roaming"),
+            ("LOCALAPPDATA", r"C:\Users\u\AppData\Local"),
+        ];
         assert_eq!(
             folder_from(env(&pairs)).unwrap(),
-            PathBuf::from(r"C:\Users\u\AppData\Roaming\etna-auth")
+            PathBuf::from(r"C:\Users\u\AppData\Local\etna-auth")
         );
+        let roaming_only = [("APPDATA", r"C:\Users\u\AppData\Roaming")];
+        let error = folder_from(env(&roaming_only)).unwrap_err();
+        assert!(error.message().contains("LOCALAPPDATA"), "{error}");
     }
 }

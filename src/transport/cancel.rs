@@ -1,6 +1,7 @@
 //! Cancelling an exchange from another thread ([`Canceller`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use ureq::Agent;
 
@@ -17,6 +18,8 @@ use super::resolve::LookupWaker;
 #[derive(Default)]
 pub struct Canceller {
     state: Mutex<InFlight>,
+    /// Wakes [`Canceller::sleep_unless_cancelled`] when a cancel arrives.
+    woken: Condvar,
 }
 
 impl std::fmt::Debug for Canceller {
@@ -46,7 +49,10 @@ impl Canceller {
                 agent.shutdown();
                 lookup.wake();
             }
-            None => state.pending = true,
+            None => {
+                state.pending = true;
+                self.woken.notify_all();
+            }
         }
     }
 
@@ -60,6 +66,31 @@ impl Canceller {
     /// polls it.
     pub fn take_pending(&self) -> bool {
         std::mem::take(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()).pending)
+    }
+
+    /// Sleeps for `pause`, or less when a cancel arrives: `true` when a
+    /// pending cancel ended the sleep (it is used up, as by
+    /// [`Canceller::take_pending`]). For waits outside any exchange (a lock
+    /// that another login holds), which must end at once on a cancel
+    /// without polling it in a busy loop.
+    pub fn sleep_unless_cancelled(&self, pause: Duration) -> bool {
+        let deadline = std::time::Instant::now() + pause;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if std::mem::take(&mut state.pending) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Spurious wake-ups loop back to the check.
+            state = self
+                .woken
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     /// Registers the exchange about to start; `false` when a pending cancel
@@ -166,6 +197,30 @@ mod tests {
             .expect("the cancelling thread");
         assert!(lookup.is_woken());
         assert!(canceller.finish());
+    }
+
+    #[test]
+    fn a_cancel_ends_a_sleep_at_once_and_is_used_up() {
+        let canceller = Arc::new(Canceller::default());
+        let started = std::time::Instant::now();
+        assert!(!canceller.sleep_unless_cancelled(Duration::from_millis(30)));
+        assert!(
+            started.elapsed() >= Duration::from_millis(30),
+            "slept it out"
+        );
+        let other = Arc::clone(&canceller);
+        let cancelling = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.cancel();
+        });
+        let started = std::time::Instant::now();
+        assert!(canceller.sleep_unless_cancelled(Duration::from_secs(60)));
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "woken, not timed out"
+        );
+        cancelling.join().expect("the cancelling thread");
+        assert!(!canceller.take_pending(), "the sleep used the cancel up");
     }
 
     #[test]

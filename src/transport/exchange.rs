@@ -89,10 +89,7 @@ impl Transport {
     /// deadline.
     pub fn post(&mut self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
         if !self.canceller.start(&self.agent, &self.lookup) {
-            return Err(Error::new(
-                Status::Cancelled,
-                "cancelled before the request was sent; nothing was sent",
-            ));
+            return Err(not_sent());
         }
         let result = self.exchange(url, headers);
         if self.canceller.finish() {
@@ -106,6 +103,16 @@ impl Transport {
             }
         }
         result
+    }
+
+    /// Uses up a cancel that waits for the next exchange, with the error
+    /// [`Transport::post`] would give for it: for a caller that must stop
+    /// before it changes anything (a login that would drop a token).
+    pub fn stop_if_cancelled(&self) -> Result<(), Error> {
+        match self.canceller.take_pending() {
+            true => Err(not_sent()),
+            false => Ok(()),
+        }
     }
 
     fn exchange(&self, url: &str, headers: &[Header]) -> Result<Reply, Error> {
@@ -228,6 +235,14 @@ fn build_agent(settings: &Settings, connects: Arc<AtomicU64>, lookup: Arc<Lookup
         log: settings.log.clone(),
     };
     Agent::with_parts(config, connector, resolver)
+}
+
+/// A pending cancel stopped the exchange before it sent anything.
+fn not_sent() -> Error {
+    Error::new(
+        Status::Cancelled,
+        "cancelled before the request was sent; nothing was sent",
+    )
 }
 
 #[cfg(test)]

@@ -4,11 +4,19 @@
  * second acquire sends nothing and asks nothing; a token that expires too
  * soon forces a login; 8 processes acquiring at once cause one login at
  * the server; a process that dies mid-login does not block the next one;
- * the default store (XDG_CONFIG_HOME) gets owner-only folders. The child
+ * the default store (XDG_CONFIG_HOME) gets owner-only folders; a wait for
+ * a login lock another process holds ends at etna_set_lock_timeout_ms()'s
+ * timeout (ETNA_ERR_TIMEOUT naming the lock file and the holder's pid) or at
+ * once on etna_cancel() from another thread; etna_forget_token() takes the
+ * store as etna_acquire_token() does (a path, NULL for the default store,
+ * "keyring" for the credential store, never a file of that name). The child
  * processes are this program again: `test_acquire child ROLE URL KEY STORE`.
- * POSIX only (fork, exec). Run under valgrind by tests/run_all.sh.
+ * POSIX only (fork, exec, threads). Run under valgrind by tests/run_all.sh.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +36,19 @@ struct asker {
     int steps[8];
     int code_delay_ms; /* a user typing the code */
     int die_at_code;   /* ends the process, as a crash would */
+    int hold_ms;       /* a user who takes this long, then gives up the password */
 };
+
+static void sleep_ms(int ms) {
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int ask(void *user_data, int step, const char *reason, char *answer, size_t size) {
     struct asker *a = user_data;
@@ -38,6 +58,10 @@ static int ask(void *user_data, int step, const char *reason, char *answer, size
     }
     a->asked++;
     const char *value = NULL;
+    if (step == ETNA_NEED_PASSWORD && a->hold_ms > 0) {
+        sleep_ms(a->hold_ms);
+        return 1;
+    }
     if (step == ETNA_NEED_PASSWORD) {
         value = "carol-pass";
     } else if (step == ETNA_NEED_CODE) {
@@ -135,9 +159,12 @@ static void too_soon_forces_a_login(const EtnaSandbox *sbx, const char *dir) {
     CHECK(token != NULL && strcmp(token, "soon-token") == 0);
     free(token);
     CHECK(etna_sandbox_request_count(sbx) == before);
-    /* 300 s wanted: no password and no callback, so it gives up, sending nothing. */
+    /* 300 s wanted: no password and no callback, so it gives up, sending
+     * nothing and changing nothing: the session keeps the token it had. */
     CHECK(etna_acquire_token(s, store, "carol", NULL, 300, NULL, NULL) == ETNA_ERR_CANCELLED);
-    CHECK(etna_get_token(s, NULL, 0) == ETNA_ERR_STATE);
+    token = token_of(s);
+    CHECK(token != NULL && strcmp(token, "soon-token") == 0);
+    free(token);
     CHECK(etna_sandbox_request_count(sbx) == before);
     struct asker a = {0};
     CHECK(etna_acquire_token(s, store, "carol", "carol-pass", 300, ask, &a) == ETNA_OK);
@@ -219,6 +246,95 @@ static void default_store(const EtnaSandbox *sbx, const char *config) {
     etna_free(s);
 }
 
+/* etna_cancel() from another thread, a moment after the wait began. */
+static void *cancel_later(void *session) {
+    sleep_ms(300);
+    etna_cancel(session);
+    return NULL;
+}
+
+static void a_lock_wait_ends_at_its_timeout_or_a_cancel(const EtnaSandbox *sbx, const char *dir,
+                                                        const char *self) {
+    char store[512];
+    snprintf(store, sizeof store, "%s/held.json", dir);
+    /* The holder: a login whose user sits at the password prompt. */
+    pid_t holder = spawn(self, "hold", sbx, store);
+    sleep_ms(1000);
+    uint64_t before = etna_sandbox_request_count(sbx);
+    EtnaSession *s = session_for(sbx);
+    CHECK(etna_set_lock_timeout_ms(NULL, 1) == ETNA_ERR_ARGUMENT);
+    CHECK(etna_set_lock_timeout_ms(s, 300) == ETNA_OK);
+    double started = now_s();
+    CHECK(etna_acquire_token(s, store, "carol", "carol-pass", 300, NULL, NULL) == ETNA_ERR_TIMEOUT);
+    CHECK(now_s() - started >= 0.3 && now_s() - started < 3);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %d", (int)holder);
+    CHECK(strstr(etna_last_error(), "held.json.login-") != NULL);
+    CHECK(strstr(etna_last_error(), pid) != NULL);
+    CHECK(strstr(etna_last_error(), "its user's answer") != NULL);
+    /* A long wait, ended at once by a cancel from another thread. */
+    CHECK(etna_set_lock_timeout_ms(s, 60000) == ETNA_OK);
+    pthread_t canceller;
+    CHECK(pthread_create(&canceller, NULL, cancel_later, s) == 0);
+    started = now_s();
+    CHECK(etna_acquire_token(s, store, "carol", "carol-pass", 300, NULL, NULL) == ETNA_ERR_CANCELLED);
+    CHECK(now_s() - started < 3);
+    pthread_join(canceller, NULL);
+    CHECK(etna_sandbox_request_count(sbx) == before);
+    kill(holder, SIGKILL);
+    exit_code(holder);
+    /* The holder is gone: the lock is free, no wait at all is needed. */
+    CHECK(etna_set_lock_timeout_ms(s, 0) == ETNA_OK);
+    CHECK(etna_acquire_token(s, store, "carol", "carol-pass", 300, ask, &(struct asker){0}) == ETNA_OK);
+    etna_free(s);
+}
+
+/* Whether `dir` holds no file. */
+static int empty_folder(const char *dir) {
+    DIR *d = opendir(dir);
+    int files = 0;
+    if (d == NULL) {
+        return 0;
+    }
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        files += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return files == 0;
+}
+
+static void forget_takes_the_store_of_acquire(const EtnaSandbox *sbx, const char *dir) {
+    const char *url = etna_sandbox_url(sbx);
+    char store[512];
+    snprintf(store, sizeof store, "%s/forget.json", dir);
+    EtnaSession *s = session_for(sbx);
+    CHECK(etna_acquire_token(s, store, "alice", "alice-pass", 300, NULL, NULL) == ETNA_OK);
+    CHECK(etna_forget_token(store, url, "alice") == ETNA_OK);
+    CHECK(etna_acquire_token(s, store, "alice", NULL, 300, NULL, NULL) == ETNA_ERR_CANCELLED);
+    /* NULL: the default store, where default_store() put alice's token. */
+    CHECK(etna_acquire_token(s, NULL, "alice", NULL, 300, NULL, NULL) == ETNA_OK);
+    CHECK(etna_forget_token(NULL, url, "alice") == ETNA_OK);
+    CHECK(etna_acquire_token(s, NULL, "alice", NULL, 300, NULL, NULL) == ETNA_ERR_CANCELLED);
+    /* "keyring" in any case is the credential store (unreachable here: main
+     * points D-Bus nowhere), never a file of that name in the current
+     * folder; a bare word that is not "keyring" is refused. */
+    char here[512];
+    char cwd[256];
+    snprintf(here, sizeof here, "%s/cwd", dir);
+    CHECK(mkdir(here, 0700) == 0);
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(chdir(here) == 0);
+    int rc = etna_forget_token("keyring", url, "alice");
+    CHECK(rc == ETNA_OK || rc == ETNA_ERR_IO);
+    rc = etna_forget_token("KEYRING", url, "alice");
+    CHECK(rc == ETNA_OK || rc == ETNA_ERR_IO);
+    CHECK(etna_forget_token("keyrnig", url, "alice") == ETNA_ERR_ARGUMENT);
+    CHECK(strstr(etna_last_error(), "keyrnig") != NULL);
+    CHECK(empty_folder(here));
+    CHECK(chdir(cwd) == 0);
+    etna_free(s);
+}
+
 /* A child: one acquire of carol's token. Exit 0: the stored token, nobody
  * asked; 1: logged in (password and code asked); 2: anything else. */
 static int child(const char *role, const char *url, const char *key, const char *store) {
@@ -229,6 +345,7 @@ static int child(const char *role, const char *url, const char *key, const char 
     struct asker a = {0};
     a.code_delay_ms = 500; /* every other child starts and waits meanwhile */
     a.die_at_code = strcmp(role, "die") == 0;
+    a.hold_ms = strcmp(role, "hold") == 0 ? 30000 : 0;
     int rc = etna_acquire_token(s, store, "carol", NULL, 300, ask, &a);
     if (rc != ETNA_OK) {
         fprintf(stderr, "child: %s: %s\n", etna_status_str(rc), etna_last_error());
@@ -251,6 +368,8 @@ int main(int argc, char **argv) {
     /* Before any thread starts: the default store lives under this folder. */
     setenv("XDG_CONFIG_HOME", config, 1);
     unsetenv("ETNA_AUTH_STORE");
+    /* The keyring store is unreachable here: the user's own is never touched. */
+    setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/etna-auth-test-bus", 1);
     EtnaSandbox *sbx = etna_sandbox_start(NULL);
     CHECK(sbx != NULL);
     if (sbx == NULL) {
@@ -261,6 +380,8 @@ int main(int argc, char **argv) {
     eight_processes_one_login(sbx, dir, argv[0]);
     a_death_mid_login_frees_the_lock(sbx, dir, argv[0]);
     default_store(sbx, config);
+    a_lock_wait_ends_at_its_timeout_or_a_cancel(sbx, dir, argv[0]);
+    forget_takes_the_store_of_acquire(sbx, dir);
     etna_sandbox_stop(sbx);
     char rm[600];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);

@@ -106,15 +106,22 @@ static void arguments(const EtnaSandbox *sbx) {
     CHECK(strstr(etna_last_error(), "session") != NULL);
     EtnaSession *s = session_for(sbx);
     uint64_t before = etna_sandbox_request_count(sbx);
-    /* A login in progress is ended by any failure, a NULL argument too. */
+    /* A call that fails before it sends anything changes nothing: the
+     * login in progress stays, and goes on. */
     CHECK(etna_begin_auth(s, "bob", "bob-pass") == ETNA_NEED_PIN);
     CHECK(etna_login(s, NULL, "bob-pass", NULL, NULL) == ETNA_ERR_ARGUMENT);
     CHECK(strstr(etna_last_error(), "username") != NULL);
-    CHECK(etna_supply_pin(s, "1234") == ETNA_ERR_STATE);
     CHECK(etna_login(s, "bob", NULL, NULL, NULL) == ETNA_ERR_ARGUMENT);
     CHECK(etna_login(s, "bob\xff", "bob-pass", NULL, NULL) == ETNA_ERR_ARGUMENT);
     CHECK(strstr(etna_last_error(), "UTF-8") != NULL);
+    CHECK(etna_login(s, "bob", "bob\npass", NULL, NULL) == ETNA_ERR_ARGUMENT);
     CHECK(etna_sandbox_request_count(sbx) - before == 1);
+    CHECK(etna_supply_pin(s, "1234") == ETNA_OK);
+    /* So does the token a login left. */
+    CHECK(etna_login(s, NULL, "bob-pass", NULL, NULL) == ETNA_ERR_ARGUMENT);
+    CHECK(etna_login(s, "bob", "bob\npass", NULL, NULL) == ETNA_ERR_ARGUMENT);
+    CHECK(etna_get_token(s, NULL, 0) > 0);
+    CHECK(etna_sandbox_request_count(sbx) - before == 2);
     etna_free(s);
 }
 

@@ -38,7 +38,7 @@ def block(rows):
         family = f" (A {base}.)" if r["family"] else ""
         init = f"Error(status, message)" if base == "Error" else f"{base}(message, status)"
         out.append(f"/** {r['doc']}{family} */\n")
-        out.append(f"class {cls} : public {base} {{\npublic:\n")
+        out.append(f"class ETNA_AUTH_HPP_VISIBLE {cls} : public {base} {{\npublic:\n")
         out.append(f"    explicit {cls}(const std::string &message, int status = {r['name']}) : {init} {{}}\n}};\n")
     out.append("\n/** Throws the exception of `status` (an error status) with `message`. */\n")
     out.append("[[noreturn]] inline void throw_error(int status, const std::string &message) {\n    switch (status) {\n")

@@ -1,11 +1,14 @@
 // What only C++ can get wrong in include/etna_auth.hpp: moves, destructors
 // during and after a login, exceptions thrown by an Ask (rethrown unchanged),
 // cancel() from a std::thread while the server stalls, the error classes,
-// arguments, the log callback across a move, versions. Against the embedded
+// arguments, the log callback across a move, acquire_token() (the store, the
+// password asked with Step::Password), versions. Against the embedded
 // sandbox and a listener that never answers; built under ASan and UBSan by
 // tests/cpp.sh and with MinGW for Wine by tests/windows.sh.
 //
 //   test_wrapper [FILTER]
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -28,6 +31,10 @@ static_assert(std::is_nothrow_move_constructible_v<etna::Sandbox> && !std::is_co
 static_assert(std::is_base_of_v<etna::NetworkError, etna::TimeoutError>);
 static_assert(std::is_base_of_v<std::runtime_error, etna::Error>);
 static_assert(etna::library_compatible(ETNA_AUTH_VERSION_NUMBER, ETNA_AUTH_VERSION_NUMBER));
+// The names live in the wrapper version's inline namespace.
+static_assert(std::is_same_v<etna::Session, etna::v0_1::Session> && std::is_same_v<etna::Error, etna::v0_1::Error>);
+static_assert(static_cast<int>(etna::Step::Password) == ETNA_NEED_PASSWORD);
+static_assert(static_cast<int>(etna::LogLevel::Trace) == ETNA_LOG_TRACE);
 
 // The status of what `f` throws as etna::Error (ETNA_OK when nothing).
 template <typename F>
@@ -63,12 +70,12 @@ void moves() {
     etna::Session b(std::move(a));
     CHECK(a.native() == nullptr && b.native() == native);
     CHECK(b.token() == token && !a.token() && !a.expires_at());
-    CHECK_EQ(status_of([&] { a.login("alice", "alice-pass"); }), ETNA_ERR_STATE);
+    CHECK_EQ(status_of([&] { (void)a.login("alice", "alice-pass"); }), ETNA_ERR_STATE);
     CHECK_EQ(status_of([&] { a.set_timeout(1s); }), ETNA_ERR_STATE);
     a.cancel();  // an empty session: nothing happens
 
     etna::Session c(sandbox.url(), sandbox.app_key());
-    c.login("bob", "bob-pass", answers({"1234"}));
+    (void)c.login("bob", "bob-pass", answers({"1234"}));
     c = std::move(b);  // frees c's own session
     CHECK(c.token() == token && b.native() == nullptr);
     etna::Session &alias = c;
@@ -80,7 +87,7 @@ void moves() {
     std::vector<etna::Session> sessions;
     for (int i = 0; i < 8; ++i) {  // the vector's growth moves them
         sessions.emplace_back(sandbox.url(), sandbox.app_key());
-        sessions.back().login("alice", "alice-pass");
+        (void)sessions.back().login("alice", "alice-pass");
     }
     for (auto &s : sessions) CHECK(s.token().has_value() && s.authorization_header().rfind("Bearer ", 0) == 0);
 
@@ -98,7 +105,7 @@ void destructor_during_and_after_a_login() {
     CHECK_EQ(sandbox.request_count(), 1u);
     {  // after a login
         etna::Session s(sandbox.url(), sandbox.app_key());
-        s.login("dave", "dave-pass", answers({"4321", "654321"}));
+        (void)s.login("dave", "dave-pass", answers({"4321", "654321"}));
     }
     CHECK_EQ(sandbox.request_count(), 4u);
     // While the exception of an Ask unwinds the scope that owns the session.
@@ -106,7 +113,7 @@ void destructor_during_and_after_a_login() {
     bool caught = false;
     try {
         etna::Session s(sandbox.url(), sandbox.app_key());
-        s.login("bob", "bob-pass", [](etna::Step, std::string_view) -> std::optional<std::string> { throw Closed{}; });
+        (void)s.login("bob", "bob-pass", [](etna::Step, std::string_view) -> std::optional<std::string> { throw Closed{}; });
     } catch (const Closed &) {
         caught = true;
     }
@@ -115,7 +122,7 @@ void destructor_during_and_after_a_login() {
     // A session destroyed while another thread's login was just cancelled and joined.
     Staller staller;
     auto s = std::make_unique<etna::Session>(staller.url(), "key");
-    std::thread t([&] { CHECK_EQ(status_of([&] { s->login("u", "pw"); }), ETNA_ERR_CANCELLED); });
+    std::thread t([&] { CHECK_EQ(status_of([&] { (void)s->login("u", "pw"); }), ETNA_ERR_CANCELLED); });
     std::this_thread::sleep_for(100ms);
     s->cancel();
     t.join();
@@ -131,7 +138,7 @@ void ask_exceptions_are_rethrown_unchanged() {
     etna::Session s(sandbox.url(), sandbox.app_key());
     const void *thrown = nullptr;
     try {
-        s.login("bob", "bob-pass", [&](etna::Step step, std::string_view reason) -> std::optional<std::string> {
+        (void)s.login("bob", "bob-pass", [&](etna::Step step, std::string_view reason) -> std::optional<std::string> {
             CHECK(step == etna::Step::Pin && reason == "Expecting security pin");
             try {
                 throw DialogClosed{42};
@@ -151,7 +158,7 @@ void ask_exceptions_are_rethrown_unchanged() {
 
     // An etna::Error thrown by the Ask stays itself (not the library's "abandoned" CancelledError).
     try {
-        s.login("bob", "bob-pass", [](etna::Step, std::string_view) -> std::optional<std::string> {
+        (void)s.login("bob", "bob-pass", [](etna::Step, std::string_view) -> std::optional<std::string> {
             throw etna::CancelledError("the user pressed Escape");
         });
         CHECK(!"login() did not throw");
@@ -160,7 +167,7 @@ void ask_exceptions_are_rethrown_unchanged() {
     }
     // std::nullopt: the library's CancelledError and message.
     try {
-        s.login("dave", "dave-pass", answers({"4321"}));
+        (void)s.login("dave", "dave-pass", answers({"4321"}));
         CHECK(!"login() did not throw");
     } catch (const etna::CancelledError &e) {
         CHECK_EQ(std::string(e.what()), std::string("the login was abandoned: no verification code was given"));
@@ -182,7 +189,7 @@ void cancel_from_a_thread_while_the_server_stalls() {
         s.cancel();
     });
     auto start = Clock::now();
-    int status = status_of([&] { s.login("u", "s3cret-pw", answers({"1234"})); });
+    int status = status_of([&] { (void)s.login("u", "s3cret-pw", answers({"1234"})); });
     auto end = Clock::now();
     canceller.join();
     CHECK_EQ(status, ETNA_ERR_CANCELLED);
@@ -195,7 +202,7 @@ void cancel_from_a_thread_while_the_server_stalls() {
     etna::Sandbox sandbox;
     etna::Session t(sandbox.url(), sandbox.app_key());
     t.cancel();
-    CHECK_EQ(status_of([&] { t.login("alice", "alice-pass"); }), ETNA_ERR_CANCELLED);
+    CHECK_EQ(status_of([&] { (void)t.login("alice", "alice-pass"); }), ETNA_ERR_CANCELLED);
     CHECK_EQ(sandbox.request_count(), 0u);
     CHECK(!t.login("alice", "alice-pass").empty());
 }
@@ -204,7 +211,7 @@ void errors() {
     etna::Sandbox sandbox;
     etna::Session s(sandbox.url(), sandbox.app_key());
     try {
-        s.login("dave", "wrong-pass");
+        (void)s.login("dave", "wrong-pass");
         CHECK(!"no error");
     } catch (const etna::CredentialsError &e) {
         CHECK_EQ(e.status(), ETNA_ERR_CREDENTIALS);
@@ -216,7 +223,7 @@ void errors() {
     etna::Session slow(staller.url(), "the-key");
     slow.set_timeout(300ms);
     try {
-        slow.login("u", "pw");
+        (void)slow.login("u", "pw");
         CHECK(!"no error");
     } catch (const etna::NetworkError &e) {  // a timeout is a network failure
         CHECK(dynamic_cast<const etna::TimeoutError *>(&e) != nullptr);
@@ -237,7 +244,7 @@ void errors() {
 void arguments() {
     etna::Sandbox sandbox;
     etna::Session s(sandbox.url(), sandbox.app_key());
-    CHECK_EQ(status_of([&] { s.login(std::string("ali\0ce", 6), "alice-pass"); }), ETNA_ERR_ARGUMENT);
+    CHECK_EQ(status_of([&] { (void)s.login(std::string("ali\0ce", 6), "alice-pass"); }), ETNA_ERR_ARGUMENT);
     CHECK_EQ(status_of([] { etna::Session("ftp://example.com/api", "k"); }), ETNA_ERR_ARGUMENT);
     CHECK_EQ(status_of([] { etna::Session("http://example.com/api", "k"); }), ETNA_ERR_ARGUMENT);  // http off loopback
     CHECK_EQ(status_of([&] { s.set_timeout(0ms); }), ETNA_ERR_ARGUMENT);
@@ -251,7 +258,7 @@ void arguments() {
     CHECK_EQ(sandbox.request_count(), 0u);  // nothing was sent
 
     // A factor with a NUL: the wrapper's ArgumentError, the login ended after one request.
-    CHECK_EQ(status_of([&] { s.login("bob", "bob-pass", answers({std::string("12\0" "34", 5)})); }), ETNA_ERR_ARGUMENT);
+    CHECK_EQ(status_of([&] { (void)s.login("bob", "bob-pass", answers({std::string("12\0" "34", 5)})); }), ETNA_ERR_ARGUMENT);
     CHECK_EQ(etna_supply_pin(s.native(), "1234"), ETNA_ERR_STATE);
     CHECK_EQ(sandbox.request_count(), 1u);
 
@@ -307,9 +314,9 @@ void threads() {
     CHECK_EQ(sandbox.request_count(), 12u);
     // token() from another thread while a login waits in its Ask: it never waits for the login.
     etna::Session s(sandbox.url(), sandbox.app_key());
-    s.login("alice", "alice-pass");
+    (void)s.login("alice", "alice-pass");
     std::string first = *s.token();
-    s.login("bob", "bob-pass", [&](etna::Step, std::string_view) -> std::optional<std::string> {
+    (void)s.login("bob", "bob-pass", [&](etna::Step, std::string_view) -> std::optional<std::string> {
         std::optional<std::string> seen;
         std::thread reader([&] { seen = s.token(); });
         reader.join();
@@ -327,7 +334,7 @@ void log_survives_a_move() {
         lines.emplace_back(line);
     });
     etna::Session b(std::move(a));  // the function given to C stays where it is
-    b.login("bob", "bob-pass", answers({"1234"}));
+    (void)b.login("bob", "bob-pass", answers({"1234"}));
     CHECK(lines.size() >= 4);
     std::string token = *b.token();
     for (const auto &line : lines) {
@@ -340,8 +347,208 @@ void log_survives_a_move() {
     CHECK(!b.login("alice", "alice-pass").empty());
     std::size_t before = lines.size();
     b.set_log({});
-    b.login("alice", "alice-pass");
+    (void)b.login("alice", "alice-pass");
     CHECK_EQ(lines.size(), before);
+}
+
+// A fresh token file in a directory of its own; removed with the object.
+struct TempStore {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("etna-cpp-store-" + std::to_string(Clock::now().time_since_epoch().count()));
+    TempStore() { std::filesystem::create_directories(dir); }
+    ~TempStore() { std::filesystem::remove_all(dir); }
+    std::string path() const { return (dir / "tokens.json").string(); }
+};
+
+void acquire_token_and_the_store() {
+    etna::Sandbox sandbox;
+    TempStore store;
+    etna::Session s(sandbox.url(), sandbox.app_key());
+    // A login (password and PIN), whose token is stored.
+    std::string token = s.acquire_token("bob", "bob-pass", answers({"1234"}), 5min, store.path());
+    CHECK(token.size() > 20 && s.token() == token);
+    CHECK_EQ(sandbox.request_count(), 2u);
+    CHECK(std::filesystem::exists(store.path()));
+    // From the store: nothing sent, the ask never called, no password needed.
+    etna::Session t(sandbox.url(), sandbox.app_key());
+    bool asked = false;
+    std::string again = t.acquire_token("bob", std::nullopt, [&](etna::Step, std::string_view) -> std::optional<std::string> {
+        asked = true;
+        return std::nullopt;
+    }, 5min, store.path());
+    CHECK(again == token && t.token() == token && !asked);
+    CHECK_EQ(sandbox.request_count(), 2u);
+    // No stored token for dave: a login, which with no password and no ask gives up before sending.
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("dave", std::nullopt, {}, 5min, store.path()); }), ETNA_ERR_CANCELLED);
+    CHECK_EQ(sandbox.request_count(), 2u);
+    // No password: asked with Step::Password (and a reason), then the PIN and the code.
+    std::vector<etna::Step> steps;
+    std::string reason;
+    std::string fresh = t.acquire_token("dave", std::nullopt, [&](etna::Step step, std::string_view why) -> std::optional<std::string> {
+        steps.push_back(step);
+        if (step == etna::Step::Password) reason = why;
+        return std::string(step == etna::Step::Password ? "dave-pass" : step == etna::Step::Pin ? "4321" : "654321");
+    }, 5min, store.path());
+    CHECK(steps == (std::vector<etna::Step>{etna::Step::Password, etna::Step::Pin, etna::Step::Code}));
+    CHECK_MSG(!reason.empty(), "the password's reason is empty");
+    CHECK(fresh != token && t.token() == fresh);
+    CHECK_EQ(sandbox.request_count(), 5u);
+    // Giving the password up, or throwing: nothing sent; the exception is the Ask's own.
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("carol", std::nullopt, answers({}), 5min, store.path()); }),
+             ETNA_ERR_CANCELLED);
+    try {
+        (void)t.acquire_token("carol", std::nullopt, [](etna::Step, std::string_view) -> std::optional<std::string> {
+            throw DialogClosed{7};
+        }, 5min, store.path());
+        CHECK(!"acquire_token() did not throw");
+    } catch (const DialogClosed &e) {
+        CHECK_EQ(e.code, 7);
+    }
+    CHECK_EQ(sandbox.request_count(), 5u);
+    // A refused password, and bad arguments.
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("carol", "wrong", {}, 5min, store.path()); }), ETNA_ERR_CREDENTIALS);
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("dave", "dave-pass", {}, -1s, store.path()); }), ETNA_ERR_ARGUMENT);
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("dave", "dave-pass", {}, 25h, store.path()); }), ETNA_ERR_ARGUMENT);
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("dave", "dave-pass", {}, 5min, std::string("a\0b", 3)); }),
+             ETNA_ERR_ARGUMENT);
+    CHECK_EQ(status_of([&] { (void)t.acquire_token("dave", "dave-pass", {}, 5min, ""); }), ETNA_ERR_ARGUMENT);
+    CHECK_EQ(sandbox.request_count(), 6u);  // only the refused password was sent
+    CHECK_EQ(std::string(etna::to_string(etna::Step::Password)), std::string("password"));
+    CHECK_EQ(std::string(etna::to_string(etna::Step::Pin)), std::string("PIN"));
+    CHECK_EQ(std::string(etna::to_string(etna::Step::Code)), std::string("verification code"));
+    etna::wipe(token);
+    etna::wipe(again);
+    etna::wipe(fresh);
+}
+
+// Sets (or, for NULL, removes) an environment variable the library reads.
+void set_env(const char *name, const char *value) {
+#ifdef _WIN32
+    _putenv_s(name, value != nullptr ? value : "");  // "" removes it
+#else
+    if (value != nullptr) {
+        setenv(name, value, 1);
+    } else {
+        unsetenv(name);
+    }
+#endif
+}
+
+// While one session's acquire_token() logs in (here: waits in its ask), another
+// for the same user waits for its lock: set_lock_timeout() bounds that wait.
+void the_lock_timeout() {
+    etna::Sandbox sandbox;
+    TempStore store;
+    etna::Session waiter(sandbox.url(), sandbox.app_key());
+    CHECK_EQ(status_of([&] { waiter.set_lock_timeout(-1ms); }), ETNA_ERR_ARGUMENT);
+    waiter.set_lock_timeout(200ms);
+    etna::Session holder(sandbox.url(), sandbox.app_key());
+    int waited_status = ETNA_OK;
+    long long waited_ms = 0;
+    std::string token = holder.acquire_token("bob", std::nullopt, [&](etna::Step step, std::string_view) -> std::optional<std::string> {
+        if (step == etna::Step::Password) {
+            std::thread other([&] {
+                auto start = Clock::now();
+                waited_status = status_of([&] { (void)waiter.acquire_token("bob", "bob-pass", answers({"1234"}), 5min, store.path()); });
+                waited_ms = check::ms_since(start);
+            });
+            other.join();
+            return std::string("bob-pass");
+        }
+        return std::string("1234");
+    }, 5min, store.path());
+    CHECK_EQ(waited_status, ETNA_ERR_TIMEOUT);
+    CHECK_MSG(waited_ms >= 150 && waited_ms < 5000, "waited " + std::to_string(waited_ms) + " ms for a 200 ms lock timeout");
+    // The lock released, the waiter takes the stored token.
+    CHECK(waiter.acquire_token("bob", std::nullopt, {}, 5min, store.path()) == token);
+    etna::wipe(token);
+}
+
+void the_default_store() {
+    TempStore store;
+    const char *before = std::getenv("ETNA_AUTH_STORE");
+    std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+    set_env("ETNA_AUTH_STORE", store.path().c_str());
+    CHECK_EQ(etna::default_store(), store.path());
+    // std::nullopt: the default store, here ETNA_AUTH_STORE's file.
+    etna::Sandbox sandbox;
+    etna::Session s(sandbox.url(), sandbox.app_key());
+    std::string token = s.acquire_token("alice", "alice-pass");
+    CHECK(std::filesystem::exists(store.path()));
+    etna::Session t(sandbox.url(), sandbox.app_key());
+    CHECK(t.acquire_token("alice", std::nullopt) == token);
+    CHECK_EQ(sandbox.request_count(), 1u);
+    set_env("ETNA_AUTH_STORE", nullptr);
+    std::string file = etna::default_store();
+    CHECK_MSG(file.size() > 20 && file.compare(file.size() - 11, 11, "tokens.json") == 0, file);
+    if (saved) set_env("ETNA_AUTH_STORE", saved->c_str());
+    etna::wipe(token);
+}
+
+// A call that changes the session, from inside its own ask: StateError at
+// once (the library's ETNA_ERR_STATE), not a hang; the reads work; the login
+// goes on with the factor the ask then returns.
+void state_error_from_inside_ask() {
+    etna::Sandbox sandbox;
+    TempStore store;
+    etna::Session s(sandbox.url(), sandbox.app_key());
+    std::vector<int> statuses;
+    bool read_ok = false;
+    auto reenter = [&](etna::Step step, std::string_view) -> std::optional<std::string> {
+        auto start = Clock::now();
+        statuses.push_back(status_of([&] { (void)s.login("alice", "alice-pass"); }));
+        statuses.push_back(status_of([&] { (void)s.acquire_token("alice", "alice-pass", {}, 5min, store.path()); }));
+        statuses.push_back(status_of([&] { s.set_timeout(5s); }));
+        statuses.push_back(status_of([&] { s.end_login(); }));
+        statuses.push_back(status_of([&] { (void)s.load_token(store.path(), "alice"); }));
+        statuses.push_back(status_of([&] { s.set_lock_timeout(1s); }));
+        CHECK_MSG(Clock::now() - start < 2s, "the calls from inside the ask waited");
+        try {
+            s.set_log({});
+            CHECK(!"set_log() from inside the ask did not throw");
+        } catch (const etna::StateError &e) {
+            CHECK_MSG(std::string(e.what()).find("callback") != std::string::npos, e.what());
+        }
+        (void)s.token();  // the reads and cancel() do not wait either
+        (void)s.expires_at();
+        read_ok = true;
+        s.cancel();  // and then the login is cancelled
+        if (step == etna::Step::Password) return std::string("bob-pass");
+        return std::string("1234");
+    };
+    CHECK_EQ(status_of([&] { (void)s.login("bob", "bob-pass", reenter); }), ETNA_ERR_CANCELLED);
+    CHECK(read_ok);
+    CHECK_EQ(statuses.size(), 6u);
+    for (int status : statuses) CHECK_EQ(status, ETNA_ERR_STATE);
+    CHECK_EQ(sandbox.request_count(), 1u);  // nothing sent by the calls from inside
+    // Without the cancel, the login completes with the ask's factor; acquire_token()'s ask too.
+    statuses.clear();
+    std::string token = s.acquire_token("bob", std::nullopt, [&](etna::Step step, std::string_view) -> std::optional<std::string> {
+        statuses.push_back(status_of([&] { (void)s.login("alice", "alice-pass"); }));
+        return std::string(step == etna::Step::Password ? "bob-pass" : "1234");
+    }, 5min, store.path());
+    CHECK(!token.empty() && s.token() == token);
+    CHECK(statuses == (std::vector<int>{ETNA_ERR_STATE, ETNA_ERR_STATE}));
+    etna::wipe(token);
+}
+
+void log_levels() {
+    etna::Sandbox sandbox;
+    etna::Session s(sandbox.url(), sandbox.app_key());
+    std::vector<etna::LogLevel> levels;
+    s.set_log([&](etna::LogLevel level, std::string_view) { levels.push_back(level); }, etna::LogLevel::Info);
+    (void)s.login("alice", "alice-pass");
+    CHECK(!levels.empty());
+    for (etna::LogLevel level : levels) CHECK(level == etna::LogLevel::Info);
+    levels.clear();
+    s.set_log([&](etna::LogLevel level, std::string_view) { levels.push_back(level); }, etna::LogLevel::Debug);
+    (void)s.login("alice", "alice-pass");
+    CHECK(std::find(levels.begin(), levels.end(), etna::LogLevel::Debug) != levels.end());
+    levels.clear();
+    s.set_log(etna::LogSink{}, etna::LogLevel::Trace);  // off
+    (void)s.login("alice", "alice-pass");
+    CHECK(levels.empty());
+    CHECK_EQ(std::string(etna::to_string(etna::LogLevel::Trace)), std::string("trace"));
 }
 
 void versions() {
@@ -369,6 +576,11 @@ int main(int argc, char **argv) {
         {"token_and_header", token_and_header},
         {"threads", threads},
         {"log_survives_a_move", log_survives_a_move},
+        {"acquire_token_and_the_store", acquire_token_and_the_store},
+        {"the_lock_timeout", the_lock_timeout},
+        {"the_default_store", the_default_store},
+        {"state_error_from_inside_ask", state_error_from_inside_ask},
+        {"log_levels", log_levels},
         {"versions", versions},
     };
     return check::run_tests(tests, argc > 1 ? argv[1] : nullptr);

@@ -10,7 +10,7 @@ namespace EtnaAuth
     // This binding only marshals the arguments and hands it the callbacks (LoginCall).
     public sealed partial class EtnaSession
     {
-        /// <summary>The store spec of the OS credential store, for the <c>store</c> argument of <see cref="AcquireToken(string, string, Func{string, string}, Func{string, string}, string, TimeSpan?)"/>.</summary>
+        /// <summary>The store spec of the OS credential store, for the <c>store</c> argument of <see cref="AcquireToken"/>.</summary>
         public const string KeyringStore = "keyring";
 
         /// <summary>The <c>minValid</c> of AcquireToken when none is given: 5 minutes.</summary>
@@ -62,65 +62,93 @@ namespace EtnaAuth
         /// credential store (no fallback to a file: <see cref="EtnaIOException"/> when none is
         /// reachable), or a token file's path (created 0600, its folders 0700).</param>
         /// <param name="minValid">How long the token must stay valid, at most 24 hours; null: <see cref="DefaultMinValid"/>.</param>
+        /// <param name="cancellationToken">Cancels the call, as for <see cref="Login"/> (also its wait for another login).</param>
         /// <returns>The session token (also in <see cref="Token"/>).</returns>
         /// <exception cref="ArgumentNullException"><paramref name="username"/> is null.</exception>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="minValid"/> is negative or over uint.MaxValue seconds.</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (it carries the token).</exception>
+        /// <exception cref="ObjectDisposedException">The session was disposed, also during the call.</exception>
+        /// <exception cref="InvalidOperationException">As for <see cref="Login"/>.</exception>
+        /// <exception cref="EtnaCancelledException">A login was needed and <paramref name="password"/> is
+        /// null (nothing was sent), or as for <see cref="Login"/>. (<see cref="TryLoadToken"/> looks a
+        /// token up in a token file and returns false instead.)</exception>
         /// <exception cref="EtnaException">The subclass for the library's error, with its message verbatim.</exception>
         public string AcquireToken(string username, string password = null, Func<string, string> pin = null, Func<string, string> code = null,
-            string store = null, TimeSpan? minValid = null)
+            string store = null, TimeSpan? minValid = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             byte[] pass;
-            return PrepareAcquire(username, password, store, minValid, out pass)(new LoginCall(this, pin, code, null));
+            Func<LoginCall, string> run = PrepareAcquire(username, password, store, minValid, true, out pass);
+            ThrowIfCancelled(cancellationToken, pass);
+            return run(new LoginCall(this, pin, code, null, cancellationToken));
         }
 
         /// <summary>
-        /// <see cref="AcquireToken(string, string, Func{string, string}, Func{string, string}, string, TimeSpan?)"/>
-        /// with the password asked for only when a login is needed: <paramref name="password"/> is
-        /// called on this thread with the library's reason; null gives up
+        /// <see cref="AcquireToken"/> with the password asked for only when a login is needed:
+        /// <paramref name="askPassword"/> is called on this thread with the library's reason; null gives up
         /// (<see cref="EtnaCancelledException"/>, nothing sent). It is not called when a stored token is valid.
         /// </summary>
-        public string AcquireToken(string username, Func<string, string> password, Func<string, string> pin = null, Func<string, string> code = null,
-            string store = null, TimeSpan? minValid = null)
+        /// <remarks>(A name of its own, not an AcquireToken overload: with both,
+        /// <c>AcquireToken(user, null)</c>, the documented way to ask for a stored token only, would be ambiguous.)</remarks>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="askPassword"/> is null.</exception>
+        public string AcquireTokenWithPasswordPrompt(string username, Func<string, string> askPassword, Func<string, string> pin = null,
+            Func<string, string> code = null, string store = null, TimeSpan? minValid = null, CancellationToken cancellationToken = default(CancellationToken))
         {
+            Required(askPassword, "askPassword");
             byte[] pass;
-            return PrepareAcquire(username, null, store, minValid, out pass)(new LoginCall(this, pin, code, password));
+            Func<LoginCall, string> run = PrepareAcquire(username, null, store, minValid, true, out pass);
+            ThrowIfCancelled(cancellationToken, pass);
+            return run(new LoginCall(this, pin, code, askPassword, cancellationToken));
         }
 
         /// <summary>
-        /// <see cref="AcquireToken(string, string, Func{string, string}, Func{string, string}, string, TimeSpan?)"/>
-        /// without blocking the caller: the call runs on a thread of its own and the callbacks as for
-        /// <see cref="LoginAsync(string, string, Func{string, CancellationToken, Task{string}}, Func{string, CancellationToken, Task{string}}, CancellationToken)"/>.
-        /// Cancelling <paramref name="cancellationToken"/> interrupts the call (also its wait for
-        /// another login); the Task ends with <see cref="OperationCanceledException"/>.
+        /// <see cref="AcquireToken"/> without blocking the caller: the call runs on a thread of its
+        /// own and the callbacks as for <see cref="LoginAsync"/> (also its guard: until the Task
+        /// completes, a change of the session on the caller's context throws
+        /// <see cref="InvalidOperationException"/>). Cancelling <paramref name="cancellationToken"/>
+        /// interrupts the call (also its wait for another login); the Task ends with
+        /// <see cref="OperationCanceledException"/>; <see cref="Dispose"/> with <see cref="ObjectDisposedException"/>.
         /// </summary>
         public Task<string> AcquireTokenAsync(string username, string password = null, Func<string, Task<string>> pin = null, Func<string, Task<string>> code = null,
             string store = null, TimeSpan? minValid = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AcquireTokenAsync(username, password, IgnoringToken(pin), IgnoringToken(code), store, minValid, cancellationToken);
+            return AcquireAsync(username, password, null, IgnoringToken(pin), IgnoringToken(code), store, minValid, cancellationToken);
         }
 
-        /// <summary>AcquireTokenAsync with callbacks that also receive the <paramref name="cancellationToken"/>.</summary>
-        public Task<string> AcquireTokenAsync(string username, string password, Func<string, CancellationToken, Task<string>> pin,
+        /// <summary><see cref="AcquireTokenAsync"/> with callbacks that also receive the <paramref name="cancellationToken"/>.</summary>
+        public Task<string> AcquireTokenWithCancellableCallbacksAsync(string username, string password = null, Func<string, CancellationToken, Task<string>> pin = null,
             Func<string, CancellationToken, Task<string>> code = null, string store = null, TimeSpan? minValid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             return AcquireAsync(username, password, null, pin, code, store, minValid, cancellationToken);
         }
 
-        /// <summary>AcquireTokenAsync with the password asked for (asynchronously) only when a login is needed.</summary>
-        public Task<string> AcquireTokenAsync(string username, Func<string, Task<string>> password, Func<string, Task<string>> pin = null,
+        /// <summary><see cref="AcquireTokenAsync"/> with the password asked for (asynchronously) only when a login is needed.</summary>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="askPassword"/> is null (thrown at once).</exception>
+        public Task<string> AcquireTokenWithPasswordPromptAsync(string username, Func<string, Task<string>> askPassword, Func<string, Task<string>> pin = null,
             Func<string, Task<string>> code = null, string store = null, TimeSpan? minValid = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AcquireAsync(username, null, IgnoringToken(password), IgnoringToken(pin), IgnoringToken(code), store, minValid, cancellationToken);
+            Required(askPassword, "askPassword");
+            return AcquireAsync(username, null, IgnoringToken(askPassword), IgnoringToken(pin), IgnoringToken(code), store, minValid, cancellationToken);
         }
 
-        /// <summary>AcquireTokenAsync with the password asked for only when a login is needed, callbacks receiving the <paramref name="cancellationToken"/>.</summary>
-        public Task<string> AcquireTokenAsync(string username, Func<string, CancellationToken, Task<string>> password,
+        /// <summary>
+        /// <see cref="AcquireTokenWithPasswordPromptAsync(string, Func{string, Task{string}}, Func{string, Task{string}}, Func{string, Task{string}}, string, TimeSpan?, CancellationToken)"/>
+        /// with callbacks that also receive the <paramref name="cancellationToken"/>.
+        /// </summary>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="askPassword"/> is null (thrown at once).</exception>
+        public Task<string> AcquireTokenWithPasswordPromptAsync(string username, Func<string, CancellationToken, Task<string>> askPassword,
             Func<string, CancellationToken, Task<string>> pin = null, Func<string, CancellationToken, Task<string>> code = null,
             string store = null, TimeSpan? minValid = null, CancellationToken cancellationToken = default(CancellationToken))
         {
-            return AcquireAsync(username, null, password, pin, code, store, minValid, cancellationToken);
+            Required(askPassword, "askPassword");
+            return AcquireAsync(username, null, askPassword, pin, code, store, minValid, cancellationToken);
+        }
+
+        private static void Required(object callback, string name)
+        {
+            if (callback == null)
+                throw new ArgumentNullException(name);
         }
 
         private Task<string> AcquireAsync(string username, string password, Func<string, CancellationToken, Task<string>> askPassword,
@@ -128,22 +156,23 @@ namespace EtnaAuth
             CancellationToken cancellationToken)
         {
             byte[] pass;
-            Func<LoginCall, string> run = PrepareAcquire(username, password, store, minValid, out pass);
+            Func<LoginCall, string> run = PrepareAcquire(username, password, store, minValid, false, out pass);
             if (cancellationToken.IsCancellationRequested)
             {
                 Utf8.Wipe(pass);
                 return Task.FromCanceled<string>(cancellationToken);
             }
             var call = new LoginCall(this, pin, code, askPassword, LoginCall.CallersContext(), cancellationToken, disposing.Token);
-            return OnLoginThread(() => run(call), cancellationToken);
+            return OnLoginThread(call, () => run(call));
         }
 
         /// <summary>
         /// Checks and encodes the arguments (throws, sending nothing, when one is wrong); returns the
         /// one <c>etna_acquire_token</c> call to run with a <see cref="LoginCall"/> (<see cref="RunLogin"/>,
-        /// which wipes <paramref name="pass"/>, the password's bytes or null).
+        /// which wipes <paramref name="pass"/>, the password's bytes or null). <paramref name="blocksCaller"/>:
+        /// whether the call will block this thread (<see cref="MayChange"/>).
         /// </summary>
-        private Func<LoginCall, string> PrepareAcquire(string username, string password, string store, TimeSpan? minValid, out byte[] pass)
+        private Func<LoginCall, string> PrepareAcquire(string username, string password, string store, TimeSpan? minValid, bool blocksCaller, out byte[] pass)
         {
             byte[] user = Utf8.EncodeRequired(username, "username");
             byte[] where = Utf8.Encode(store, "store");
@@ -151,7 +180,7 @@ namespace EtnaAuth
             byte[] p = pass = Utf8.Encode(password, "password"); // last: nothing to wipe if one above throws
             try
             {
-                Changing();
+                MayChange(blocksCaller);
             }
             catch (Exception)
             {

@@ -31,43 +31,34 @@ namespace EtnaAuth
         /// <param name="password">The password, sent as UTF-8.</param>
         /// <param name="pin">Gives the security PIN when the server asks for it; null if none is expected.</param>
         /// <param name="code">Gives the verification code (email or SMS) when the server asks for it; null if none is expected.</param>
+        /// <param name="cancellationToken">Cancels the login: the exchange in flight is interrupted at
+        /// once (<c>etna_cancel</c>); a callback running then is not interrupted, the login ends
+        /// when it returns. A token already cancelled sends nothing.</param>
         /// <returns>The session token (also in <see cref="Token"/>).</returns>
         /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null (nothing is sent).</exception>
+        /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (it carries the token); the login is ended.</exception>
+        /// <exception cref="ObjectDisposedException">The session was disposed, also during the login (which <see cref="Dispose"/> cancels).</exception>
+        /// <exception cref="InvalidOperationException">Called from a login callback or <see cref="Log"/> handler of this
+        /// session, or on the <see cref="SynchronizationContext"/> of this session's LoginAsync or AcquireTokenAsync in
+        /// flight (it would wait for a login that waits for that context): nothing is sent.</exception>
         /// <exception cref="EtnaCancelledException">The server asked for a factor without a callback, a
-        /// callback returned null, or the login was cancelled (<see cref="Cancel"/>, <see cref="Dispose"/>).</exception>
+        /// callback returned null, or the login was cancelled (<see cref="Cancel"/>).</exception>
         /// <exception cref="EtnaException">The subclass for the library's error, with its message verbatim.</exception>
         /// <exception cref="Exception">Whatever a callback threw, unchanged (an answer with a NUL
         /// character: <see cref="ArgumentException"/>).</exception>
-        public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null)
+        public string Login(string username, string password, Func<string, string> pin = null, Func<string, string> code = null,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
             byte[] user, pass;
-            BeginLoginArguments(username, password, out user, out pass);
-            var call = new LoginCall(this, pin, code, null);
+            BeginLoginArguments(username, password, true, out user, out pass);
+            ThrowIfCancelled(cancellationToken, pass);
+            var call = new LoginCall(this, pin, code, null, cancellationToken);
             return RunLogin(call, h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero), pass);
         }
 
         /// <summary>
         /// Logs in without blocking the caller: the same policy as <see cref="Login"/>, with
         /// asynchronous callbacks (e.g. a dialog that completes a Task) and cancellation.
-        /// </summary>
-        /// <remarks>See <see cref="LoginAsync(string, string, Func{string, CancellationToken, Task{string}}, Func{string, CancellationToken, Task{string}}, CancellationToken)"/>,
-        /// whose callbacks also receive the token.</remarks>
-        /// <param name="username">The user name, sent as UTF-8.</param>
-        /// <param name="password">The password, sent as UTF-8.</param>
-        /// <param name="pin">Gives the security PIN when the server asks for it (a null Task or a null result gives up); null if none is expected.</param>
-        /// <param name="code">Gives the verification code when the server asks for it (likewise); null if none is expected.</param>
-        /// <param name="cancellationToken">Cancels the login.</param>
-        /// <returns>The session token.</returns>
-        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null (thrown at once, nothing sent).</exception>
-        public Task<string> LoginAsync(string username, string password, Func<string, Task<string>> pin = null, Func<string, Task<string>> code = null,
-            CancellationToken cancellationToken = default(CancellationToken))
-        {
-            return LoginAsync(username, password, IgnoringToken(pin), IgnoringToken(code), cancellationToken);
-        }
-
-        /// <summary>
-        /// Logs in without blocking the caller, with callbacks that also receive the
-        /// <paramref name="cancellationToken"/> (so that a dialog can close itself when it fires).
         /// </summary>
         /// <remarks>
         /// <para>Returns a Task at once. The login (<c>etna_login</c>, its blocking exchanges with
@@ -76,19 +67,49 @@ namespace EtnaAuth
         /// <see cref="SynchronizationContext"/> when there is one (a WPF or WinForms UI thread,
         /// which can show a dialog), else on the thread pool; the login thread waits for their
         /// Task meanwhile. Do not block the caller's context on the Task (<c>.Result</c>): the
-        /// callbacks could never run. The login holds the session meanwhile (one
-        /// <c>etna_login</c>): on that context, calls that change the session (e.g.
-        /// <see cref="EndLogin"/> from a dialog's Cancel button) throw
-        /// <see cref="InvalidOperationException"/> instead of waiting for a login that waits for
-        /// them; cancel the token (or <see cref="Cancel"/>) instead.</para>
+        /// callbacks could never run.</para>
+        /// <para>The login holds the session until the Task completes (one <c>etna_login</c>): a call
+        /// that changes the session would wait for it. So, from the moment this is called until the
+        /// Task completes, on the caller's context (e.g. <see cref="EndLogin"/> from a dialog's
+        /// Cancel button, setting <see cref="Timeout"/>), calls that change the session throw
+        /// <see cref="InvalidOperationException"/> at once, changing nothing, instead of blocking
+        /// the context that the login will post its callback to: cancel the token (or
+        /// <see cref="Cancel"/>) instead. Reading <see cref="Token"/>, <see cref="ExpiresAt"/> or
+        /// <see cref="Reason"/>, <see cref="Cancel"/>, <see cref="Dispose"/> and starting another
+        /// LoginAsync are fine. Another thread that changes the session waits for the login to
+        /// end; while the login waits for a callback, the library refuses such a call at once
+        /// (<see cref="EtnaStateException"/>).</para>
         /// <para>Cancelling <paramref name="cancellationToken"/> interrupts the exchange in flight at
         /// once (<c>etna_cancel</c>), or stops waiting for a callback's answer; the login is ended and
         /// the Task ends with <see cref="OperationCanceledException"/> carrying the token. The
         /// session stays usable. A token already cancelled gives a cancelled Task without sending
         /// anything or touching the session. The token's registration is disposed before the Task
         /// completes, so a later cancellation never reaches the session (which may be disposed by
-        /// then).</para>
+        /// then). <see cref="Dispose"/> ends the login likewise, with <see cref="ObjectDisposedException"/>.</para>
+        /// <para>Callbacks that also receive the token: <see cref="LoginWithCancellableCallbacksAsync"/>.</para>
         /// </remarks>
+        /// <param name="username">The user name, sent as UTF-8.</param>
+        /// <param name="password">The password, sent as UTF-8.</param>
+        /// <param name="pin">Gives the security PIN when the server asks for it (a null Task or a null result gives up); null if none is expected.</param>
+        /// <param name="code">Gives the verification code when the server asks for it (likewise); null if none is expected.</param>
+        /// <param name="cancellationToken">Cancels the login.</param>
+        /// <returns>The session token.</returns>
+        /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null (thrown at once, nothing sent).</exception>
+        /// <exception cref="OperationCanceledException">(In the Task.) <paramref name="cancellationToken"/> was cancelled.</exception>
+        /// <exception cref="ObjectDisposedException">(In the Task.) The session was disposed during the login.</exception>
+        /// <exception cref="EtnaException">(In the Task.) As for <see cref="Login"/>.</exception>
+        public Task<string> LoginAsync(string username, string password, Func<string, Task<string>> pin = null, Func<string, Task<string>> code = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return LoginWithCancellableCallbacksAsync(username, password, IgnoringToken(pin), IgnoringToken(code), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="LoginAsync"/> with callbacks that also receive the
+        /// <paramref name="cancellationToken"/> (so that a dialog can close itself when it fires).
+        /// </summary>
+        /// <remarks>Everything else as for <see cref="LoginAsync"/>. (A name of its own, not a LoginAsync
+        /// overload: with both, a call that passes null for the callbacks would be ambiguous.)</remarks>
         /// <param name="username">The user name, sent as UTF-8.</param>
         /// <param name="password">The password, sent as UTF-8.</param>
         /// <param name="pin">Gives the security PIN when the server asks for it (a null Task or a null result gives up); null if none is expected.</param>
@@ -97,36 +118,58 @@ namespace EtnaAuth
         /// <returns>The session token.</returns>
         /// <exception cref="ArgumentNullException"><paramref name="username"/> or <paramref name="password"/> is null (thrown at once, nothing sent).</exception>
         /// <exception cref="OperationCanceledException">(In the Task.) <paramref name="cancellationToken"/> was cancelled.</exception>
+        /// <exception cref="ObjectDisposedException">(In the Task.) The session was disposed during the login.</exception>
         /// <exception cref="EtnaException">(In the Task.) As for <see cref="Login"/>.</exception>
-        public Task<string> LoginAsync(string username, string password, Func<string, CancellationToken, Task<string>> pin,
+        public Task<string> LoginWithCancellableCallbacksAsync(string username, string password, Func<string, CancellationToken, Task<string>> pin = null,
             Func<string, CancellationToken, Task<string>> code = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             byte[] user, pass;
-            BeginLoginArguments(username, password, out user, out pass);
+            BeginLoginArguments(username, password, false, out user, out pass);
             if (cancellationToken.IsCancellationRequested)
             {
                 Utf8.Wipe(pass);
                 return Task.FromCanceled<string>(cancellationToken);
             }
             var call = new LoginCall(this, pin, code, null, LoginCall.CallersContext(), cancellationToken, disposing.Token);
-            return OnLoginThread(() => RunLogin(call, h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero), pass), cancellationToken);
+            return OnLoginThread(call, () => RunLogin(call, h => NativeMethods.etna_login(h, user, pass, call.Callback, IntPtr.Zero), pass));
+        }
+
+        /// <summary>Throws <see cref="OperationCanceledException"/> for a token already cancelled, sending nothing; <paramref name="pass"/> is wiped then.</summary>
+        private static void ThrowIfCancelled(CancellationToken cancellationToken, byte[] pass)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+                return;
+            Utf8.Wipe(pass);
+            throw new OperationCanceledException(cancellationToken);
         }
 
         /// <summary>
-        /// Runs <paramref name="login"/> (one native login call, <see cref="RunLogin"/>) on a thread of
-        /// its own; its Task, cancelled with <paramref name="cancellationToken"/> when that token
-        /// cancelled it.
+        /// Runs <paramref name="login"/> (one native login call with <paramref name="call"/>'s
+        /// callbacks, <see cref="RunLogin"/>) on a thread of its own; its Task, cancelled with the
+        /// call's token when that token cancelled it. From now until the Task completes, the
+        /// call's context may not change the session (<see cref="Changing"/>).
         /// </summary>
-        private static Task<string> OnLoginThread(Func<string> login, CancellationToken cancellationToken)
+        private Task<string> OnLoginThread(LoginCall call, Func<string> login)
         {
+            CancellationToken cancellationToken = call.CancellationToken;
             // The Task completes through this source, so that a cancellation carries the caller's
             // token and no continuation of the caller's runs inline on the login thread.
             var result = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            asyncLogins.Add(call);
             Task.Factory.StartNew(() =>
             {
                 try
                 {
-                    result.TrySetResult(login());
+                    string token;
+                    try
+                    {
+                        token = login();
+                    }
+                    finally
+                    {
+                        asyncLogins.Remove(call); // before the caller's context can resume
+                    }
+                    result.TrySetResult(token);
                 }
                 catch (OperationCanceledException e)
                 {
@@ -163,13 +206,13 @@ namespace EtnaAuth
         /// The credentials as UTF-8 (null or NUL-containing arguments are refused before anything
         /// else), once the session may change; the password bytes are wiped if it may not.
         /// </summary>
-        private void BeginLoginArguments(string username, string password, out byte[] user, out byte[] pass)
+        private void BeginLoginArguments(string username, string password, bool blocksCaller, out byte[] user, out byte[] pass)
         {
             user = Utf8.EncodeRequired(username, "username");
             pass = Utf8.EncodeRequired(password, "password");
             try
             {
-                Changing();
+                MayChange(blocksCaller);
             }
             catch (Exception)
             {
@@ -219,6 +262,8 @@ namespace EtnaAuth
                     EtnaException error = Ensure.ErrorFor(status, message);
                     if (status == (int)EtnaStatus.Cancelled && token.IsCancellationRequested)
                         throw new OperationCanceledException(message, error, token);
+                    if (status == (int)EtnaStatus.Cancelled && Volatile.Read(ref disposed) != 0)
+                        throw new ObjectDisposedException(GetType().Name, "The session was disposed during the login, which ended it.");
                     throw error;
                 }
                 if (Volatile.Read(ref cancelIssued) != 0)

@@ -38,7 +38,7 @@ namespace EtnaAuth
 
         // Cancelled by Dispose: a LoginAsync waiting for a callback's answer stops waiting.
         private readonly CancellationTokenSource disposing = new CancellationTokenSource();
-        private LoginCall waitingForCallback; // the LoginAsync waiting for a callback's Task, if any
+        private readonly LoginsInFlight asyncLogins = new LoginsInFlight(); // LoginAsync / AcquireTokenAsync until their Task completes
 
         /// <summary>
         /// Creates a session for the API at <paramref name="baseUrl"/>, e.g.
@@ -75,6 +75,8 @@ namespace EtnaAuth
         /// milliseconds (a fraction of a millisecond is rounded up).
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException">Zero, negative or too large.</exception>
+        /// <exception cref="InvalidOperationException">Set as <see cref="EndLogin"/> says (e.g. on the
+        /// SynchronizationContext of a LoginAsync in flight); nothing changed.</exception>
         public TimeSpan Timeout
         {
             get
@@ -350,6 +352,15 @@ namespace EtnaAuth
         /// wiped in the native library, and a <see cref="Cancel"/> that no call has used is dropped; a
         /// token cache file is not touched (see <see cref="ForgetToken"/>).
         /// </summary>
+        /// <remarks>It does not cancel a <see cref="LoginAsync"/> in flight: on that call's
+        /// SynchronizationContext (a dialog's Cancel button) it throws, and elsewhere it waits for
+        /// the login's exchange (or, while the login waits for its callback, the library refuses it).
+        /// Cancel the login with its token or <see cref="Cancel"/>.</remarks>
+        /// <exception cref="InvalidOperationException">Called from a login callback or <see cref="Log"/> handler of this
+        /// session, or on the SynchronizationContext of this session's LoginAsync or AcquireTokenAsync in flight
+        /// (from the call until its Task completes); nothing changed.</exception>
+        /// <exception cref="EtnaStateException">Called from another thread while this session's login waits for its
+        /// callback (<c>ETNA_ERR_STATE</c>); nothing changed.</exception>
         public void EndLogin()
         {
             Ensure.Success(NativeMethods.etna_end_login(Changing()));
@@ -371,11 +382,12 @@ namespace EtnaAuth
         /// <summary>
         /// Loads <paramref name="username"/>'s cached token for this base URL from the token cache file
         /// at <paramref name="path"/>, if it stays valid for at least <paramref name="minValidity"/>;
-        /// then the session holds it as after a login. Returns false when there is no such token.
+        /// then the session holds it as after a login. Returns false when there is no such token
+        /// (nothing changes then); never uses the network.
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="minValidity"/> is negative or over uint.MaxValue seconds.</exception>
         /// <exception cref="EtnaIOException">The file cannot be read, is corrupt, or is open to others.</exception>
-        public bool LoadToken(string path, string username, TimeSpan minValidity)
+        public bool TryLoadToken(string path, string username, TimeSpan minValidity)
         {
             byte[] p = Utf8.EncodeRequired(path, "path");
             byte[] user = Utf8.EncodeRequired(username, "username");
@@ -387,6 +399,12 @@ namespace EtnaAuth
                 return false;
             Ensure.Success(status);
             return true;
+        }
+
+        /// <summary>The same as <see cref="TryLoadToken"/>, under its first name (kept for the code that calls it).</summary>
+        public bool LoadToken(string path, string username, TimeSpan minValidity)
+        {
+            return TryLoadToken(path, username, minValidity);
         }
 
         /// <summary>
@@ -404,12 +422,13 @@ namespace EtnaAuth
 
         /// <summary>
         /// Releases the native session and wipes the credentials and token it held. Never waits:
-        /// calls in flight on other threads (<see cref="BeginAuth"/>, <see cref="SupplyPin"/>,
-        /// <see cref="SupplyCode"/>, <see cref="Login"/>, <see cref="LoginAsync(string, string, Func{string, System.Threading.Tasks.Task{string}}, Func{string, System.Threading.Tasks.Task{string}}, CancellationToken)"/>)
-        /// are cancelled, and so is each call still waiting for the session behind another one, as
-        /// its turn comes: they throw <see cref="EtnaCancelledException"/>, later calls
-        /// <see cref="ObjectDisposedException"/>. A LoginAsync waiting for a callback stops
-        /// waiting. The native session is freed now when no call uses it, else by the last call
+        /// calls in flight on other threads are cancelled, and so is each call still waiting for
+        /// the session behind another one, as its turn comes. A login (<see cref="Login"/>,
+        /// <see cref="LoginAsync"/>, <see cref="AcquireToken"/>, their variants) ends with
+        /// <see cref="ObjectDisposedException"/>, also one that waits for a callback (it stops
+        /// waiting); a step (<see cref="BeginAuth"/>, <see cref="SupplyPin"/>,
+        /// <see cref="SupplyCode"/>) with <see cref="EtnaCancelledException"/>; later calls throw
+        /// <see cref="ObjectDisposedException"/>. The native session is freed now when no call uses it, else by the last call
         /// to return (so a UI thread that disposes never waits for the network). Calling it
         /// again does nothing.
         /// </summary>
@@ -468,32 +487,35 @@ namespace EtnaAuth
         }
 
         /// <summary>
-        /// <see cref="Live"/>, for a call that changes the session: refused inside this session's
-        /// <see cref="Log"/> handler, where the native library holds the session's lock (the call
-        /// would wait for itself).
+        /// <see cref="Live"/>, for a call that changes the session and blocks its caller until the
+        /// session is free (<see cref="MayChange"/>).
         /// </summary>
         private EtnaSessionHandle Changing()
+        {
+            return MayChange(true);
+        }
+
+        /// <summary>
+        /// <see cref="Live"/>, for a call that changes the session: refused where it would wait for
+        /// itself. Inside this session's <see cref="Log"/> handler or a login callback on this
+        /// thread the native library holds the session's lock. And when
+        /// <paramref name="blocksCaller"/>, on the context of this session's LoginAsync or
+        /// AcquireTokenAsync in flight: the login holds the session and will post its callback
+        /// to that context, blocked on the session (issue 27: refused for the whole call, its
+        /// first exchange included, not only while it waits for a callback).
+        /// </summary>
+        private EtnaSessionHandle MayChange(bool blocksCaller)
         {
             LogSink sink = Volatile.Read(ref logSink);
             if (sink != null && sink.IsRunningOnThisThread)
                 throw new InvalidOperationException("A Log handler must not change its session (log in, set options, end the login); it may read Token, ExpiresAt, Reason or Cancel.");
-            if (LoginCall.WouldDeadlock(this, Volatile.Read(ref waitingForCallback)))
-                throw new InvalidOperationException("A login callback (or its context, while LoginAsync waits for it) must not change the session (log in, set options, end the login): the login holds it. Cancel the login instead (its token, or Cancel); reading Token, ExpiresAt or Reason is fine.");
+            if (LoginCall.CallbackRunsHere(this))
+                throw new InvalidOperationException("A login callback must not change the session (log in, set options, end the login): the login holds it. Cancel the login instead (its token, or Cancel); reading Token, ExpiresAt or Reason is fine.");
+            if (blocksCaller && asyncLogins.AnyPostsToThisThread())
+                throw new InvalidOperationException("This session's LoginAsync or AcquireTokenAsync is in flight and holds the session until its Task completes; "
+                    + "a change of the session on its SynchronizationContext (log in, set options, end the login) would wait for the login, which posts its callbacks here. "
+                    + "Cancel the login instead (its token, or Cancel); reading Token, ExpiresAt or Reason is fine.");
             return Live();
-        }
-
-        /// <summary>Runs <paramref name="wait"/> (a LoginAsync waiting for its callback) with <paramref name="call"/> known to <see cref="Changing"/>.</summary>
-        internal T WhileWaiting<T>(LoginCall call, Func<T> wait)
-        {
-            Volatile.Write(ref waitingForCallback, call);
-            try
-            {
-                return wait();
-            }
-            finally
-            {
-                Volatile.Write(ref waitingForCallback, null);
-            }
         }
 
         private EtnaSessionHandle Live()

@@ -13,7 +13,7 @@ namespace EtnaAuth
     /// </summary>
     /// <remarks>
     /// <para>Synchronous (<see cref="EtnaSession.Login"/>): the callbacks run on the thread that
-    /// called <c>etna_login</c>. Asynchronous (<see cref="EtnaSession.LoginAsync(string, string, Func{string, CancellationToken, Task{string}}, Func{string, CancellationToken, Task{string}}, CancellationToken)"/>):
+    /// called <c>etna_login</c>. Asynchronous (<see cref="EtnaSession.LoginWithCancellableCallbacksAsync"/>):
     /// <c>etna_login</c> runs on a worker thread, which posts each callback to the caller's
     /// <see cref="SynchronizationContext"/> (the thread pool without one) and waits for its Task,
     /// or for the cancellation token or the session's disposal.</para>
@@ -37,17 +37,23 @@ namespace EtnaAuth
         private readonly Func<string, CancellationToken, Task<string>> password; // etna_acquire_token's ETNA_NEED_PASSWORD
         private readonly bool inline;
         private readonly SynchronizationContext context;
+        private readonly int callerThread; // the thread that made an asynchronous call (see PostsToThisThread)
         private readonly CancellationTokenSource stopWaiting; // the caller's token or the session's disposal
         private ExceptionDispatchInfo thrown;
 
-        /// <summary>A synchronous login's callbacks, run on the thread that calls <c>etna_login</c>.</summary>
-        internal LoginCall(EtnaSession session, Func<string, string> pin, Func<string, string> code, Func<string, string> password)
+        /// <summary>
+        /// A synchronous login's callbacks, run on the thread that calls <c>etna_login</c>;
+        /// <paramref name="cancellationToken"/> cancels the login (<see cref="EtnaSession"/>'s RunLogin).
+        /// </summary>
+        internal LoginCall(EtnaSession session, Func<string, string> pin, Func<string, string> code, Func<string, string> password,
+            CancellationToken cancellationToken)
         {
             this.session = session;
             this.pin = Completed(pin);
             this.code = Completed(code);
             this.password = Completed(password);
             inline = true;
+            CancellationToken = cancellationToken;
             Callback = Ask;
         }
 
@@ -64,6 +70,7 @@ namespace EtnaAuth
             this.code = code;
             this.password = password;
             this.context = context;
+            callerThread = Thread.CurrentThread.ManagedThreadId;
             CancellationToken = cancellationToken;
             stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, disposed);
             Callback = Ask;
@@ -76,18 +83,28 @@ namespace EtnaAuth
         internal CancellationToken CancellationToken { get; private set; }
 
         /// <summary>
-        /// Whether a call on <paramref name="session"/> from this thread would wait for itself: a
-        /// callback of its login runs on this thread (the library holds the session meanwhile), or
-        /// <paramref name="waiting"/> (its LoginAsync, which holds the session while it waits for a
-        /// callback's Task) waits on this thread's SynchronizationContext, e.g. a UI thread whose
-        /// dialog would never get an answer.
+        /// Whether a callback of a login on <paramref name="session"/> runs on this thread: a call
+        /// that changes the session would wait for itself (the library holds the session meanwhile).
         /// </summary>
-        internal static bool WouldDeadlock(EtnaSession session, LoginCall waiting)
+        internal static bool CallbackRunsHere(EtnaSession session)
         {
             LoginCall call = running;
-            if (call != null && ReferenceEquals(call.session, session))
-                return true;
-            return waiting != null && waiting.context != null && ReferenceEquals(SynchronizationContext.Current, waiting.context);
+            return call != null && ReferenceEquals(call.session, session);
+        }
+
+        /// <summary>
+        /// Whether this asynchronous call posts its callbacks to this thread's
+        /// SynchronizationContext (e.g. a UI thread), which must then not block on the session.
+        /// The same context object, or (as a WPF dispatcher hands out a new one per operation)
+        /// one of the same type on the thread that made the call.
+        /// </summary>
+        internal bool PostsToThisThread()
+        {
+            SynchronizationContext current = SynchronizationContext.Current;
+            if (context == null || current == null)
+                return false; // the thread pool: a blocked thread does not stop the callbacks
+            return ReferenceEquals(current, context)
+                || (current.GetType() == context.GetType() && Thread.CurrentThread.ManagedThreadId == callerThread);
         }
 
         /// <summary>
@@ -137,7 +154,7 @@ namespace EtnaAuth
                 if (callback == null)
                     return 1; // no callback for this factor: given up, and the library names the factor
                 string why = Utf8.Decode(reason); // copied now: valid only during this call
-                string value = inline ? Call(callback, why).GetAwaiter().GetResult() : session.WhileWaiting(this, () => Wait(Post(callback, why)));
+                string value = inline ? Call(callback, why).GetAwaiter().GetResult() : Wait(Post(callback, why));
                 if (value == null)
                     return 1;
                 Utf8.WriteAnswer(value, name, answer, answerSize);
@@ -151,7 +168,7 @@ namespace EtnaAuth
             }
         }
 
-        /// <summary>Calls a callback on this thread, marked as running for <see cref="WouldDeadlock"/>.</summary>
+        /// <summary>Calls a callback on this thread, marked as running for <see cref="CallbackRunsHere"/>.</summary>
         private Task<string> Call(Func<string, CancellationToken, Task<string>> callback, string reason)
         {
             LoginCall outer = running;

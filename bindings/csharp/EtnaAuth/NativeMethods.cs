@@ -29,6 +29,9 @@ namespace EtnaAuth
         internal static extern int etna_set_timeout_ms(EtnaSessionHandle session, uint ms);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int etna_set_lock_timeout_ms(EtnaSessionHandle session, uint ms);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int etna_set_ca_file(EtnaSessionHandle session, byte[] pemPath);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

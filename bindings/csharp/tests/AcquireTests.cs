@@ -159,12 +159,12 @@ namespace EtnaAuth.Tests
                 var reasons = new List<string>();
                 string token;
                 using (var s = Fixtures.Session())
-                    token = s.AcquireToken("alice", r => { reasons.Add(r); return "alice-pass"; }, store: store.File);
+                    token = s.AcquireTokenWithPasswordPrompt("alice", r => { reasons.Add(r); return "alice-pass"; }, store: store.File);
                 Assert.Equal(1, reasons.Count, "asked once");
                 Assert.Contains("login is needed", reasons[0], "the library's reason");
                 Assert.Equal(1L, sent.Since(), "one login");
                 using (var s = Fixtures.Session())
-                    Assert.Equal(token, s.AcquireToken("alice", r => { reasons.Add(r); return "alice-pass"; }, store: store.File), "stored");
+                    Assert.Equal(token, s.AcquireTokenWithPasswordPrompt("alice", r => { reasons.Add(r); return "alice-pass"; }, store: store.File), "stored");
                 Assert.Equal(1, reasons.Count, "not asked with a valid stored token");
                 Assert.Equal(0L, sent.Since(), "nothing sent");
             }
@@ -177,7 +177,7 @@ namespace EtnaAuth.Tests
             {
                 var e = Assert.Throws<EtnaCancelledException>(() => s.AcquireToken("alice", store: store.File));
                 Assert.Contains("password", e.Message, "the message names the password");
-                Assert.Throws<EtnaCancelledException>(() => s.AcquireToken("alice", r => null, store: store.File));
+                Assert.Throws<EtnaCancelledException>(() => s.AcquireTokenWithPasswordPrompt("alice", r => null, store: store.File));
                 Assert.Throws<EtnaStateException>(() => { var t = s.Token; });
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Assert.True(!File.Exists(store.File), "nothing stored");
@@ -190,7 +190,7 @@ namespace EtnaAuth.Tests
             WithStore((s, store, sent) =>
             {
                 int asked = 0;
-                Assert.Throws<EtnaCredentialsException>(() => s.AcquireToken("alice", r => { asked++; return "wrong-pass"; }, store: store.File));
+                Assert.Throws<EtnaCredentialsException>(() => s.AcquireTokenWithPasswordPrompt("alice", r => { asked++; return "wrong-pass"; }, store: store.File));
                 Assert.Equal(1, asked, "asked once");
                 Assert.Equal(1L, sent.Since(), "one request");
                 Assert.Throws<EtnaCredentialsException>(() => s.AcquireToken("alice", "wrong-pass", store: store.File));
@@ -207,7 +207,7 @@ namespace EtnaAuth.Tests
             {
                 var thrown = new InvalidOperationException("dialog failed");
                 Assert.True(ReferenceEquals(thrown, Assert.Throws<InvalidOperationException>(
-                    () => s.AcquireToken("alice", r => { throw thrown; }, store: store.File))), "a callback's exception, unchanged");
+                    () => s.AcquireTokenWithPasswordPrompt("alice", r => { throw thrown; }, store: store.File))), "a callback's exception, unchanged");
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Fixtures.AssertToken(s.AcquireToken("dave", "dave-pass", r => "4321", r => "654321", store.File));
                 Assert.Equal(3L, sent.Since(), "password, PIN, code");
@@ -258,10 +258,10 @@ namespace EtnaAuth.Tests
             {
                 int asked = 0;
                 Func<string, Task<string>> password = async r => { asked++; await Task.Delay(1); return "dave-pass"; };
-                string token = s.AcquireTokenAsync("dave", password, r => Task.FromResult("4321"), r => Task.FromResult("654321"), store.File).GetAwaiter().GetResult();
+                string token = s.AcquireTokenWithPasswordPromptAsync("dave", password, r => Task.FromResult("4321"), r => Task.FromResult("654321"), store.File).GetAwaiter().GetResult();
                 Fixtures.AssertToken(token);
                 Assert.Equal(3L, sent.Since(), "password, PIN, code");
-                Assert.Equal(token, s.AcquireTokenAsync("dave", password, store: store.File).GetAwaiter().GetResult(), "stored");
+                Assert.Equal(token, s.AcquireTokenWithPasswordPromptAsync("dave", password, store: store.File).GetAwaiter().GetResult(), "stored");
                 Assert.Equal(1, asked, "asked once");
                 Assert.Equal(0L, sent.Since(), "nothing sent");
                 Assert.True(Assert.Failure(s.AcquireTokenAsync("alice", store: store.File)) is EtnaCancelledException, "no password");
@@ -279,7 +279,7 @@ namespace EtnaAuth.Tests
                 {
                     var asked = new ManualResetEventSlim();
                     var never = new TaskCompletionSource<string>();
-                    Task<string> task = s.AcquireTokenAsync("alice", (r, ct) => { asked.Set(); return never.Task; }, store: store.File, cancellationToken: cts.Token);
+                    Task<string> task = s.AcquireTokenWithPasswordPromptAsync("alice", (r, ct) => { asked.Set(); return never.Task; }, store: store.File, cancellationToken: cts.Token);
                     Assert.True(asked.Wait(10000), "the password callback was called");
                     cts.Cancel();
                     var e = Assert.Failure(task);

@@ -186,7 +186,7 @@ namespace EtnaAuth.Tests
                 WaitFor(() => server.Requests == 1, "the request");
                 s.Dispose();
                 Assert.True(((IAsyncResult)task).AsyncWaitHandle.WaitOne(5000), "the task ended");
-                Assert.True(Assert.Failure(task) is EtnaCancelledException, "EtnaCancelledException, got " + Assert.Failure(task));
+                Assert.True(Assert.Failure(task) is ObjectDisposedException, "ObjectDisposedException, got " + Assert.Failure(task));
                 cts.Cancel(); // after the session is gone: harmless
             }
         }

@@ -403,17 +403,18 @@ namespace EtnaAuth.Tests
                 Assert.NotContains(System.IO.File.ReadAllText(path), "alice-pass", "the cache file");
                 using (var s = Fixtures.Session())
                 {
-                    Assert.True(s.LoadToken(path, "alice", TimeSpan.FromHours(1)), "loaded");
+                    Assert.True(s.TryLoadToken(path, "alice", TimeSpan.FromHours(1)), "loaded");
                     Assert.Equal(token, s.Token, "cached token");
-                    Assert.True(!s.LoadToken(path, "alice", TimeSpan.FromHours(25)), "not valid for 25 h");
-                    Assert.True(!s.LoadToken(path, "bob", TimeSpan.Zero), "no entry for bob");
+                    Assert.True(!s.TryLoadToken(path, "alice", TimeSpan.FromHours(25)), "not valid for 25 h");
+                    Assert.True(!s.TryLoadToken(path, "bob", TimeSpan.Zero), "no entry for bob");
+                    Assert.True(s.LoadToken(path, "alice", TimeSpan.Zero), "LoadToken, its first name");
                 }
                 EtnaSession.ForgetToken(path, Fixtures.Sandbox.Url, "alice");
                 using (var s = Fixtures.Session())
-                    Assert.True(!s.LoadToken(path, "alice", TimeSpan.Zero), "forgotten");
+                    Assert.True(!s.TryLoadToken(path, "alice", TimeSpan.Zero), "forgotten");
                 System.IO.File.WriteAllText(path + ".bad", "not json");
                 using (var s = Fixtures.Session())
-                    Assert.Throws<EtnaIOException>(() => s.LoadToken(path + ".bad", "alice", TimeSpan.Zero));
+                    Assert.Throws<EtnaIOException>(() => s.TryLoadToken(path + ".bad", "alice", TimeSpan.Zero));
             }
             finally
             {

@@ -48,6 +48,7 @@ namespace EtnaAuth.Tests
                 { "Cancel", () => s.Cancel() },
                 { "SaveToken", () => s.SaveToken("/tmp/x.json") },
                 { "LoadToken", () => s.LoadToken("/tmp/x.json", "alice", TimeSpan.Zero) },
+                { "TryLoadToken", () => s.TryLoadToken("/tmp/x.json", "alice", TimeSpan.Zero) },
             };
             foreach (var call in calls)
             {

@@ -26,6 +26,8 @@ namespace EtnaAuth.Tests
             // Never answers (until the client closes the connection).
             "{'id': 'stall', 'server': {'answers': [{'do': [{'sleep_ms': 60000}]}]}}",
             "{'id': 'stall-first', 'server': {'answers': [{'request': 0, 'do': [{'sleep_ms': 60000}]}, {'do': ['ok']}]}}",
+            // Slow to ask for the PIN: a login's first exchange stays on the network for a while.
+            "{'id': 'slow-pin-ok', 'server': {'answers': [{'request': 0, 'do': [{'sleep_ms': 700}, 'need-pin']}, {'do': ['ok']}]}}",
             "{'id': 'pin-then-stall', 'server': {'answers': [{'request': 0, 'do': ['need-pin']}, {'request': 1, 'do': [{'sleep_ms': 60000}]}, {'do': ['ok']}]}}",
             "{'id': 'pin-busy-ok', 'server': {'answers': [{'request': 0, 'do': ['need-pin']}, {'request': 1, 'do': [{'http': 503, 'body': 'busy'}]}, {'do': ['ok']}]}}",
             "{'id': 'utf8-credentials', 'server': {'answers': [{'expect_request': {'headers': {'Username': 'jürgen', 'Password': 'pässwörd-ß'}}, 'do': ['ok']}]}}",

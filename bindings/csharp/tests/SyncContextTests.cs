@@ -118,7 +118,7 @@ namespace EtnaAuth.Tests
                 var asked = new ManualResetEventSlim();
                 CancellationToken given = CancellationToken.None;
                 Task<string> dialog = null;
-                Task<string> login = ui.Run(() => s.LoginAsync("bob", "bob-pass", (reason, token) =>
+                Task<string> login = ui.Run(() => s.LoginWithCancellableCallbacksAsync("bob", "bob-pass", (reason, token) =>
                 {
                     // A dialog that closes itself when the token fires.
                     given = token;

@@ -1,160 +1,340 @@
 """Ctrl-C during a blocking native call made from the main thread.
 
-CPython runs signal handlers only between bytecodes of the main thread, so
-a SIGINT that arrives while the main thread is inside a C call (a login
-waiting for a silent server) is noticed only when the call returns. So a
-blocking call made from the main thread, when SIGINT has a Python handler
-(``KeyboardInterrupt`` by default), runs on a worker thread instead, and the
-main thread waits for it in Python, where the handler runs at once. When the
-handler raises, the native call is cancelled (``etna_cancel``), waited for
-(it returns at once) and the exception is raised again.
+CPython runs Python signal handlers in the main thread only, between
+bytecodes: a SIGINT that arrives while the main thread is inside a C call
+(a login waiting for a silent server) would be handled when the call
+returns, up to its timeout later. What does see the signal at once is
+CPython's C-level handler, which writes the signal's number to the wakeup
+fd (``signal.set_wakeup_fd``). The binding's wakeup fd is one end of a
+socket pair whose other end a watcher thread reads: when SIGINT comes while
+a blocking call of the binding runs on the main thread, the watcher cancels
+it (``etna_cancel``) and the call returns within milliseconds. Then the
+Python handler runs as usual, ``KeyboardInterrupt`` by default; when the
+handler does not raise (``asyncio.run``'s only cancels the main task, which
+cannot run while this call holds the loop's thread), :func:`run` raises
+``KeyboardInterrupt`` itself, so that the call ends as it does outside
+asyncio.
 
-Callbacks of the native call (the PIN and code prompts of ``etna_login``)
-are handed back to the waiting thread (:func:`on_caller`), so that user code
-still runs on the thread that called, where ``input()`` stays interruptible.
+The call itself runs on the calling thread: no thread hand-over (no system
+call, no thread switch per call), the callables of a login run where they
+are called (``input()`` stays interruptible), and ``contextvars`` are the
+caller's. A call that a cancel cannot stop (waiting for another process's
+lock on the token store) runs on a thread of its own instead, and the main
+thread waits for it where a signal reaches it (``wait=False``).
 
-The hand-over costs about 11 us of CPU per call (two thread switches); calls
-from other threads, or with SIGINT ignored or left to the OS, run directly.
+The wakeup fd is one per process, and event loops use it too (asyncio's
+``add_signal_handler``, trio). The binding's is installed when the place is
+free and kept while it is (checked again at most every second: a check
+costs two system calls); an fd found there is put back after the call and
+gets the signals of the call's duration passed on. Inside a running asyncio
+loop the place is checked at every call. The watcher is the only thread
+the binding keeps: it is stopped before ``os.fork()`` (so Python 3.12+ sees
+a single thread and does not warn) and started again by the next call; a
+child gets its own socket pair.
 """
 
+import importlib
 import os
-import queue
 import signal
+import socket
+import sys
 import threading
-from typing import Any, Callable, List, Optional, Tuple, TypeVar
+import time
+from typing import Any, Callable, List, Optional, TypeVar
+
+from . import _thread_call
 
 T = TypeVar("T")
 
-# How long the waiting thread blocks at a time: a signal delivered to
-# another thread does not wake it, so this bounds the delay (Windows also
-# never interrupts a lock wait).
-_POLL_S = 0.05
+__all__ = ["interruptible", "run", "settle"]
 
-_DONE = 0
-_ASK = 1
-
-_local = threading.local()
+_SIGINT = int(signal.SIGINT)
+#: Bytes of ours on the wakeup socket (no signal has these numbers).
+_STOP = b"\0"
+_SETTLE = b"\xff"
+#: How long the wakeup fd is trusted to be ours without looking.
+_RECHECK_S = 1.0
+_block_signals = getattr(signal, "pthread_sigmask", None)  # POSIX only
 
 
 def interruptible() -> bool:
     """True when a blocking call on this thread should go through :func:`run`."""
     if threading.current_thread() is not threading.main_thread():
         return False
-    return callable(signal.getsignal(signal.SIGINT))
+    return callable(_getsignal(_SIGINT))
 
 
-class _Worker:
-    """A thread that runs one job at a time, kept for the next call."""
-
-    def __init__(self) -> None:
-        self.jobs: "queue.SimpleQueue[Tuple[Callable[[], Any], queue.SimpleQueue[Any]]]" = queue.SimpleQueue()
-        threading.Thread(target=self._loop, name="etna_auth call", daemon=True).start()
-
-    def _loop(self) -> None:
-        while True:
-            job, inbox = self.jobs.get()
-            _local.inbox = inbox
-            try:
-                outcome: Tuple[bool, Any] = (True, job())
-            except BaseException as exc:  # carried to the caller, raised there
-                outcome = (False, exc)
-            _local.inbox = None
-            job = None  # type: ignore[assignment]  # holds the caller's objects: not until the next job
-            _idle.append(self)  # free before the caller hears: its next call reuses it
-            inbox.put((_DONE, outcome))
-            inbox = outcome = None  # type: ignore[assignment]
+# _signal's getsignal: signal.getsignal() turns the handler into an enum
+# member when it can, a failed conversion that costs 2 us per call.
+_getsignal: Callable[[int], object]
+try:
+    _getsignal = importlib.import_module("_signal").getsignal
+except (ImportError, AttributeError):  # not CPython
+    _getsignal = signal.getsignal
 
 
-_idle: List[_Worker] = []
+class _Call:
+    """One call under :func:`run`: what SIGINT does to it."""
+
+    __slots__ = ("cancel", "hit", "wake")
+
+    def __init__(self, cancel: Callable[[], None]) -> None:
+        self.cancel = cancel
+        self.hit = False
+        #: Released on SIGINT: the lock the main thread waits on (wait=False).
+        self.wake: Optional[threading.Lock] = None
+
+    def interrupt(self) -> None:
+        """SIGINT came (on the watcher thread)."""
+        self.hit = True
+        self.cancel()
+        if self.wake is not None:
+            _release(self.wake)
 
 
-def _forget_workers() -> None:
-    _idle.clear()  # a forked child has none of its parent's threads
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_workers)
+# The call in flight on the main thread; taken by the watcher under _guard,
+# so that a cancel never reaches a call that has ended.
+_guard = threading.Lock()
+_current: Optional[_Call] = None
 
 
 def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) -> T:
-    """Run ``job`` on a worker thread while this (main) thread waits,
-    serving the callbacks the job hands back with :func:`on_caller`.
+    """``job()`` on this (main) thread; SIGINT meanwhile calls ``cancel``
+    (from the watcher thread) and ends it with ``KeyboardInterrupt`` (or
+    what the SIGINT handler raises).
 
-    If waiting raises (``KeyboardInterrupt`` from the SIGINT handler),
-    ``cancel`` is called, then, with ``wait``, the job is waited for
-    (callbacks asked meanwhile get their default answer) and the exception
-    is raised again. Without ``wait`` (a call that a cancel cannot stop,
-    such as waiting for a file lock) it is raised at once and the job ends
-    on its own; the job must then hold what it uses by itself.
-    """
+    Without ``wait`` (a call that a cancel cannot stop, such as waiting for
+    a file lock) the job runs on a thread of its own and the exception is
+    raised at once, the job ending on its own: it must hold what it uses."""
+    global _current
+    previous = _arm()
+    call = _Call(cancel)
+    with _guard:
+        outer, _current = _current, call
     try:
-        worker = _idle.pop()
-    except IndexError:  # none yet, or all busy in a call that made this one
-        worker = _Worker()
-    waiting = _Waiting()
-    worker.jobs.put((job, waiting.inbox))  # the last step before the try below
-    while True:
-        # The loop that waits is a call of its own: a signal handler runs
-        # where the eval loop checks for it (in 3.11, also at places that
-        # no try/except of the same function covers), and an exception from
-        # a call is always caught here.
-        try:
-            ok, value = waiting.serve()
-            break
-        except BaseException as exc:
-            waiting.answer_default()
-            cancel()
-            if waiting.interrupt is None:
-                waiting.interrupt = exc
-            if not wait:
-                raise
-    if waiting.interrupt is not None:
-        raise waiting.interrupt
+        value = job() if wait else _aside(job, call)
+    except Exception:
+        if not call.hit:
+            raise
+        # The call's own error (cancelled): the handler did not raise.
+        value = None
+    except BaseException:
+        settle()  # a signal's exception: the watcher's byte is this call's
+        raise
+    finally:
+        with _guard:
+            _current = outer
+        if previous is not None:
+            _disarm(previous)
+    if call.hit:
+        # SIGINT's handler ran without raising (asyncio.run's): the call
+        # was cancelled all the same, and ends as it does outside asyncio.
+        raise KeyboardInterrupt
+    return value  # type: ignore[return-value]
+
+
+def _aside(job: Callable[[], T], call: _Call) -> T:
+    """``job()`` on a thread of its own while this thread waits where a
+    signal reaches it (a blocking lock.acquire() is interrupted by signals
+    on POSIX, PEP 475; elsewhere the watcher releases it)."""
+    done = threading.Lock()
+    done.acquire()
+    outcome: List[_thread_call.Outcome] = []
+
+    def finished(result: _thread_call.Outcome) -> None:
+        outcome.append(result)
+        _release(done)
+
+    call.wake = done
+    _thread_call.start(job, finished)
+    done.acquire()
+    if not outcome:  # released by the watcher: the handler did not raise
+        raise KeyboardInterrupt
+    ok, value = outcome[0]
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
 
 
-class _Waiting:
-    """The waiting side of :func:`run`: the job's messages, and the
-    callback being answered."""
+def settle() -> None:
+    """Wait until the watcher has read what the wakeup socket holds (a
+    SIGINT's exception has been seen on the main thread): the watcher may
+    still wait for the GIL with that byte, and must not take it for the
+    signal of the next call. Bounded; only ever after a signal."""
+    watcher = _watcher
+    if watcher is None or watcher.thread is None or threading.current_thread() is not threading.main_thread():
+        return
+    settled = watcher.settled
+    settled.clear()
+    try:
+        watcher.writer.send(_SETTLE)
+    except OSError:  # full: the watcher is behind on a pile of signals
+        return
+    settled.wait(1.0)
 
-    __slots__ = ("inbox", "interrupt", "_reply", "_default")
+
+def _release(lock: threading.Lock) -> None:
+    try:
+        lock.release()
+    except RuntimeError:  # released already (the job and SIGINT both)
+        pass
+
+
+class _Watcher:
+    """The socket pair given to ``signal.set_wakeup_fd`` and the thread
+    that reads it."""
 
     def __init__(self) -> None:
-        self.inbox: "queue.SimpleQueue[Tuple[int, Any]]" = queue.SimpleQueue()
-        self.interrupt: Optional[BaseException] = None
-        self._reply: "Optional[queue.SimpleQueue[Any]]" = None
-        self._default: Any = None
+        self.reader, self.writer = socket.socketpair()
+        self.writer.setblocking(False)  # set_wakeup_fd requires it
+        #: Another wakeup fd found in place, given the signals during a call.
+        self.forward = -1
+        #: Ours is CPython's wakeup fd, as of checked_at.
+        self.installed = False
+        self.checked_at = 0.0
+        self.thread: Optional[threading.Thread] = None
+        #: Set when the watcher reads _SETTLE (settle()).
+        self.settled = threading.Event()
+        self._generation = 0
 
-    def serve(self) -> Tuple[bool, Any]:
-        """Answer the job's callbacks until it is done; its outcome."""
+    def start(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        thread = threading.Thread(target=self._watch, args=(generation,), name="etna_auth Ctrl-C", daemon=True)
+        thread.start()
+        self.thread = thread
+
+    def _watch(self, generation: int) -> None:
+        if _block_signals is not None:  # a signal lands on the main thread
+            _block_signals(signal.SIG_BLOCK, {signal.SIGINT})
         while True:
             try:
-                kind, payload = self.inbox.get(timeout=_POLL_S)
-            except queue.Empty:
-                continue
-            if kind == _DONE:
-                return payload  # type: ignore[no-any-return]
-            func, args, reply, default = payload
-            self._reply, self._default = reply, default  # answered by answer_default() if interrupted
-            reply.put(default if self.interrupt is not None else func(*args))
-            self._reply = None
+                data = self.reader.recv(512)
+            except OSError:
+                return
+            if not data:  # closed
+                return
+            if _SIGINT in data:
+                with _guard:
+                    if _current is not None:
+                        _current.interrupt()
+            signals = data.replace(_STOP, b"").replace(_SETTLE, b"")  # ours, not signals
+            forward = self.forward
+            if forward >= 0 and signals:
+                _pass_on(forward, signals)
+            if _SETTLE in data:
+                self.settled.set()
+            if generation != self._generation:
+                return
 
-    def answer_default(self) -> None:
-        """Interrupted: a callback waiting for its answer gets the default."""
-        reply, self._reply = self._reply, None
-        if reply is not None:
-            reply.put(self._default)
+    def stop(self) -> None:
+        """End the thread and wait until the system has none left."""
+        thread, self.thread = self.thread, None
+        if thread is None:
+            return
+        self._generation += 1
+        try:
+            self.writer.send(_STOP)
+        except OSError:  # full: the thread has bytes to read, and sees the generation
+            pass
+        thread.join(1.0)
+        _wait_gone(thread)
+
+    def close_in_child(self) -> None:
+        """A forked child: the parent's pair is not ours any more."""
+        try:
+            found = signal.set_wakeup_fd(-1)
+            if found not in (-1, self.writer.fileno()):
+                signal.set_wakeup_fd(found)
+        except (ValueError, OSError):
+            pass
+        self.reader.close()
+        self.writer.close()
 
 
-def on_caller(func: Callable[..., T], args: Tuple[Any, ...], default: T) -> T:
-    """``func(*args)`` on the thread waiting in :func:`run` for this job (or
-    right here when the job runs directly). ``func`` must not raise;
-    ``default`` is the answer when that thread has been interrupted."""
-    inbox = getattr(_local, "inbox", None)
-    if inbox is None:
-        return func(*args)
-    reply: "queue.SimpleQueue[T]" = queue.SimpleQueue()
-    inbox.put((_ASK, (func, args, reply, default)))
-    return reply.get()
+_watcher: Optional[_Watcher] = None
+
+
+def _arm() -> Optional[int]:
+    """The watcher running and ours the wakeup fd for the call coming; the
+    fd to put back after it (another's, or -1), or None to keep ours."""
+    global _watcher
+    watcher = _watcher
+    if watcher is None:
+        watcher = _watcher = _Watcher()
+    if watcher.thread is None:
+        watcher.start()
+    now = time.monotonic()
+    in_loop = _loop_running()
+    if watcher.installed and not in_loop and now - watcher.checked_at < _RECHECK_S:
+        return None
+    ours = watcher.writer.fileno()
+    found = signal.set_wakeup_fd(ours, warn_on_full_buffer=False)
+    watcher.checked_at = now
+    if found == ours:
+        found = -1
+    if found == -1 and not in_loop:
+        watcher.installed = True
+        return None
+    watcher.installed = False
+    watcher.forward = found
+    return found
+
+
+def _disarm(previous: int) -> None:
+    watcher = _watcher
+    if watcher is not None:
+        watcher.forward = -1
+    signal.set_wakeup_fd(previous)
+
+
+def _loop_running() -> bool:
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
+def _pass_on(fd: int, data: bytes) -> None:
+    """Give ``data`` (signal numbers) to another wakeup fd."""
+    try:
+        if sys.platform == "win32":  # a socket there
+            sock = socket.socket(fileno=fd)
+            try:
+                sock.send(data)
+            finally:
+                sock.detach()
+        else:
+            os.write(fd, data)
+    except OSError:
+        pass
+
+
+def _wait_gone(thread: threading.Thread) -> None:
+    """Until the system thread has exited (join() returns a moment before:
+    Python 3.12's fork warning counts the process's threads)."""
+    task = f"/proc/self/task/{thread.native_id}"
+    deadline = time.monotonic() + 1.0
+    while os.path.exists(task) and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
+def _before_fork() -> None:
+    if _watcher is not None:
+        _watcher.stop()
+
+
+def _after_fork_in_parent() -> None:
+    # Started by the next call, or now for a call in flight (a fork made
+    # from a callable of a login on the main thread).
+    if _watcher is not None and _current is not None:
+        _watcher.start()
+
+
+def _after_fork_in_child() -> None:
+    global _watcher, _current
+    watcher, _watcher, _current = _watcher, None, None
+    if watcher is not None:
+        watcher.close_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)

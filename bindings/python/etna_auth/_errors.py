@@ -13,7 +13,7 @@ tests/test_header.py checks every column against that file.
 
 import builtins
 import enum
-from typing import Any, ClassVar, Dict, NoReturn, Optional, Tuple, Type, Union
+from typing import Any, ClassVar, Dict, NoReturn, Optional, Tuple, Type
 
 from . import _ffi
 
@@ -68,37 +68,52 @@ class Status(enum.IntEnum):
 class EtnaError(Exception):
     """An etna-auth call failed.
 
-    ``status`` is the :class:`Status` (a plain ``int`` for a code this
-    binding does not know) and ``message`` the library's one-line
-    explanation, also ``str(error)``. Neither ever holds a secret.
+    ``status`` is the :class:`Status` (for a code this binding does not
+    know, a ``Status`` of that value named ``UNKNOWN``: it still equals the
+    code) and ``message`` the library's one-line explanation, also
+    ``str(error)``. Neither ever holds a secret.
     """
 
-    default_status: ClassVar[Optional[Status]] = None
+    #: The status of an error made without one (each subclass its own;
+    #: ``Status.OK``, 0, for the base class, as before it had a default).
+    default_status: ClassVar[Status] = Status.OK
     #: Whether trying the same call again later can succeed (a network
     #: failure, a timeout, a server error): the status table's ``retry``.
     retry_can_help: ClassVar[bool] = False
-    status: Union[Status, int]
+    status: Status
     message: str
 
     def __init__(self, message: str, status: Optional[int] = None) -> None:
         super().__init__(message)
         if status is None:
-            status = self.default_status if self.default_status is not None else 0
-        try:
-            self.status = Status(status)
-        except ValueError:
-            self.status = status
+            status = self.default_status
+        self.status = _status_of(status)
         self.message = message
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
-        status = f"Status.{self.status.name}" if isinstance(self.status, Status) else self.status
+        known = self.status.name in Status.__members__
+        status = f"Status.{self.status.name}" if known else int(self.status)
         return f"{type(self).__name__}({self.message!r}, status={status})"
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self.message, int(self.status)))
+
+
+def _status_of(code: int) -> Status:
+    """``Status(code)``, or for a code this binding does not know (a newer
+    library's) a ``Status`` of that value named ``UNKNOWN``, so that
+    ``EtnaError.status`` is always a :class:`Status` (``Status(code)``
+    itself still raises ``ValueError`` for it)."""
+    try:
+        return Status(code)
+    except ValueError:
+        unknown = int.__new__(Status, code)
+        unknown._name_ = "UNKNOWN"
+        unknown._value_ = int(code)
+        return unknown
 
 
 class InvalidArgumentError(EtnaError, ValueError):
@@ -106,7 +121,7 @@ class InvalidArgumentError(EtnaError, ValueError):
 
     Also a builtin ``ValueError``."""
 
-    default_status = Status.ERR_ARGUMENT
+    default_status: ClassVar[Status] = Status.ERR_ARGUMENT
 
 
 class StateError(EtnaError):
@@ -114,19 +129,19 @@ class StateError(EtnaError):
 
     Also raised by a closed object."""
 
-    default_status = Status.ERR_STATE
+    default_status: ClassVar[Status] = Status.ERR_STATE
 
 
 class AppKeyError(EtnaError):
     """ETNA_ERR_APP_KEY: The server does not know the application key ("Application key is not defined or does not exist")."""
 
-    default_status = Status.ERR_APP_KEY
+    default_status: ClassVar[Status] = Status.ERR_APP_KEY
 
 
 class CredentialsError(EtnaError):
     """ETNA_ERR_CREDENTIALS: Wrong user name or password (401 Failed at step BaseAuthentication)."""
 
-    default_status = Status.ERR_CREDENTIALS
+    default_status: ClassVar[Status] = Status.ERR_CREDENTIALS
 
 
 class RejectedError(EtnaError):
@@ -135,7 +150,7 @@ class RejectedError(EtnaError):
     Also raised by :meth:`Session.login` for a factor given as a string that
     the server asks for again (its message is then the server's Reason)."""
 
-    default_status = Status.ERR_REJECTED
+    default_status: ClassVar[Status] = Status.ERR_REJECTED
 
 
 class NetworkError(EtnaError, builtins.ConnectionError):
@@ -143,8 +158,8 @@ class NetworkError(EtnaError, builtins.ConnectionError):
 
     Also a builtin ``ConnectionError``."""
 
-    default_status = Status.ERR_NETWORK
-    retry_can_help = True
+    default_status: ClassVar[Status] = Status.ERR_NETWORK
+    retry_can_help: ClassVar[bool] = True
 
 
 class EtnaTimeoutError(NetworkError, builtins.TimeoutError):
@@ -153,8 +168,8 @@ class EtnaTimeoutError(NetworkError, builtins.TimeoutError):
     A :class:`NetworkError`, and also a builtin ``TimeoutError``. The old
     name ``etna_auth.TimeoutError`` is an alias."""
 
-    default_status = Status.ERR_TIMEOUT
-    retry_can_help = True
+    default_status: ClassVar[Status] = Status.ERR_TIMEOUT
+    retry_can_help: ClassVar[bool] = True
 
 
 class ProtocolError(EtnaError):
@@ -162,14 +177,14 @@ class ProtocolError(EtnaError):
 
     The message says what was seen."""
 
-    default_status = Status.ERR_PROTOCOL
+    default_status: ClassVar[Status] = Status.ERR_PROTOCOL
 
 
 class ServerError(EtnaError):
     """ETNA_ERR_SERVER: A server error: HTTP 5xx or 429."""
 
-    default_status = Status.ERR_SERVER
-    retry_can_help = True
+    default_status: ClassVar[Status] = Status.ERR_SERVER
+    retry_can_help: ClassVar[bool] = True
 
 
 class EtnaIOError(EtnaError, OSError):
@@ -177,7 +192,7 @@ class EtnaIOError(EtnaError, OSError):
 
     Also an ``OSError``."""
 
-    default_status = Status.ERR_IO
+    default_status: ClassVar[Status] = Status.ERR_IO
 
 
 class TlsError(EtnaError):
@@ -185,13 +200,13 @@ class TlsError(EtnaError):
 
     See ``ca_file``."""
 
-    default_status = Status.ERR_TLS
+    default_status: ClassVar[Status] = Status.ERR_TLS
 
 
 class NoTokenError(EtnaError):
     """ETNA_ERR_NO_TOKEN: No stored token valid long enough (none, expired, or no store file): etna_load_token(), and the CLI's token --no-prompt when a login would need input."""
 
-    default_status = Status.ERR_NO_TOKEN
+    default_status: ClassVar[Status] = Status.ERR_NO_TOKEN
 
 
 class EtnaCancelledError(EtnaError):
@@ -202,13 +217,13 @@ class EtnaCancelledError(EtnaError):
     cancelled :meth:`Session.login_async` raises that one. The old name
     ``etna_auth.CancelledError`` is an alias."""
 
-    default_status = Status.ERR_CANCELLED
+    default_status: ClassVar[Status] = Status.ERR_CANCELLED
 
 
 class InternalError(EtnaError):
     """ETNA_ERR_INTERNAL: An internal error (a bug in etna-auth, caught before it could cross into C)."""
 
-    default_status = Status.ERR_INTERNAL
+    default_status: ClassVar[Status] = Status.ERR_INTERNAL
 
 
 #: The names before 0.1.0's status table: kept as aliases. They shadow the

@@ -84,6 +84,7 @@ AskCallback = CFUNCTYPE(c_int, c_void_p, c_int, c_char_p, c_void_p, c_size_t)
 _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "etna_new": (SessionPtr, [c_char_p, c_char_p]),
     "etna_set_timeout_ms": (c_int, [SessionPtr, c_uint32]),
+    "etna_set_lock_timeout_ms": (c_int, [SessionPtr, c_uint32]),
     "etna_set_ca_file": (c_int, [SessionPtr, c_char_p]),
     "etna_set_proxy": (c_int, [SessionPtr, c_char_p]),
     "etna_begin_auth": (c_int, [SessionPtr, c_char_p, c_char_p]),
@@ -117,7 +118,15 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
 
 
 # The functions that also get an unchecked twin (Library.unchecked).
-_UNCHECKED = ("etna_begin_auth", "etna_supply_pin", "etna_supply_code", "etna_get_token", "etna_last_error")
+_UNCHECKED = (
+    "etna_begin_auth",
+    "etna_supply_pin",
+    "etna_supply_code",
+    "etna_login",
+    "etna_acquire_token",
+    "etna_get_token",
+    "etna_last_error",
+)
 # ... and of those, the ones that never block: they keep the GIL.
 _KEEP_GIL = ("etna_get_token", "etna_last_error")
 
@@ -155,6 +164,12 @@ def candidate_paths(path: Optional[PathArg] = None) -> List[Tuple[str, Path]]:
 class Library:
     """The loaded library: one attribute per C function, prototypes set."""
 
+    #: The file the library was loaded from.
+    path: Path
+    #: The binding's own copies of the calls on a login's path, without
+    #: argument checks (see __init__); not for use outside the package.
+    unchecked: types.SimpleNamespace
+
     def __init__(self, cdll: ctypes.CDLL, path: Path) -> None:
         self.path = path
         for name, (restype, argtypes) in _PROTOTYPES.items():
@@ -170,8 +185,9 @@ class Library:
         # Twins without argtypes of the calls on every login's path, for
         # the binding's own use only: ctypes' argument checks (from_param
         # per argument) cost about 8 k instructions per login, 4 % of it
-        # (bench/costs.py). Callers pass exactly the C types: bytes for
-        # const char *, the SessionPtr, a ctypes buffer, c_size_t for size_t.
+        # (bench/costs.py). Callers pass exactly the C types: bytes or None
+        # for const char *, the SessionPtr, a ctypes buffer, c_size_t for
+        # size_t, c_uint32, c_void_p, an AskCallback.
         #
         # The calls that never block (etna_last_error reads a thread-local,
         # etna_get_token never waits for an exchange in flight) keep the GIL

@@ -1,5 +1,5 @@
-"""One base class for objects that own a native pointer, and string
-conversion for arguments.
+"""One base class for objects that own a native pointer, and the
+conversion of arguments (strings, paths, seconds).
 
 :class:`Handle` gives ``close()``, the context-manager protocol and
 ``__del__``, and frees the pointer exactly once. Native calls borrow the
@@ -9,12 +9,13 @@ flight (``_interrupt``) and waits for them to return before freeing (or,
 after ``_close_wait`` seconds, leaves the free to the last of them).
 """
 
+import math
 import os
 import threading
 import time
 from typing import Any, Generic, Optional, TypeVar, Union
 
-from ._errors import InvalidArgumentError, StateError
+from ._errors import InvalidArgumentError, StateError, Status, error_for
 
 P = TypeVar("P")
 H = TypeVar("H", bound="Handle[Any]")
@@ -111,8 +112,8 @@ class Handle(Generic[P]):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        # Calls in flight (on executor threads) are cancelled and return at
-        # once, so this waits microseconds, not the loop's time.
+        # Calls in flight (on threads of their own) are cancelled and return
+        # at once, so this waits microseconds, not the loop's time.
         self.close()
 
     def __del__(self) -> None:
@@ -184,3 +185,22 @@ def path_to_c(value: object, name: str) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str or os.PathLike, not {type(value).__name__}")
     return to_c(value, name)
+
+
+#: The largest number of milliseconds (or seconds) of a C ``uint32_t``.
+MAX_U32 = 2**32 - 1
+
+
+def number(value: object, name: str) -> float:
+    """A number of seconds (an int or a float, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    return float(value)
+
+
+def seconds_u32(value: object, name: str) -> int:
+    """A number of seconds for a ``uint32_t`` argument, rounded up."""
+    seconds = number(value, name)
+    if not (0 <= seconds <= MAX_U32):
+        raise error_for(Status.ERR_ARGUMENT, f"{name} must be between 0 and {MAX_U32}")
+    return math.ceil(seconds)

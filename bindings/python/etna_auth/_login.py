@@ -9,7 +9,7 @@ was wrong), a callable (called with the server's Reason), the exception a
 callable raises (carried across the C call and raised again), and writing
 the answer into the library's buffer. For :meth:`Session.acquire_token_async`
 the callables run on the event loop (:attr:`Factors.loop`) while the
-library's call waits on a worker thread.
+library's call waits on a thread of its own.
 """
 
 import asyncio
@@ -24,7 +24,7 @@ from . import _ctrlc, _ffi
 from ._errors import Status, error_for
 from ._handle import to_c
 
-__all__ = ["Factor", "AsyncFactor", "Factors", "ASK_CALLBACK", "NO_CALLBACK", "asking"]
+__all__ = ["Factor", "AsyncFactor", "Factors", "ASK_CALLBACK", "NO_CALLBACK", "register", "unregister"]
 
 #: A second factor for :meth:`Session.login`: the value itself (sent once),
 #: or a callable given the server's Reason and returning the value (called
@@ -38,6 +38,10 @@ _NEED_PIN = int(Status.NEED_PIN)
 _NEED_CODE = int(Status.NEED_CODE)
 _NEED_PASSWORD = int(Status.NEED_PASSWORD)
 KEYWORDS = {_NEED_PIN: "pin", _NEED_CODE: "code", _NEED_PASSWORD: "password"}
+
+#: What the password callable's prompt ends with (the library's Reason
+#: comes first): a callable such as ``getpass.getpass`` shows it as it is.
+PASSWORD_PROMPT_END = ". Password: "
 
 #: ETNA_ANSWER_BUFFER_SIZE of etna_auth.h (checked by the tests): the
 #: longest answer etna_login takes, with its NUL.
@@ -61,7 +65,7 @@ class Factors:
         self.pin = pin
         self.code = code
         self.password = password
-        self._sent: Set[int] = set()  # the steps whose string factor was sent
+        self._sent: Optional[Set[int]] = None  # the steps whose string factor was sent
         #: What a callable raised (or the binding's own refusal), raised
         #: again by the caller once etna_login has returned.
         self.error: Optional[BaseException] = None
@@ -69,9 +73,15 @@ class Factors:
         #: The event loop that runs the callables (acquire_token_async), or
         #: None: they run on the calling thread.
         self.loop: Optional[asyncio.AbstractEventLoop] = None
-        self._lock = threading.Lock()
+        self._lock: Optional[threading.Lock] = None  # with loop (on_loop)
         self._stopped = False
         self._pending: "Optional[concurrent.futures.Future[Optional[str]]]" = None
+
+    def on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The callables run on ``loop`` (and are awaited there), while the
+        native call waits on a thread of its own; :meth:`stop` ends them."""
+        self._lock = threading.Lock()
+        self.loop = loop
 
     @property
     def none(self) -> bool:
@@ -80,7 +90,11 @@ class Factors:
 
     def factor(self, step: int) -> Optional[Any]:
         """What was given for ``step``."""
-        return {_NEED_PIN: self.pin, _NEED_CODE: self.code, _NEED_PASSWORD: self.password}.get(step)
+        if step == _NEED_PIN:
+            return self.pin
+        if step == _NEED_CODE:
+            return self.code
+        return self.password if step == _NEED_PASSWORD else None
 
     def ask(self, step: int, reason: str) -> "Union[str, None, Awaitable[Optional[str]]]":
         """The answer for ``step`` (``NEED_PIN`` / ``NEED_CODE`` /
@@ -92,10 +106,15 @@ class Factors:
         factor = self.factor(step)
         if factor is None:
             return None
+        if step == _NEED_PASSWORD:
+            reason = password_prompt(reason)
         if isinstance(factor, str):
-            if step in self._sent:
+            sent = self._sent
+            if sent is None:
+                sent = self._sent = set()
+            elif step in sent:
                 raise error_for(Status.ERR_REJECTED, reason)
-            self._sent.add(step)
+            sent.add(step)
             return factor
         return factor(reason)  # type: ignore[no-any-return]
 
@@ -111,8 +130,7 @@ class Factors:
             if buffer is None:
                 return 1
             if len(data) < size:
-                ctypes.memmove(buffer, data, len(data))
-                ctypes.memset(buffer + len(data), 0, 1)
+                ctypes.memmove(buffer, data + b"\0", len(data) + 1)
             else:
                 # What fits, without the NUL: the library reports an answer
                 # too long, in its own words.
@@ -121,6 +139,8 @@ class Factors:
         except BaseException as exc:  # raised again after etna_login returns
             if self.error is None:
                 self.error = exc
+            if not isinstance(exc, Exception):  # a signal's (Ctrl-C at a prompt)
+                _ctrlc.settle()
             return 1
 
     def _value(self, step: int, reason: str) -> Optional[str]:
@@ -139,6 +159,7 @@ class Factors:
             value = self.ask(step, reason)
             return await value if inspect.isawaitable(value) else value
 
+        assert self._lock is not None  # set with loop
         with self._lock:
             if self._stopped:
                 return None
@@ -165,11 +186,20 @@ class Factors:
     def stop(self) -> None:
         """The async caller was cancelled: a callable awaited on the loop
         is cancelled and none is asked again (the library gives up)."""
-        with self._lock:
+        lock = self._lock
+        if lock is None:  # no loop: nothing is awaited
+            return
+        with lock:
             self._stopped = True
             pending = self._pending
         if pending is not None:
             pending.cancel()
+
+
+def password_prompt(reason: str) -> str:
+    """The text the password callable gets: the library's Reason (why a
+    login is needed), then :data:`PASSWORD_PROMPT_END`."""
+    return reason.rstrip(" .:") + PASSWORD_PROMPT_END
 
 
 def checked(value: object, keyword: str) -> str:
@@ -207,31 +237,25 @@ _asking: Dict[int, Factors] = {}
 _keys = itertools.count(1)
 
 
-class asking:
-    """``with asking(factors) as user_data:`` the callback finds ``factors``."""
+def register(factors: Factors) -> int:
+    """The user_data with which the callback finds ``factors``, until
+    :func:`unregister`."""
+    key = factors.key = next(_keys)
+    _asking[key] = factors
+    return key
 
-    __slots__ = ("_factors",)
 
-    def __init__(self, factors: Factors) -> None:
-        self._factors = factors
-
-    def __enter__(self) -> int:
-        key = self._factors.key = next(_keys)
-        _asking[key] = self._factors
-        return key
-
-    def __exit__(self, *exc_info: object) -> None:
-        _asking.pop(self._factors.key, None)
+def unregister(key: int) -> None:
+    _asking.pop(key, None)
 
 
 def _ask(user_data: Optional[int], step: int, reason: Optional[bytes], answer: Optional[int], size: int) -> int:
+    # Runs on the thread of the native call, which is the caller's (or,
+    # for acquire_token_async, a thread of the call's own: Factors.loop).
     factors = _asking.get(user_data or 0)
     if factors is None:
         return 1
-    if not callable(factors.factor(step)):
-        # A string or nothing: no user code runs, so no trip to the caller.
-        return factors.answer(step, reason, answer, size)
-    return _ctrlc.on_caller(factors.answer, (step, reason, answer, size), 1)
+    return factors.answer(step, reason, answer, size)
 
 
 ASK_CALLBACK = _ffi.AskCallback(_ask)

@@ -7,13 +7,14 @@ import inspect
 import logging
 import math
 import threading
+from ctypes import c_void_p
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
-from . import _acquire, _ctrlc, _errors, _ffi, _log
+from . import _acquire, _ctrlc, _errors, _ffi, _log, _thread_call
 from ._errors import EtnaError, StateError, Status, error_for, raise_last
-from ._handle import Handle, PathLike, StoreSpec, path_to_c, to_c
-from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, asking, checked, fitting
+from ._handle import MAX_U32, Handle, PathLike, StoreSpec, number, path_to_c, seconds_u32, to_c
+from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, checked, fitting, register, unregister
 
 __all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
 
@@ -40,7 +41,6 @@ _DEFAULT_TIMEOUT_MS = 30000
 #: :class:`Session`'s default ``timeout``, in seconds.
 DEFAULT_TIMEOUT = _DEFAULT_TIMEOUT_MS / 1000.0
 
-_MAX_TIMEOUT_MS = 2**32 - 1
 _INFO = logging.INFO
 
 
@@ -111,15 +111,24 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         state = "closed" if self.closed else "open"
         return f"<etna_auth.Session {self._base_url!r} {state}>"
 
+    @property
+    def base_url(self) -> str:
+        """The API base URL given to the constructor (what
+        :func:`forget_token` takes), also after :meth:`close`."""
+        return self._base_url
+
     # -- the login, step by step -------------------------------------------
 
-    def _exchange(self, func: Any, args: Tuple[bytes, ...], want_token: bool = False) -> Tuple[int, str, str]:
-        """Run one exchange with the server (``etna_begin_auth`` /
-        ``etna_supply_*``); return its status, this thread's
-        ``etna_last_error()`` (read at once, on the thread that made the
-        call: a worker thread for :meth:`login_async`), and with
-        ``want_token`` the token when logged in (read under the same
-        borrow, so that it is this login's)."""
+    def _exchange(
+        self, func: Any, args: Tuple[Any, ...], want_token: bool = False, factors: Optional[Factors] = None
+    ) -> Tuple[int, str, str]:
+        """One native call on the session: ``func(ptr, *args)``, or with
+        ``factors`` ``func(ptr, *args, callback, user_data)`` (etna_login,
+        etna_acquire_token: the ask callback finds ``factors``). Returns
+        its status, this thread's ``etna_last_error()`` (read at once, on
+        the thread that made the call: one of its own for the async
+        methods), and with ``want_token`` the token when logged in (read
+        under the same borrow, so that it is this login's)."""
         # The borrow of Handle._borrow, inlined: this is the path of every
         # login, and the context manager's four Python calls showed in the
         # per-login cost (bench/costs.py).
@@ -130,9 +139,17 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 raise self._closed_error()
             self._busy += 1
         try:
-            if func is self._begin_auth:
+            if factors is not None:
                 self._refresh_log(ptr)
-            status = func(ptr, *args)
+                key = register(factors)
+                try:
+                    status = func(ptr, *args, NO_CALLBACK if factors.none else ASK_CALLBACK, c_void_p(key))
+                finally:
+                    unregister(key)
+            else:
+                if func is self._begin_auth:
+                    self._refresh_log(ptr)
+                status = func(ptr, *args)
             token = _read_token(self._lib, ptr) if want_token and status == 0 else ""
         finally:
             with lock:
@@ -278,20 +295,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         """
         factors = Factors(pin, code)
         args = (to_c(username, "username"), to_c(password, "password"))
-        return factors.token(self._blocking(lambda: self._login_call(args, factors), login=True))
-
-    def _login_call(self, args: Tuple[bytes, bytes], factors: Factors) -> Tuple[int, str, str]:
-        """etna_login, in a borrow of the pointer (maybe on a worker thread:
-        the status's message and the token are read on the same thread)."""
-        with self._borrow() as ptr:
-            self._refresh_log(ptr)
-            with asking(factors) as user_data:
-                callback = NO_CALLBACK if factors.none else ASK_CALLBACK
-                status = self._lib.etna_login(ptr, args[0], args[1], callback, user_data)
-            message = _errors.last_error() if status else ""
-            token = _read_token(self._lib, ptr) if status == 0 else ""
-        self._reason = ""
-        return status, message, token
+        login = self._lib.unchecked.etna_login
+        return factors.token(self._blocking(lambda: self._exchange(login, args, True, factors), login=True))
 
     async def login_async(
         self,
@@ -307,9 +312,12 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         library's ``etna_abandon_login``, so outcomes and messages are those
         of :meth:`login`.
 
-        The exchanges with the server run on the loop's default executor (a
-        worker thread). ``pin`` / ``code`` may also be async callables (their
-        result is awaited); plain callables are called on the loop's thread.
+        Each exchange with the server runs on a thread of its own, never on
+        the loop's default executor (which ``getaddrinfo`` and
+        ``asyncio.to_thread`` share), in a copy of the caller's
+        ``contextvars`` context. ``pin`` / ``code`` may also be async
+        callables (their result is awaited); plain callables are called on
+        the loop's thread.
 
         Cancelling the task interrupts the exchange in flight
         (``etna_cancel``), waits for the native call to return (at once),
@@ -365,7 +373,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         ``password`` is a str, or a callable asked with the library's Reason
         only when a login is needed (returning ``None`` gives up), or
         ``None``: a needed login then raises :class:`EtnaCancelledError`
-        without sending anything. A refused password raises
+        without sending anything (to look for a stored token only, with
+        ``False`` rather than an exception when there is none, use
+        :meth:`load_token`). The password callable gets a prompt: why a
+        login is needed, then ``". Password: "`` (``getpass.getpass``
+        shows it as it is). A refused password raises
         :class:`CredentialsError` at once, never tried again. ``pin`` and
         ``code`` are as for :meth:`login`; ``min_valid`` is at most 86400.
 
@@ -376,7 +388,10 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         the call, also its wait.
         """
         args, factors = _acquire.prepare(username, password, pin, code, store, min_valid)
-        return _acquire.acquire(self, args, factors)
+        acquire = self._lib.unchecked.etna_acquire_token
+        # Ctrl-C in the main thread cancels it, also a wait for another
+        # process's login, and ends the login.
+        return factors.token(self._blocking(lambda: self._exchange(acquire, args, True, factors), login=True))
 
     async def acquire_token_async(
         self,
@@ -388,19 +403,28 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         store: StoreSpec = None,
         min_valid: float = 300,
     ) -> str:
-        """:meth:`acquire_token` for ``asyncio``: the same call on the loop's
-        default executor; ``password``, ``pin`` and ``code`` may also be
-        async callables, and every callable runs on the loop's thread.
-        Cancelling the task cancels the callable being awaited, interrupts
-        the call (``etna_cancel``, also a wait for another login), waits
-        for it, ends the login and re-raises ``asyncio.CancelledError``."""
+        """:meth:`acquire_token` for ``asyncio``: the same call on a thread
+        of its own (never the loop's default executor: a wait of minutes for
+        another process's login holds no shared thread), in a copy of the
+        caller's ``contextvars`` context; ``password``, ``pin`` and
+        ``code`` may also be async callables, and every callable runs on the
+        loop's thread. Cancelling the task cancels the callable being
+        awaited, interrupts the call (``etna_cancel``, also a wait for
+        another login), waits for it, ends the login and re-raises
+        ``asyncio.CancelledError``."""
         args, factors = _acquire.prepare(username, password, pin, code, store, min_valid)
-        return await _acquire.acquire_async(self, args, factors)
+        acquire = self._lib.unchecked.etna_acquire_token
+        loop = asyncio.get_running_loop()
+        factors.on_loop(loop)
+        result = await self._in_worker(
+            loop, lambda: self._exchange(acquire, args, True, factors), stop=factors.stop, end_login=True
+        )
+        return factors.token(result)
 
     async def _exchange_in_worker(
         self, loop: asyncio.AbstractEventLoop, func: Any, args: Tuple[bytes, ...]
     ) -> Tuple[int, str, str]:
-        """:meth:`_exchange` on a worker thread (:meth:`_in_worker`)."""
+        """:meth:`_exchange` on a thread of its own (:meth:`_in_worker`)."""
         return await self._in_worker(loop, lambda: self._exchange(func, args, True))
 
     async def _in_worker(
@@ -411,8 +435,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         stop: Optional[Callable[[], None]] = None,
         end_login: bool = False,
     ) -> Tuple[int, str, str]:
-        """``call``, native calls on this session, on the loop's default
-        executor. On cancellation: a call not yet started never starts; a
+        """``call``, native calls on this session, on a thread of its own
+        (_thread_call.py). On cancellation: a call not yet started never starts; a
         call under way is interrupted with etna_cancel (after ``stop``) and
         waited for, so that the session is never used behind the caller's
         back once the CancelledError is raised; with ``end_login``, the
@@ -427,7 +451,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
                 state["started"] = True
             return call()
 
-        future = loop.run_in_executor(None, work)
+        future = _thread_call.on_loop(loop, work)
         try:
             # shield: a cancelled task must not cancel (forget) the future of
             # a call that is still running; it is waited for below.
@@ -451,22 +475,24 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
 
     def _blocking(self, job: Callable[[], T], *, login: bool) -> T:
         """Run ``job``, a blocking native call on this session, so that
-        Ctrl-C interrupts it in the main thread (_ctrlc.py): cancelled,
-        and with ``login``, waited for and the login ended. Without
-        ``login`` (the token cache's lock cannot be cancelled) the
-        KeyboardInterrupt comes at once and the call ends on its own."""
+        Ctrl-C interrupts it in the main thread (_ctrlc.py): with ``login``,
+        cancelled and the login ended. Without ``login`` (the token cache's
+        lock cannot be cancelled) the KeyboardInterrupt comes at once and
+        the call ends on its own, on a thread of its own."""
         if not _ctrlc.interruptible():
             return job()
+        if not login:
+            return _ctrlc.run(job, _nothing, wait=False)
         interrupted = []
 
-        def cancel() -> None:
+        def cancel() -> None:  # on the Ctrl-C watcher's thread
             interrupted.append(True)
             self._cancel_quietly()
 
         try:
-            return _ctrlc.run(job, cancel, wait=login)
+            return _ctrlc.run(job, cancel)
         except BaseException:
-            if interrupted and login:
+            if interrupted:
                 self._abandon()
             raise
 
@@ -521,7 +547,7 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         is none (no file, no entry, expiring too soon)."""
         path_c = path_to_c(path, "path")
         user_c = to_c(username, "username")
-        min_valid_s = _seconds_u32(min_valid, "min_valid")
+        min_valid_s = seconds_u32(min_valid, "min_valid")
         return self._cache_call(self._lib.etna_load_token, path_c, user_c, min_valid_s) != Status.ERR_NO_TOKEN
 
     def _cache_call(self, func: Any, *args: Any) -> int:
@@ -565,27 +591,14 @@ def _nothing() -> None:
     """No cancel: a file lock cannot be cancelled."""
 
 
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    return float(value)
-
-
 def _timeout_ms(timeout: object) -> int:
-    seconds = _number(timeout, "timeout")
-    if not (seconds > 0 and math.isfinite(seconds)) or seconds * 1000 > _MAX_TIMEOUT_MS:
+    seconds = number(timeout, "timeout")
+    if not (seconds > 0 and math.isfinite(seconds)) or seconds * 1000 > MAX_U32:
         raise error_for(
             Status.ERR_ARGUMENT,
-            f"timeout must be a positive number of seconds up to {_MAX_TIMEOUT_MS // 1000}",
+            f"timeout must be a positive number of seconds up to {MAX_U32 // 1000}",
         )
     return max(1, math.ceil(seconds * 1000))
-
-
-def _seconds_u32(value: object, name: str) -> int:
-    seconds = _number(value, name)
-    if not (0 <= seconds <= _MAX_TIMEOUT_MS):
-        raise error_for(Status.ERR_ARGUMENT, f"{name} must be between 0 and {_MAX_TIMEOUT_MS}")
-    return math.ceil(seconds)
 
 
 def _step_of(status: int) -> Step:

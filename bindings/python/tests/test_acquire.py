@@ -101,6 +101,8 @@ def test_the_password_callable_is_asked_only_when_a_login_is_needed(sandbox, sto
     with sandbox.session() as s:
         token = s.acquire_token("alice", asked, store=store)
     assert len(asked.reasons) == 1 and "login is needed" in asked.reasons[0]
+    # A prompt as it is, for getpass.getpass: the Reason, then "Password: ".
+    assert asked.reasons[0].endswith(". Password: ") and ".." not in asked.reasons[0]
     assert sent() == 1
     later = Asked("alice-pass")
     with sandbox.session() as s:

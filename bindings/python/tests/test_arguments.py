@@ -144,6 +144,35 @@ def test_proxy_settings(sandbox):
 
 # -- life cycle ------------------------------------------------------------
 
+def test_base_url_is_the_one_given(sandbox, tmp_path):
+    # What forget_token takes: the same key as the stored token's.
+    with sandbox.session() as s:
+        assert s.base_url == sandbox.url
+        store = tmp_path / "tokens.json"
+        s.acquire_token("alice", "alice-pass", store=store)
+    assert s.base_url == sandbox.url  # also once closed
+    etna_auth.forget_token(store, s.base_url, "alice")
+    with sandbox.session() as s:
+        assert not s.load_token(store, "alice")
+
+
+def test_no_module_of_the_package_imports_one_that_imports_it():
+    # One direction per pair (issue 30 §6: _acquire.py <-> _session.py).
+    import ast
+    from pathlib import Path
+
+    package = Path(etna_auth.__file__).parent
+    imports = {}
+    for path in package.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names.update([node.module] if node.module else [a.name for a in node.names])
+        imports[path.stem] = names
+    circles = sorted((a, b) for a in imports for b in imports[a] if a < b and a in imports.get(b, ()))
+    assert circles == []
+
+
 def test_context_manager_closes(sandbox):
     with etna_auth.Session(sandbox.url, sandbox.app_key) as s:
         assert not s.closed

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import etna_auth
-from helpers import NEED_CODE, NEED_PIN, STALL, in_turn, token_answer
+from helpers import NEED_CODE, NEED_PIN, STALL, always, in_turn, token_answer
 
 BINDING_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BINDING_DIR.parents[1]
@@ -143,35 +143,56 @@ def test_cancelling_while_a_callback_is_awaited(sandbox):
     assert asyncio.run(main())
 
 
-def test_an_exchange_cancelled_before_its_worker_starts_never_runs(sandbox):
-    # One worker thread, kept busy: the login's exchange waits in the queue.
-    # Cancelled there, it must never reach the server later.
+def test_the_loop_s_default_executor_is_never_used(sandbox, tmp_path):
+    # Its one thread is kept busy: the logins and the acquire still finish,
+    # on threads of their own, and never queue behind it.
     from concurrent.futures import ThreadPoolExecutor
 
     async def main():
         loop = asyncio.get_running_loop()
-        executor = ThreadPoolExecutor(1)
-        loop.set_default_executor(executor)
+        loop.set_default_executor(ThreadPoolExecutor(1))
         busy = threading.Event()
-        blocker = loop.run_in_executor(None, busy.wait, 5)
-        with sandbox.session() as s:
-            before = sandbox.request_count
-            task = asyncio.ensure_future(s.login_async("alice", "alice-pass"))
-            await asyncio.sleep(0.05)
-            start = time.monotonic()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            cancel_time = time.monotonic() - start
+        blocker = loop.run_in_executor(None, busy.wait, 10)
+        try:
+            with sandbox.session() as s:
+                token = await asyncio.wait_for(s.login_async("bob", "bob-pass", pin="1234"), 5)
+                stored = await asyncio.wait_for(
+                    s.acquire_token_async("alice", "alice-pass", store=tmp_path / "t.json"), 5
+                )
+        finally:
             busy.set()
             await blocker
-            await loop.run_in_executor(None, time.sleep, 0.05)  # the queued job has run by now
-            assert sandbox.request_count == before
-            token = await s.login_async("alice", "alice-pass")
-        return cancel_time, token
+        return token, stored
 
-    cancel_time, token = asyncio.run(main())
-    assert cancel_time < 0.1 and token
+    token, stored = asyncio.run(main())
+    assert token and stored
+
+
+def test_stalled_logins_leave_the_default_executor_free(serve):
+    # Issue 30: with 8 logins waiting for a silent server on a 2-core
+    # machine, run_in_executor(None, ...) (getaddrinfo of httpx and aiohttp)
+    # waited for a login's timeout.
+    server = serve(always(STALL))
+
+    async def main():
+        sessions = [etna_auth.Session(server.url(), "k", timeout=10) for _ in range(8)]
+        tasks = [asyncio.ensure_future(s.login_async("u", "pw")) for s in sessions]
+        try:
+            deadline = time.monotonic() + 5
+            while server.requests < 8 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            start = time.monotonic()
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, lambda: None), 5)
+            return time.monotonic() - start
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for s in sessions:
+                s.close()
+
+    latency = asyncio.run(main())
+    assert latency < 0.5, f"run_in_executor waited {latency:.2f} s"
 
 
 def test_twenty_concurrent_logins_on_one_loop(sandbox):

@@ -3,9 +3,11 @@ KeyboardInterrupt within 200 ms, the native call cancelled, the login ended,
 the session usable afterwards. pytest runs the tests in the main thread,
 with Python's own SIGINT handler."""
 
+import asyncio
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -222,3 +224,107 @@ def test_ctrl_c_at_an_input_prompt_in_a_child_process(sandbox):
     assert float(lines[0].split()[-1]) - sent < LIMIT_S
     assert lines[1:3] == ["ended", "again True"], (out, err)
     assert child.returncode == 0, err
+
+
+def run_script(script, *args, timeout=30):
+    """A child Python running ``script`` with this binding; (out, err, code)."""
+    env = dict(os.environ, PYTHONPATH=str(etna_auth.__path__[0].rsplit(os.sep, 1)[0]))
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+    return done.stdout, done.stderr, done.returncode
+
+
+def test_ctrl_c_ends_a_sync_call_inside_asyncio_run(serve):
+    # asyncio.run's SIGINT handler only cancels the main task, which cannot
+    # run while the call holds the loop's thread: the call still ends at
+    # once with KeyboardInterrupt, as outside asyncio (issue 30 §3: it ran
+    # to its 20 s timeout).
+    server = serve(in_turn(STALL))
+    script = """
+        import asyncio, os, signal, sys, threading, time
+        import etna_auth
+        url = sys.argv[1]
+        async def main():
+            with etna_auth.Session(url, "k", timeout=20) as s:
+                threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+                s.login("u", "s3cret-pw")
+        start = time.monotonic()
+        try:
+            asyncio.run(main())
+            print("returned")
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt", time.monotonic() - start - 0.5)
+    """
+    out, err, code = run_script(script, server.url())
+    assert out.startswith("KeyboardInterrupt "), (out, err)
+    assert float(out.split()[1]) < 1.0, out
+    assert code == 0, err
+
+
+def test_ctrl_c_with_another_wakeup_fd_in_place(serve):
+    # An event loop's wakeup fd (add_signal_handler) is kept: the signal
+    # reaches it too, and it is back in place after the call.
+    server = serve(in_turn(STALL, token_answer("tok-after")))
+    theirs_r, theirs_w = socket.socketpair()
+    theirs_w.setblocking(False)
+    previous = signal.set_wakeup_fd(theirs_w.fileno())
+    try:
+        with etna_auth.Session(server.url(), "k", timeout=20) as s:
+            latency = interrupted(lambda: s.login("u", "s3cret-pw"))
+            assert latency < LIMIT_S
+            assert signal.set_wakeup_fd(theirs_w.fileno()) == theirs_w.fileno()  # theirs again
+            theirs_r.settimeout(2)
+            assert signal.SIGINT in theirs_r.recv(64)
+            assert_ended_and_usable(server, s)
+    finally:
+        signal.set_wakeup_fd(previous)
+        theirs_r.close()
+        theirs_w.close()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the fork warning is Python 3.12's")
+def test_no_fork_warning_after_a_call_and_ctrl_c_in_the_forked_child(serve):
+    # Python 3.12+ warns at os.fork() when the process has other threads:
+    # the binding's Ctrl-C watcher is stopped before a fork (and started
+    # again by the next call); the child has its own.
+    server = serve(in_turn(token_answer("tok-1"), STALL))
+    script = """
+        import os, signal, sys, threading, time, warnings
+        import etna_auth
+        url = sys.argv[1]
+        with etna_auth.Session(url, "k", timeout=20) as s:
+            s.login("u", "s3cret-pw")
+            warnings.simplefilter("error", DeprecationWarning)  # the fork warning fails the fork
+            pid = os.fork()
+            if pid == 0:
+                # The child: Ctrl-C still ends a call at once.
+                threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+                start = time.monotonic()
+                try:
+                    s.login("u", "s3cret-pw")
+                    os._exit(3)
+                except KeyboardInterrupt:
+                    os._exit(0 if time.monotonic() - start < 1.5 else 4)
+            _, status = os.waitpid(pid, 0)
+            print("child", os.waitstatus_to_exitcode(status), "threads", threading.active_count())
+    """
+    out, err, code = run_script(script, server.url())
+    assert "DeprecationWarning" not in err and code == 0, (out, err)
+    assert out.split() == ["child", "0", "threads", "1"], (out, err)
+
+
+def test_no_thread_of_the_binding_outlives_its_call(sandbox):
+    def binding_threads():
+        return [t for t in threading.enumerate() if t.name == "etna_auth call"]
+
+    async def main():
+        with sandbox.session() as s:
+            await s.login_async("bob", "bob-pass", pin="1234")
+
+    asyncio.run(main())
+    deadline = time.monotonic() + 2
+    while binding_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert binding_threads() == []

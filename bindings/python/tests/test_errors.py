@@ -136,6 +136,23 @@ def test_every_error_status_has_its_own_class():
     assert type(unknown) is etna_auth.EtnaError and unknown.status == -1234
 
 
+def test_the_status_of_a_code_this_binding_does_not_know_is_a_status():
+    # A newer library's code: still a Status (typed so: e.status.name
+    # type-checks), equal to the code, named UNKNOWN; Status() itself still
+    # refuses the code, and the error survives pickling.
+    from etna_auth._errors import error_for
+
+    unknown = error_for(-1234, "odd")
+    assert isinstance(unknown.status, Status) and unknown.status == -1234 and int(unknown.status) == -1234
+    assert unknown.status.name == "UNKNOWN" and unknown.status not in list(Status)
+    assert repr(unknown) == "EtnaError('odd', status=-1234)"
+    with pytest.raises(ValueError):
+        Status(-1234)
+    again = pickle.loads(pickle.dumps(unknown))
+    assert again.status == -1234 and isinstance(again.status, Status)
+    assert etna_auth.EtnaError("plain").status is Status.OK
+
+
 def test_status_descriptions_are_distinct():
     descriptions = {s.describe() for s in Status}
     assert len(descriptions) == len(Status)

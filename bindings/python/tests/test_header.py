@@ -47,7 +47,7 @@ def _defines() -> dict:
 
 
 #: The integer constants of the header that are not status codes.
-_NOT_STATUSES = ("ETNA_AUTH_VERSION_", "ETNA_LOG_", "ETNA_DEFAULT_TIMEOUT_MS", "ETNA_ANSWER_BUFFER_SIZE")
+_NOT_STATUSES = ("ETNA_AUTH_VERSION_", "ETNA_LOG_", "ETNA_DEFAULT_TIMEOUT_MS", "ETNA_DEFAULT_LOCK_TIMEOUT_MS", "ETNA_ANSWER_BUFFER_SIZE")
 
 
 def _statuses() -> dict:

@@ -4,6 +4,7 @@ the logger would show something; no secret in any line; a failing handler
 never reaches C."""
 
 import asyncio
+import contextvars
 import logging
 import sys
 
@@ -145,7 +146,7 @@ def test_a_failing_handler_never_raises_into_c(sandbox, monkeypatch):
     assert unraisable == []  # ...and nothing reached ctypes' error path
 
 
-def test_login_async_logs_from_the_worker_thread(sandbox, caplog):
+def test_login_async_logs_from_a_thread_of_its_own(sandbox, caplog):
     caplog.set_level(logging.DEBUG, logger=LOGGER)
 
     async def main():
@@ -156,3 +157,42 @@ def test_login_async_logs_from_the_worker_thread(sandbox, caplog):
     records = [r for r in caplog.records if r.name == LOGGER]
     assert records and all(token not in r.getMessage() for r in records)
     assert any(r.threadName != "MainThread" for r in records)
+
+
+REQUEST_ID = contextvars.ContextVar("request_id", default="-")
+
+
+def test_log_records_see_the_caller_s_contextvars(sandbox, tmp_path):
+    # A request-id filter, as web apps have one: the records of a call carry
+    # the caller's context (issue 30 §3; it saw the default before), from
+    # the calling thread and from the threads of the async calls.
+    seen = []
+
+    class RequestId(logging.Filter):
+        def filter(self, record):
+            seen.append(REQUEST_ID.get())
+            return True
+
+    logger = logging.getLogger(LOGGER)
+    request_id = RequestId()
+    logger.addFilter(request_id)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        with sandbox.session() as s:
+            REQUEST_ID.set("sync")
+            s.login("bob", "bob-pass", pin="1234")
+            sync = set(seen)
+            seen.clear()
+
+            async def main():
+                REQUEST_ID.set("async")
+                await s.login_async("bob", "bob-pass", pin="1234")
+                await s.acquire_token_async("alice", "alice-pass", store=tmp_path / "tokens.json")
+
+            asyncio.run(main())
+    finally:
+        logger.removeFilter(request_id)
+        logger.setLevel(level)
+    assert sync == {"sync"}
+    assert set(seen) == {"async"}

@@ -115,6 +115,64 @@ def test_pyright_reports_every_deliberate_error(pyright):
     assert {line for name, line, _ in errors if name == WRONG.name} == _marked(WRONG), errors
 
 
+def test_pyright_verifytypes_scores_at_least_95_percent(pyright):
+    # The public interface's type completeness as pyright sees it from a
+    # user's side (issue 30: 46.9 % before; exception attributes, the
+    # library object).
+    done = subprocess.run(
+        [sys.executable, "-m", "pyright", "--verifytypes", "etna_auth", "--ignoreexternal", "--outputjson"],
+        cwd=BINDING_DIR.parent, env=dict(os.environ, PYTHONPATH=str(BINDING_DIR)),
+        capture_output=True, text=True, timeout=600,
+    )
+    try:
+        report = json.loads(done.stdout)["typeCompleteness"]
+    except (ValueError, KeyError):
+        pytest.fail(f"pyright gave no report: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    assert report["packageRootDirectory"], report  # it found the package
+    score = report["completenessScore"]
+    unknown = [s["name"] for s in report["symbols"] if not s["isTypeKnown"]]
+    assert score >= 0.95, (score, unknown)
+
+
+def test_type_checkers_find_the_package_after_an_editable_install(mypy, pyright, tmp_path):
+    # The README's `pip install -e bindings/python`, in a new virtual
+    # environment: setup.py makes it in setuptools' strict mode, whose
+    # static .pth file mypy and pyright follow (the default mode's import
+    # hook is invisible to them).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-e", str(BINDING_DIR)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    user = tmp_path / "user.py"
+    user.write_text(
+        "import etna_auth\n\n\n"
+        "def name(error: etna_auth.EtnaError) -> str:\n"
+        "    return error.status.name\n\n\n"
+        "session: etna_auth.Session = etna_auth.Session('http://127.0.0.1:1/api', 'key')\n"
+        "wrong: int = etna_auth.DEFAULT_TIMEOUT  # a float: both checkers must say so\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", str(python), str(user)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert re.findall(r"user\.py:(\d+): error", done.stdout) == ["9"], done.stdout + done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", str(python), str(user)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    errors = [
+        (d["range"]["start"]["line"] + 1, d["message"])
+        for d in json.loads(done.stdout)["generalDiagnostics"]
+        if d["severity"] == "error"
+    ]
+    assert [line for line, _ in errors] == [9], errors
+
+
 def test_the_typed_example_runs(library):
     done = subprocess.run(
         [sys.executable, str(TYPED)],

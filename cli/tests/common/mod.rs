@@ -12,8 +12,10 @@ use std::process::{Command, Output, Stdio};
 
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
-/// Runs the tool with `stdin` on its standard input (empty when `None`).
-pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+/// The tool with these arguments and environment (and no ETNA_PASSWORD
+/// unless `env` gives it), its standard streams piped, and no controlling
+/// terminal: a prompt must fail, not wait.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_etna-auth"));
     cmd.args(args)
         .env_remove("ETNA_PASSWORD")
@@ -23,7 +25,6 @@ pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // No controlling terminal: a prompt must fail, not wait.
     #[cfg(unix)]
     unsafe {
         cmd.pre_exec(|| {
@@ -31,7 +32,12 @@ pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output 
             Ok(())
         });
     }
-    let mut child = cmd.spawn().unwrap();
+    cmd
+}
+
+/// Runs the tool with `stdin` on its standard input (empty when `None`).
+pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    let mut child = command(args, env).spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
     // The tool may exit before reading (a usage error): a closed pipe is fine.
     let _ = input.write_all(stdin.unwrap_or_default());
