@@ -261,16 +261,19 @@ pub(super) fn get(service: &str, user: &str) -> Result<Option<Zeroizing<Vec<u8>>
 /// too) with one holding `secret`.
 pub(super) fn set(service: &str, user: &str, secret: &[u8]) -> Result<(), Error> {
     let api = api()?;
-    delete(service, user)?;
     let (service_c, user_c) = key(service, user)?;
     // What the keyring's own tools show: "etna-auth https://host/api (alice)".
     let label = CString::new(format!("{service} ({user})"))
         .map_err(|_| Error::argument("a keyring entry's label cannot hold a NUL byte"))?;
-    let password = Zeroizing::new(
-        CString::new(secret.to_vec())
-            .map_err(|_| Error::argument("a keyring entry cannot hold a NUL byte"))?
-            .into_bytes_with_nul(),
-    );
+    if secret.contains(&0) {
+        return Err(Error::argument("a keyring entry cannot hold a NUL byte"));
+    }
+    // NUL-terminated in one allocation of its own, wiped when dropped
+    // (CString::new would reallocate, leaving a copy unwiped).
+    let mut password = Zeroizing::new(Vec::with_capacity(secret.len() + 1));
+    password.extend_from_slice(secret);
+    password.push(0);
+    delete(service, user)?;
     let mut error = std::ptr::null_mut();
     // SAFETY: as in `keyed`; libsecret copies the password into its own
     // (wiped) memory before the call returns.
