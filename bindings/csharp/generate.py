@@ -7,7 +7,7 @@
 
 Inputs: bindings/status_codes.json (written by capi/build.rs from
 src/status_table.rs: name, code, csharp class, family, retry, describe, doc)
-and include/etna_auth.h (ETNA_DEFAULT_TIMEOUT_MS).
+and include/etna_auth.h (ETNA_DEFAULT_TIMEOUT_MS, ETNA_DEFAULT_LOCK_TIMEOUT_MS).
 Outputs, committed like the header (run_tests.sh and packaging/build.sh run
 the check, so a stale file fails them):
 
@@ -16,7 +16,7 @@ the check, so a stale file fails them):
                              the family's class (else EtnaException), with the
                              standard constructors
     EtnaAuth/StatusTable.cs  status -> C name, exception, retry, description;
-                             the header's default timeout
+                             the header's default timeouts
 """
 import json
 import os
@@ -115,6 +115,9 @@ def table(rows, header):
            "    {",
            "        /// <summary><c>ETNA_DEFAULT_TIMEOUT_MS</c>: each exchange's deadline until one is set.</summary>",
            "        internal const int DefaultTimeoutMs = %d;" % define(header, "ETNA_DEFAULT_TIMEOUT_MS"),
+           "",
+           "        /// <summary><c>ETNA_DEFAULT_LOCK_TIMEOUT_MS</c>: the wait for another login's or writer's lock until one is set.</summary>",
+           "        internal const int DefaultLockTimeoutMs = %d;" % define(header, "ETNA_DEFAULT_LOCK_TIMEOUT_MS"),
            ""]
     case = "                case EtnaStatus.%s:"
     out += switch_method(

@@ -45,6 +45,9 @@ struct State {
     asking: bool,
     /// The threads running this session's log callback (once per nesting).
     logging: Vec<ThreadId>,
+    /// Threads waiting in `enter` for the session: a notify without one
+    /// would still cost a futex system call on every call's release.
+    waiting: usize,
 }
 
 /// Why a call was refused.
@@ -145,7 +148,9 @@ impl Gate {
             }
             // Woken when the holder leaves or starts waiting for its ask
             // callback (then the check above refuses).
+            state.waiting += 1;
             state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.waiting -= 1;
         }
     }
 
@@ -153,8 +158,11 @@ impl Gate {
         let mut state = self.state();
         state.holder = None;
         state.asking = false;
+        let waiting = state.waiting > 0;
         drop(state);
-        self.changed.notify_all();
+        if waiting {
+            self.changed.notify_all();
+        }
     }
 
     /// Why a call on this thread would be refused because this thread runs
@@ -172,9 +180,12 @@ impl Gate {
         let mut state = self.state();
         debug_assert_eq!(state.holder, Some(thread::current().id()));
         state.asking = true;
+        let waiting = state.waiting > 0;
         drop(state);
         // Threads already waiting for the session give up now.
-        self.changed.notify_all();
+        if waiting {
+            self.changed.notify_all();
+        }
         Asking { gate: self }
     }
 

@@ -23,11 +23,13 @@ namespace EtnaAuth
     public sealed partial class EtnaSession : IDisposable
     {
         private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(StatusTable.DefaultTimeoutMs); // ETNA_DEFAULT_TIMEOUT_MS
+        private static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMilliseconds(StatusTable.DefaultLockTimeoutMs); // ETNA_DEFAULT_LOCK_TIMEOUT_MS
 
         private readonly EtnaSessionHandle handle;
         private readonly string baseUrl;
         private readonly object timeoutLock = new object();
         private TimeSpan timeout = DefaultTimeout;
+        private TimeSpan lockTimeout = DefaultLockTimeout;
         private volatile string reason = string.Empty;
         private int disposed; // 1 once Dispose has begun (the handle may outlive it while a call is in flight)
         private int inFlight; // exchanges with the server begun and not returned (see Exchange and Dispose)
@@ -79,22 +81,54 @@ namespace EtnaAuth
         /// SynchronizationContext of a LoginAsync in flight); nothing changed.</exception>
         public TimeSpan Timeout
         {
-            get
+            get { return Duration(ref timeout); }
+            set { SetDuration(ref timeout, value, false, NativeMethods.etna_set_timeout_ms, "The timeout must be positive and at most uint.MaxValue milliseconds."); }
+        }
+
+        /// <summary>
+        /// How long <see cref="AcquireToken"/> and its variants wait for a lock that another login or
+        /// writer holds: another thread's or process's login for the same store, server and user, or
+        /// the token file's write lock while the token is saved. Then the call throws
+        /// <see cref="EtnaTimeoutException"/>, its message naming the lock file and its holder.
+        /// Default 2 minutes (<c>ETNA_DEFAULT_LOCK_TIMEOUT_MS</c>); <see cref="TimeSpan.Zero"/>: no
+        /// wait at all (the exception at once while another holds the lock); at most
+        /// <see cref="uint.MaxValue"/> milliseconds (a fraction of a millisecond is rounded up).
+        /// <see cref="Cancel"/> or the call's CancellationToken ends a wait at once, whatever this says.
+        /// </summary>
+        /// <remarks>It does not bound the login itself (each exchange has <see cref="Timeout"/>), nor
+        /// <see cref="SaveToken"/>, whose wait for the write lock is always the default.</remarks>
+        /// <exception cref="ArgumentOutOfRangeException">Negative or too large.</exception>
+        /// <exception cref="InvalidOperationException">Set as <see cref="EndLogin"/> says (e.g. on the
+        /// SynchronizationContext of a LoginAsync or AcquireTokenAsync in flight); nothing changed.</exception>
+        public TimeSpan LockTimeout
+        {
+            get { return Duration(ref lockTimeout); }
+            set { SetDuration(ref lockTimeout, value, true, NativeMethods.etna_set_lock_timeout_ms, "The lock timeout must be zero or positive and at most uint.MaxValue milliseconds."); }
+        }
+
+        /// <summary>A duration setting's value (<see cref="Timeout"/>, <see cref="LockTimeout"/>).</summary>
+        private TimeSpan Duration(ref TimeSpan field)
+        {
+            Live();
+            lock (timeoutLock)
+                return field;
+        }
+
+        /// <summary>
+        /// Sets a duration setting: <paramref name="value"/> in whole milliseconds (a fraction rounded
+        /// up) through <paramref name="setMs"/>, then kept as given. Refused, with nothing changed,
+        /// when out of range (zero only when <paramref name="zeroAllowed"/>) or where
+        /// <see cref="Changing"/> refuses.
+        /// </summary>
+        private void SetDuration(ref TimeSpan field, TimeSpan value, bool zeroAllowed, Func<EtnaSessionHandle, uint, int> setMs, string range)
+        {
+            double ms = Math.Ceiling(value.TotalMilliseconds);
+            if (value < TimeSpan.Zero || (ms == 0 && !zeroAllowed) || ms > uint.MaxValue) // (a tick below zero rounds up to -0)
+                throw new ArgumentOutOfRangeException("value", range);
+            lock (timeoutLock)
             {
-                Live();
-                lock (timeoutLock)
-                    return timeout;
-            }
-            set
-            {
-                double ms = Math.Ceiling(value.TotalMilliseconds);
-                if (ms <= 0 || ms > uint.MaxValue)
-                    throw new ArgumentOutOfRangeException("value", "The timeout must be positive and at most uint.MaxValue milliseconds.");
-                lock (timeoutLock)
-                {
-                    Ensure.Success(NativeMethods.etna_set_timeout_ms(Changing(), (uint)ms));
-                    timeout = value;
-                }
+                Ensure.Success(setMs(Changing(), (uint)ms));
+                field = value;
             }
         }
 

@@ -9,6 +9,9 @@ namespace EtnaAuth
         /// <summary><c>ETNA_DEFAULT_TIMEOUT_MS</c>: each exchange's deadline until one is set.</summary>
         internal const int DefaultTimeoutMs = 30000;
 
+        /// <summary><c>ETNA_DEFAULT_LOCK_TIMEOUT_MS</c>: the wait for another login's or writer's lock until one is set.</summary>
+        internal const int DefaultLockTimeoutMs = 120000;
+
         /// <summary>The C name, e.g. <c>"ETNA_ERR_TIMEOUT"</c>; null for an unknown code.</summary>
         internal static string Name(EtnaStatus status)
         {

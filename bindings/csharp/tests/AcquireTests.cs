@@ -13,8 +13,8 @@ namespace EtnaAuth.Tests
     /// </summary>
     public static class AcquireTests
     {
-        /// <summary>A fresh folder, deleted afterwards; its token file does not exist yet.</summary>
-        private sealed class TempStore : IDisposable
+        /// <summary>A fresh folder, deleted afterwards; its token file does not exist yet (also for LockTimeoutTests).</summary>
+        internal sealed class TempStore : IDisposable
         {
             internal readonly string Folder = Path.Combine(Path.GetTempPath(), "etna-acquire-" + Guid.NewGuid().ToString("N"));
 
@@ -32,7 +32,7 @@ namespace EtnaAuth.Tests
         }
 
         /// <summary>The requests the sandbox received since the last call.</summary>
-        private sealed class Sent
+        internal sealed class Sent
         {
             private readonly EtnaSandbox sandbox;
             private long seen;

@@ -43,6 +43,8 @@ namespace EtnaAuth.Tests
                 { "ExpiresAt", () => { var t = s.ExpiresAt; } },
                 { "Timeout get", () => { var t = s.Timeout; } },
                 { "Timeout set", () => { s.Timeout = TimeSpan.FromSeconds(1); } },
+                { "LockTimeout get", () => { var t = s.LockTimeout; } },
+                { "LockTimeout set", () => { s.LockTimeout = TimeSpan.FromSeconds(1); } },
                 { "SetCaFile", () => s.SetCaFile("/etc/ssl/certs/ca-certificates.crt") },
                 { "SetProxy", () => s.SetProxy(null) },
                 { "Cancel", () => s.Cancel() },

@@ -37,7 +37,7 @@ namespace EtnaAuth.Tests
         }
 
         /// <summary>
-        /// A dialog's Cancel button (EndLogin) or a settings change (Timeout) on the UI thread while
+        /// A dialog's Cancel button (EndLogin) or a settings change (Timeout, LockTimeout) on the UI thread while
         /// the login's first exchange waits for a slow server: the login would post its PIN
         /// callback to that thread, blocked on the session. Refused at once instead, and the login
         /// goes on, its callback on the UI thread.
@@ -60,7 +60,7 @@ namespace EtnaAuth.Tests
                     });
                     while (server.Requests == 0) // the first exchange is on the network (the server waits 700 ms)
                         await Task.Delay(5);
-                    Action[] changes = { () => s.EndLogin(), () => s.Timeout = TimeSpan.FromSeconds(5), () => s.SetProxy(null) };
+                    Action[] changes = { () => s.EndLogin(), () => s.Timeout = TimeSpan.FromSeconds(5), () => s.LockTimeout = TimeSpan.FromSeconds(5), () => s.SetProxy(null) };
                     foreach (Action change in changes)
                     {
                         var clock = Stopwatch.StartNew();
@@ -81,12 +81,14 @@ namespace EtnaAuth.Tests
                     s.Dispose(); // ends the login's wait for its callback, so the UI thread is freed
                 Assert.True(ended, "the login ended (no deadlock between the UI thread and the login)");
                 Fixtures.AssertToken(login.Result);
-                Assert.Equal("refused;refused;refused;", refusals, "EndLogin, Timeout and SetProxy on the UI thread");
+                Assert.Equal("refused;refused;refused;refused;", refusals, "EndLogin, Timeout, LockTimeout and SetProxy on the UI thread");
+                Assert.Equal(TimeSpan.FromMinutes(2), s.LockTimeout, "LockTimeout unchanged by the refused set");
                 // Blocked, a call would wait for the rest of the 700-ms exchange (or, before, for ever).
                 Assert.True(slowest < 300, "each refusal came at once: slowest " + slowest + " ms");
                 Assert.Equal(ui.ThreadId, pinThread, "the PIN callback ran on the UI thread");
                 Assert.Equal(2, server.Requests, "requests");
                 s.Timeout = TimeSpan.FromSeconds(5); // from elsewhere, once the login is over
+                s.LockTimeout = TimeSpan.FromSeconds(5);
                 s.EndLogin();
             }
         }

@@ -115,10 +115,16 @@ namespace EtnaAuth.Tests
         [Test]
         public static void TheDefaultTimeoutIsTheHeaders()
         {
-            Match m = Regex.Match(HeaderTests.ReadHeader(), @"^#define ETNA_DEFAULT_TIMEOUT_MS (\d+)\s*$", RegexOptions.Multiline);
-            Assert.True(m.Success, "ETNA_DEFAULT_TIMEOUT_MS in the header");
             using (var s = new EtnaSession("http://127.0.0.1:9/api", "k"))
-                Assert.Equal(TimeSpan.FromMilliseconds(int.Parse(m.Groups[1].Value)), s.Timeout, "a new session's Timeout");
+                Assert.Equal(HeaderMilliseconds("ETNA_DEFAULT_TIMEOUT_MS"), s.Timeout, "a new session's Timeout");
+        }
+
+        /// <summary>The header's <c>#define NAME milliseconds</c> (a default), as a TimeSpan.</summary>
+        internal static TimeSpan HeaderMilliseconds(string name)
+        {
+            Match m = Regex.Match(HeaderTests.ReadHeader(), @"^#define " + name + @" (\d+)\s*$", RegexOptions.Multiline);
+            Assert.True(m.Success, name + " in the header");
+            return TimeSpan.FromMilliseconds(int.Parse(m.Groups[1].Value));
         }
     }
 }

@@ -11,9 +11,9 @@ a blocking call of the binding runs on the main thread, the watcher cancels
 it (``etna_cancel``) and the call returns within milliseconds. Then the
 Python handler runs as usual, ``KeyboardInterrupt`` by default; when the
 handler does not raise (``asyncio.run``'s only cancels the main task, which
-cannot run while this call holds the loop's thread), :func:`run` raises
-``KeyboardInterrupt`` itself, so that the call ends as it does outside
-asyncio.
+cannot run while this call holds the loop's thread; or an application's
+own), :func:`run` raises ``KeyboardInterrupt`` itself, so that the call
+ends as it does outside asyncio.
 
 The call itself runs on the calling thread: no thread hand-over (no system
 call, no thread switch per call), the callables of a login run where they
@@ -27,7 +27,10 @@ The wakeup fd is one per process, and event loops use it too (asyncio's
 free and kept while it is (checked again at most every second: a check
 costs two system calls); an fd found there is put back after the call and
 gets the signals of the call's duration passed on. Inside a running asyncio
-loop the place is checked at every call. The watcher is the only thread
+loop the place is checked at every call. (A loop that takes the place
+later and leaves it empty costs Ctrl-C its promptness for up to a second;
+``trio.run`` after such a call finds the binding's fd in place, says so in
+a RuntimeWarning, and puts it back when it ends.) The watcher is the only thread
 the binding keeps: it is stopped before ``os.fork()`` (so Python 3.12+ sees
 a single thread and does not warn) and started again by the next call; a
 child gets its own socket pair.
@@ -107,7 +110,13 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
     a file lock) the job runs on a thread of its own and the exception is
     raised at once, the job ending on its own: it must hold what it uses."""
     global _current
-    previous = _arm()
+    try:
+        previous = _arm()
+    except (OSError, ValueError, RuntimeError):
+        # No watcher (no file descriptor or thread left, or not the main
+        # interpreter): the call runs all the same, and Ctrl-C is seen
+        # when it returns.
+        previous = None
     call = _Call(cancel)
     with _guard:
         outer, _current = _current, call
@@ -282,10 +291,14 @@ def _arm() -> Optional[int]:
 
 
 def _disarm(previous: int) -> None:
+    """The wakeup fd found before the call put back."""
     watcher = _watcher
     if watcher is not None:
         watcher.forward = -1
-    signal.set_wakeup_fd(previous)
+    try:
+        signal.set_wakeup_fd(previous)
+    except (OSError, ValueError):  # closed by its owner meanwhile: none then
+        signal.set_wakeup_fd(-1)
 
 
 def _loop_running() -> bool:
