@@ -6,7 +6,8 @@
 # ignored Rust tests keyring_store_under_the_os_credential_store
 # (capi/tests/capi_acquire.rs) and the_store_and_its_index_agree
 # (src/store/keyring.rs: an entry deleted behind the index's back is not
-# listed, a save whose index update fails leaves no token behind), then
+# listed, a save whose index update fails leaves no token behind) and
+# threads_use_the_store_at_once (four threads writing and reading), then
 # checks from outside with secret-tool that the entry holds the token (and
 # its expiry) and not the password. etna-auth reaches the Secret Service
 # through the system's libsecret-1.so.0, loaded at run time.
@@ -81,6 +82,8 @@ check "the Rust keyring test passes" rust_test cargo.log keyring_store_under_the
     -p etna-auth-capi --test capi_acquire
 check "the keyring and its index agree (deleted outside, failed save)" rust_test cargo-index.log \
     store::keyring::tests::the_store_and_its_index_agree -p etna-auth --lib
+check "four threads use the keyring at once" rust_test cargo-threads.log \
+    store::keyring::tests::threads_use_the_store_at_once -p etna-auth --lib
 
 if [ -f "$WORK/out" ]; then
     url=$(sed -n 1p "$WORK/out")

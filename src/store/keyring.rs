@@ -197,4 +197,28 @@ mod tests {
             "a failed save left its token in the store"
         );
     }
+
+    /// Several threads at once (the store's library is loaded once, and
+    /// each call runs on its own): every thread reads back what it wrote.
+    #[test]
+    #[ignore = "needs a credential store: run tests/keyring.sh"]
+    fn threads_use_the_store_at_once() {
+        let service = service("https://etna-test.invalid/keyring-threads");
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let service = &service;
+                scope.spawn(move || {
+                    let user = format!("thread-{t}");
+                    for round in 0..5 {
+                        let secret = format!("{{\"round\": {round}, \"thread\": {t}}}");
+                        os::set(service, &user, secret.as_bytes()).unwrap();
+                        let back = os::get(service, &user).unwrap().unwrap();
+                        assert_eq!(back.as_slice(), secret.as_bytes());
+                    }
+                    os::delete(service, &user).unwrap();
+                    assert!(os::get(service, &user).unwrap().is_none());
+                });
+            }
+        });
+    }
 }
