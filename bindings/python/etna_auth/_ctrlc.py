@@ -15,8 +15,8 @@ cannot run while this call holds the loop's thread; or an application's
 own), :func:`run` raises ``KeyboardInterrupt`` itself, so that the call
 ends as it does outside asyncio.
 
-The call itself runs on the calling thread: no thread hand-over (no system
-call, no thread switch per call), the callables of a login run where they
+The call itself runs on the calling thread: no thread hand-over (one
+``poll`` as the call begins, no futex, no thread switch), the callables of a login run where they
 are called (``input()`` stays interruptible), and ``contextvars`` are the
 caller's. A call that a cancel cannot stop (waiting for another process's
 lock on the token store) runs on a thread of its own instead, and the main
