@@ -16,7 +16,7 @@ from ._errors import EtnaError, StateError, Status, error_for, raise_last
 from ._handle import MAX_U32, Handle, PathLike, StoreSpec, number, path_to_c, seconds_u32, to_c
 from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, checked, fitting, register, unregister
 
-__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
+__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT", "DEFAULT_LOCK_TIMEOUT"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,11 @@ class Step(enum.Enum):
 _DEFAULT_TIMEOUT_MS = 30000
 #: :class:`Session`'s default ``timeout``, in seconds.
 DEFAULT_TIMEOUT = _DEFAULT_TIMEOUT_MS / 1000.0
+#: The library's default wait for a lock that another login or token file
+#: writer holds (ETNA_DEFAULT_LOCK_TIMEOUT_MS, checked by the tests), in ms.
+_DEFAULT_LOCK_TIMEOUT_MS = 120000
+#: :class:`Session`'s default ``lock_timeout``, in seconds (two minutes).
+DEFAULT_LOCK_TIMEOUT = _DEFAULT_LOCK_TIMEOUT_MS / 1000.0
 
 _INFO = logging.INFO
 
@@ -58,6 +63,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     called from several threads (the library serializes them); blocking
     calls release the GIL, and in the main thread Ctrl-C interrupts them.
     ``timeout`` defaults to the library's (:data:`DEFAULT_TIMEOUT`, 30 s).
+    ``lock_timeout`` is how long :meth:`acquire_token` waits for another
+    login's lock or the token file's write lock (see :attr:`lock_timeout`).
     """
 
     _kind = "session"
@@ -69,11 +76,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         ca_file: Optional[PathLike] = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         super().__init__()
         url_c = to_c(base_url, "base_url")
         key_c = to_c(app_key, "app_key")
-        timeout_ms = _timeout_ms(timeout)
+        timeout_ms = _milliseconds(timeout, "timeout", zero_ok=False)
+        lock_timeout_ms = _milliseconds(lock_timeout, "lock_timeout", zero_ok=True)
         ca_c = None if ca_file is None else path_to_c(ca_file, "ca_file")
         self._lib = lib = _ffi.lib()
         ptr = lib.etna_new(url_c, key_c)
@@ -84,11 +93,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._base_url = base_url
         self._reason = ""
         self._log_level = 0  # the max_level of the log callback installed; 0: none
+        self._lock_timeout_ms = _DEFAULT_LOCK_TIMEOUT_MS
         self._begin_auth = lib.unchecked.etna_begin_auth
         try:
             if _log.wanted_level():
                 self._set_log(ptr)
             self._check(lib.etna_set_timeout_ms(ptr, timeout_ms))
+            self._set_lock_timeout_ms(ptr, lock_timeout_ms)
             if ca_c is not None:
                 self._check(lib.etna_set_ca_file(ptr, ca_c))
         except BaseException:
@@ -116,6 +127,29 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         """The API base URL given to the constructor (what
         :func:`forget_token` takes), also after :meth:`close`."""
         return self._base_url
+
+    @property
+    def lock_timeout(self) -> float:
+        """How long :meth:`acquire_token` waits, in seconds, for a lock that
+        another thread's or process's login holds (or the token file's
+        write lock while it saves): then it raises
+        :class:`EtnaTimeoutError` naming the lock file and its holder.
+        ``0`` is no wait at all. Rounded up to a millisecond; the default is
+        the library's (:data:`DEFAULT_LOCK_TIMEOUT`, two minutes).
+        :meth:`cancel` and Ctrl-C end a wait at once, whatever its length.
+        Setting it from inside this session's callables raises
+        :class:`StateError`."""
+        return self._lock_timeout_ms / 1000.0
+
+    @lock_timeout.setter
+    def lock_timeout(self, seconds: float) -> None:
+        ms = _milliseconds(seconds, "lock_timeout", zero_ok=True)
+        with self._borrow() as ptr:
+            self._set_lock_timeout_ms(ptr, ms)
+
+    def _set_lock_timeout_ms(self, ptr: Any, ms: int) -> None:
+        self._check(self._lib.etna_set_lock_timeout_ms(ptr, ms))
+        self._lock_timeout_ms = ms
 
     # -- the login, step by step -------------------------------------------
 
@@ -382,7 +416,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         ``code`` are as for :meth:`login`; ``min_valid`` is at most 86400.
 
         While another thread or process logs in for the same store, server
-        and user, this call waits for it and takes its token. On failure the
+        and user, this call waits for it and takes its token (at most
+        :attr:`lock_timeout`, then :class:`EtnaTimeoutError`). On failure the
         login is ended (the session keeps the token only when storing it
         failed: :class:`EtnaIOError`). In the main thread, Ctrl-C cancels
         the call, also its wait.
@@ -591,14 +626,15 @@ def _nothing() -> None:
     """No cancel: a file lock cannot be cancelled."""
 
 
-def _timeout_ms(timeout: object) -> int:
-    seconds = number(timeout, "timeout")
-    if not (seconds > 0 and math.isfinite(seconds)) or seconds * 1000 > MAX_U32:
-        raise error_for(
-            Status.ERR_ARGUMENT,
-            f"timeout must be a positive number of seconds up to {MAX_U32 // 1000}",
-        )
-    return max(1, math.ceil(seconds * 1000))
+def _milliseconds(value: object, name: str, *, zero_ok: bool) -> int:
+    """A number of seconds (``timeout``, ``lock_timeout``) as the ``uint32_t``
+    milliseconds of the library, rounded up: positive, or with ``zero_ok``
+    zero too (no wait); finite; at most 2^32 - 1 ms."""
+    seconds = number(value, name)
+    if not ((seconds >= 0 if zero_ok else seconds > 0) and math.isfinite(seconds)) or seconds * 1000 > MAX_U32:
+        kind = "zero or a positive" if zero_ok else "a positive"
+        raise error_for(Status.ERR_ARGUMENT, f"{name} must be {kind} number of seconds up to {MAX_U32 // 1000}")
+    return math.ceil(seconds * 1000)
 
 
 def _step_of(status: int) -> Step:
