@@ -63,9 +63,22 @@ _block_signals = getattr(signal, "pthread_sigmask", None)  # POSIX only
 
 def interruptible() -> bool:
     """True when a blocking call on this thread should go through :func:`run`."""
-    if threading.current_thread() is not threading.main_thread():
+    if _get_ident() != (_main_ident or _find_main()):
         return False
     return callable(_getsignal(_SIGINT))
+
+
+# The main thread's id, looked up once (threading.current_thread() costs a
+# Python call and a dict lookup on every call); forgotten in a forked
+# child, whose main thread is the one that forked.
+_get_ident = threading.get_ident
+_main_ident = 0
+
+
+def _find_main() -> int:
+    global _main_ident
+    _main_ident = threading.main_thread().ident or 0
+    return _main_ident
 
 
 # _signal's getsignal: signal.getsignal() turns the handler into an enum
@@ -104,10 +117,13 @@ _guard = threading.Lock()
 _current: Optional[_Call] = None
 
 
-def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) -> T:
+def run(
+    job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True, after: Optional[Callable[[], None]] = None
+) -> T:
     """``job()`` on this (main) thread; SIGINT meanwhile calls ``cancel``
     (from the watcher thread) and ends it with ``KeyboardInterrupt`` (or
-    what the SIGINT handler raises).
+    what the SIGINT handler raises), after calling ``after`` on this thread
+    (a login is ended there).
 
     Without ``wait`` (a call that a cancel cannot stop, such as waiting for
     a file lock) the job runs on a thread of its own and the exception is
@@ -121,9 +137,13 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
         # when it returns.
         previous = None
     call = _Call(cancel)
-    with _guard:
+    # acquire/release rather than ``with``: half the cost, twice per call.
+    _guard.acquire()
+    try:
         _drain()
         outer, _current = _current, call
+    finally:
+        _guard.release()
     try:
         value = job() if wait else _aside(job, call)
     except Exception:
@@ -135,10 +155,13 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
         settle()  # a signal's exception: the watcher's byte is this call's
         raise
     finally:
-        with _guard:
-            _current = outer
+        _guard.acquire()
+        _current = outer
+        _guard.release()
         if previous is not None:
             _disarm(previous)
+        if call.hit and after is not None:
+            after()
     if call.hit:
         # SIGINT's handler ran without raising (asyncio.run's): the call
         # was cancelled all the same, and ends as it does outside asyncio.
@@ -351,8 +374,23 @@ def _disarm(previous: int) -> None:
 
 
 def _loop_running() -> bool:
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and asyncio._get_running_loop() is not None
+    get = _running_loop
+    if get is None:
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is None:
+            return False
+        get = _set_running_loop(asyncio._get_running_loop)
+    return get() is not None
+
+
+# asyncio._get_running_loop, once asyncio is imported (looked up once).
+_running_loop: Optional[Callable[[], Any]] = None
+
+
+def _set_running_loop(get: Callable[[], Any]) -> Callable[[], Any]:
+    global _running_loop
+    _running_loop = get
+    return get
 
 
 def _pass_on(fd: int, data: bytes) -> None:
@@ -392,8 +430,9 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _watcher, _current
+    global _watcher, _current, _main_ident
     watcher, _watcher, _current = _watcher, None, None
+    _main_ident = 0  # the thread that forked: looked up again
     if watcher is not None:
         watcher.close_in_child()
 

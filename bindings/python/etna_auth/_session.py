@@ -47,6 +47,7 @@ _DEFAULT_LOCK_TIMEOUT_MS = 120000
 DEFAULT_LOCK_TIMEOUT = _DEFAULT_LOCK_TIMEOUT_MS / 1000.0
 
 _INFO = logging.INFO
+_info_enabled = _log.logger.isEnabledFor
 
 
 class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
@@ -163,33 +164,40 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         the thread that made the call: one of its own for the async
         methods), and with ``want_token`` the token when logged in (read
         under the same borrow, so that it is this login's)."""
-        # The borrow of Handle._borrow, inlined: this is the path of every
-        # login, and the context manager's four Python calls showed in the
-        # per-login cost (bench/costs.py).
+        # The borrow of Handle._borrow, inlined, with acquire/release
+        # rather than ``with``: this is the path of every login, and the
+        # context manager's Python calls showed in the per-login cost
+        # (bench/costs.py).
         lock = self._lock
-        with lock:
-            ptr = self._ptr
-            if ptr is None:
-                raise self._closed_error()
+        lock.acquire()
+        ptr = self._ptr
+        if ptr is not None:
             self._busy += 1
+        lock.release()
+        if ptr is None:
+            raise self._closed_error()
         try:
             if factors is not None:
-                self._refresh_log(ptr)
+                if self._log_level or _info_enabled(_INFO):
+                    self._refresh_log(ptr)
                 key = register(factors)
                 try:
                     status = func(ptr, *args, NO_CALLBACK if factors.none else ASK_CALLBACK, c_void_p(key))
                 finally:
                     unregister(key)
             else:
-                if func is self._begin_auth:
+                if func is self._begin_auth and (self._log_level or _info_enabled(_INFO)):
                     self._refresh_log(ptr)
                 status = func(ptr, *args)
             token = _read_token(self._lib, ptr) if want_token and status == 0 else ""
         finally:
-            with lock:
+            lock.acquire()
+            try:
                 self._busy -= 1
                 if not self._busy and self._ptr is None:
                     self._after_close()
+            finally:
+                lock.release()
         # etna_last_error() is never NULL.
         message = self._lib.unchecked.etna_last_error().decode("utf-8", "replace") if status else ""
         # After NEED_* the message is the server's Reason.
@@ -197,11 +205,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         return status, message, token
 
     def _refresh_log(self, ptr: Any) -> None:
-        """The log is checked as each login begins; the logger's INFO test
-        first, as wanted_level() costs more (off by default)."""
-        if self._log_level or _log.logger.isEnabledFor(_INFO):
-            if _log.wanted_level() != self._log_level:
-                self._set_log(ptr)
+        """The log is checked as each login begins, when a callback is
+        installed or the logger shows INFO (the callers test that first:
+        wanted_level() costs more, and the log is off by default)."""
+        if _log.wanted_level() != self._log_level:
+            self._set_log(ptr)
 
     def _set_log(self, ptr: Any) -> None:
         """Install (or remove) the log callback to match the ``etna_auth``
@@ -518,18 +526,9 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             return job()
         if not login:
             return _ctrlc.run(job, _nothing, wait=False)
-        interrupted = []
-
-        def cancel() -> None:  # on the Ctrl-C watcher's thread
-            interrupted.append(True)
-            self._cancel_quietly()
-
-        try:
-            return _ctrlc.run(job, cancel)
-        except BaseException:
-            if interrupted:
-                self._abandon()
-            raise
+        # cancel on the Ctrl-C watcher's thread; after that, the login is
+        # ended on this one.
+        return _ctrlc.run(job, self._cancel_quietly, after=self._abandon)
 
     def _cancel_quietly(self) -> None:
         try:
@@ -661,35 +660,37 @@ async def _wait_regardless(future: "asyncio.Future[Any]") -> None:
 
 
 # Most tokens fit: one etna_get_token call instead of asking for the length
-# first. The buffer is a bytearray, so that it is wiped with a memset-like
-# slice assignment rather than another foreign call, and the token is
-# decoded straight from it (no intermediate bytes copy left unwiped).
+# first. The buffer is a new ctypes array (calloc'd: cheaper than a
+# bytearray seen through from_buffer), the token is decoded straight from
+# it through a memoryview (no intermediate bytes copy left unwiped), and it
+# is wiped by its own ``raw`` setter (a memcpy) rather than another foreign
+# call.
 _TOKEN_BUFFER = 1024
 
 
 def _read_token(lib: Any, ptr: Any) -> str:
     """The session's token (etna_get_token), in a borrow of ``ptr``."""
     get_token = lib.unchecked.etna_get_token
-    raw = bytearray(_TOKEN_BUFFER)
-    n = get_token(ptr, _TokenBuffer.from_buffer(raw), _TOKEN_BUFFER_LEN)
+    raw = _TokenBuffer()
+    n = get_token(ptr, raw, _TOKEN_BUFFER_LEN)
     try:
         if n < 0:
             raise_last(n)
         if n < _TOKEN_BUFFER:
             return str(memoryview(raw)[:n], "utf-8")
     finally:
-        raw[:] = _ZEROS
+        raw.raw = _ZEROS
     while True:  # longer than the buffer: nothing was written; ask again
         size = n + 1
-        raw = bytearray(size)
-        n = get_token(ptr, (ctypes.c_char * size).from_buffer(raw), ctypes.c_size_t(size))
+        big = (ctypes.c_char * size)()
+        n = get_token(ptr, big, ctypes.c_size_t(size))
         try:
             if n < 0:
                 raise_last(n)
             if n < size:
-                return str(memoryview(raw)[:n], "utf-8")
+                return str(memoryview(big)[:n], "utf-8")
         finally:
-            raw[:] = bytes(size)
+            big.raw = bytes(size)
 
 
 _TokenBuffer = ctypes.c_char * _TOKEN_BUFFER
