@@ -36,6 +36,7 @@ a single thread and does not warn) and started again by the next call; a
 child gets its own socket pair.
 """
 
+import asyncio
 import importlib
 import os
 import select
@@ -137,10 +138,12 @@ def run(
         # when it returns.
         previous = None
     call = _Call(cancel)
+    watcher = _watcher
     # acquire/release rather than ``with``: half the cost, twice per call.
     _guard.acquire()
     try:
-        _drain()
+        if watcher is not None and watcher.thread is not None and watcher.readable():
+            _drain(watcher)
         outer, _current = _current, call
     finally:
         _guard.release()
@@ -192,9 +195,10 @@ def _aside(job: Callable[[], T], call: _Call) -> T:
     raise value
 
 
-def _drain() -> None:
+def _drain(watcher: "_Watcher") -> None:
     """Take what the wakeup socket holds off it, on the main thread as a
-    call begins, under _guard (one system call: usually nothing is there).
+    call begins, under _guard, when :meth:`_Watcher.readable` (one system
+    call: usually nothing is there).
 
     A signal that came before the call has had its Python handler run, or
     has it run before the call reaches the library: it is not this call's.
@@ -203,9 +207,6 @@ def _drain() -> None:
     once would be cancelled too). The watcher waits with select() and only
     then reads, under _guard: a byte is read by one side only, and one
     that the watcher reads after this came after the call began."""
-    watcher = _watcher
-    if watcher is None or watcher.thread is None or not watcher.readable():
-        return
     try:
         data = watcher.reader.recv(512)
     except OSError:  # the watcher has it
@@ -345,8 +346,8 @@ def _arm() -> Optional[int]:
         watcher = _watcher = _Watcher()
     if watcher.thread is None:
         watcher.start()
-    now = time.monotonic()
-    in_loop = _loop_running()
+    now = _monotonic()
+    in_loop = _running_loop() is not None
     if watcher.installed and not in_loop and now - watcher.checked_at < _RECHECK_S:
         return None
     ours = watcher.writer.fileno()
@@ -373,24 +374,10 @@ def _disarm(previous: int) -> None:
         signal.set_wakeup_fd(-1)
 
 
-def _loop_running() -> bool:
-    get = _running_loop
-    if get is None:
-        asyncio = sys.modules.get("asyncio")
-        if asyncio is None:
-            return False
-        get = _set_running_loop(asyncio._get_running_loop)
-    return get() is not None
-
-
-# asyncio._get_running_loop, once asyncio is imported (looked up once).
-_running_loop: Optional[Callable[[], Any]] = None
-
-
-def _set_running_loop(get: Callable[[], Any]) -> Callable[[], Any]:
-    global _running_loop
-    _running_loop = get
-    return get
+# Looked up once (two of each per call otherwise). The package imports
+# asyncio anyway (the async calls).
+_running_loop = asyncio._get_running_loop
+_monotonic = time.monotonic
 
 
 def _pass_on(fd: int, data: bytes) -> None:

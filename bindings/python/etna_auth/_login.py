@@ -54,15 +54,21 @@ class Factors:
     of an acquire), and what the callback of ``etna_login`` /
     ``etna_acquire_token`` needs around them."""
 
-    __slots__ = ("pin", "code", "password", "_sent", "error", "key", "loop", "_lock", "_stopped", "_pending")
+    __slots__ = ("pin", "code", "password", "none", "_sent", "error", "key", "loop", "_lock", "_stopped", "_pending")
 
     def __init__(self, pin: Optional[Any], code: Optional[Any], password: Optional[Any] = None) -> None:
         # Checked before anything is sent: a wrong type is a TypeError that
         # does not end a previous login. (A password given as a str is the
-        # C call's argument, never kept here.)
-        for keyword, factor in (("pin", pin), ("code", code), ("password", password)):
-            if factor is not None and not isinstance(factor, str) and not callable(factor):
-                raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
+        # C call's argument, never kept here.) One test per factor, no loop:
+        # this runs in every login.
+        if pin is not None and pin.__class__ is not str:
+            _check_factor(pin, "pin")
+        if code is not None and code.__class__ is not str:
+            _check_factor(code, "code")
+        if password is not None:
+            _check_factor(password, "password")
+        #: No factor at all: the library gets no callback (NULL).
+        self.none = pin is None and code is None and password is None
         self.pin = pin
         self.code = code
         self.password = password
@@ -83,11 +89,6 @@ class Factors:
         native call waits on a thread of its own; :meth:`stop` ends them."""
         self._lock = threading.Lock()
         self.loop = loop
-
-    @property
-    def none(self) -> bool:
-        """No factor at all: the library gets no callback (NULL)."""
-        return self.pin is None and self.code is None and self.password is None
 
     def factor(self, step: int) -> Optional[Any]:
         """What was given for ``step``."""
@@ -203,6 +204,12 @@ class Factors:
             pending = self._pending
         if pending is not None:
             pending.cancel()
+
+
+def _check_factor(factor: object, keyword: str) -> None:
+    """A factor other than None: a str or a callable, else TypeError."""
+    if not isinstance(factor, str) and not callable(factor):
+        raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
 
 
 def password_prompt(reason: str) -> str:
