@@ -145,7 +145,7 @@ class Factors:
             if value is None:
                 return 1  # the library gives up, with its message
             keyword = KEYWORDS[step]
-            data = to_c(checked(value, keyword), keyword)
+            data = to_c(value if value.__class__ is str else checked(value, keyword), keyword)
             if buffer is None:
                 return 1
             # value: the bytes and a NUL when they fit; exactly size bytes
