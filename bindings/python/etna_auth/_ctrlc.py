@@ -129,16 +129,36 @@ def run(
     Without ``wait`` (a call that a cancel cannot stop, such as waiting for
     a file lock) the job runs on a thread of its own and the exception is
     raised at once, the job ending on its own: it must hold what it uses."""
-    global _current
-    try:
-        previous = _arm()
-    except (OSError, ValueError, RuntimeError):
-        # No watcher (no file descriptor or thread left, or not the main
-        # interpreter): the call runs all the same, and Ctrl-C is seen
-        # when it returns.
-        previous = None
-    call = _Call(cancel)
+    global _current, _spare
     watcher = _watcher
+    if (
+        watcher is not None
+        and watcher.installed
+        and watcher.thread is not None
+        and _running_loop() is None
+        and _monotonic() - watcher.checked_at < _RECHECK_S
+    ):
+        previous = None  # ours, and looked at less than a second ago
+    else:
+        try:
+            previous = _arm()
+        except (OSError, ValueError, RuntimeError):
+            # No watcher (no file descriptor or thread left, or not the main
+            # interpreter): the call runs all the same, and Ctrl-C is seen
+            # when it returns.
+            previous = None
+        watcher = _watcher
+    # The record of the last call, reused (a new one costs a Python
+    # __init__): the watcher reaches a record only through _current, under
+    # _guard, so once a call has ended its record is nobody's. A call made
+    # meanwhile (from a signal handler or a login's callable) makes its own.
+    call, _spare = _spare, None
+    if call is None:
+        call = _Call(cancel)
+    else:
+        call.cancel = cancel
+        call.hit = False
+        call.wake = None
     # acquire/release rather than ``with``: half the cost, twice per call.
     _guard.acquire()
     try:
@@ -165,11 +185,21 @@ def run(
             _disarm(previous)
         if call.hit and after is not None:
             after()
-    if call.hit:
+    hit = call.hit
+    call.cancel = _no_cancel  # holds nothing of the call's
+    _spare = call
+    if hit:
         # SIGINT's handler ran without raising (asyncio.run's): the call
         # was cancelled all the same, and ends as it does outside asyncio.
         raise KeyboardInterrupt
     return value  # type: ignore[return-value]
+
+
+def _no_cancel() -> None:
+    """The cancel of a record kept for the next call."""
+
+
+_spare: Optional[_Call] = None
 
 
 def _aside(job: Callable[[], T], call: _Call) -> T:
@@ -339,7 +369,9 @@ _watcher: Optional[_Watcher] = None
 
 def _arm() -> Optional[int]:
     """The watcher running and ours the wakeup fd for the call coming; the
-    fd to put back after it (another's, or -1), or None to keep ours."""
+    fd to put back after it (another's, or -1), or None to keep ours.
+    (run() skips this while ours was seen in place less than a second ago,
+    outside a running event loop.)"""
     global _watcher
     watcher = _watcher
     if watcher is None:
@@ -348,8 +380,6 @@ def _arm() -> Optional[int]:
         watcher.start()
     now = _monotonic()
     in_loop = _running_loop() is not None
-    if watcher.installed and not in_loop and now - watcher.checked_at < _RECHECK_S:
-        return None
     ours = watcher.writer.fileno()
     found = signal.set_wakeup_fd(ours, warn_on_full_buffer=False)
     watcher.checked_at = now
