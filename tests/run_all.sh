@@ -180,12 +180,14 @@ while read -r p f; do add "$p" "$f"; done < <(
 # the "test result:" rule above).
 while read -r p f; do add "$p" "$f"; done < <(
     cat "$logs"/windows.log "$logs"/musl.log "$logs"/keyring.log 2>/dev/null | sed -n 's/^\(windows\|musl\|keyring\): \([0-9]*\) passed, \([0-9]*\) failed$/\2 \3/p')
+# Every pytest run's closing line (the Python suite runs on several CPythons).
 for log in "$logs"/pytest-*.log; do
     [ -f "$log" ] || continue
-    summary=$(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log" | tail -1)
-    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | cut -d' ' -f1)
-    f=$(grep -oE '[0-9]+ failed' <<<"$summary" | cut -d' ' -f1)
-    add "${p:-0}" "${f:-0}"
+    while read -r summary; do
+        p=$(grep -oE '[0-9]+ passed' <<<"$summary" | cut -d' ' -f1)
+        f=$(grep -oE '[0-9]+ failed' <<<"$summary" | cut -d' ' -f1)
+        add "${p:-0}" "${f:-0}"
+    done < <(grep -E '^=*\s*[0-9]+ (passed|failed)' "$log")
 done
 rm -rf "$logs"
 

@@ -41,4 +41,30 @@ esac
 # CARGO_TARGET_DIR); else the repository's own build.
 export ETNA_AUTH_LIB="${ETNA_AUTH_LIB:-$root/target/release/$lib}"
 python3 -m pytest -q -p no:cacheprovider bindings/python/tests "$@"
-exit $?
+status=$?
+
+# The oldest and the newest CPython the binding supports, when the machine
+# has them (pyenv's versions, or python3.X on PATH): the same tests, but for
+# the type checkers' (run once above). 3.12+ also checks that a fork after a
+# call prints no "multi-threaded" warning, which 3.11 cannot show. A missing
+# interpreter is said, never passed over silently.
+interpreter() { # MINOR: the path of a CPython 3.MINOR, or nothing
+    local found
+    found=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3."$1".*/bin/python3 2>/dev/null | sort -V | tail -1)
+    [ -n "$found" ] || found=$(command -v "python3.$1" || true)
+    echo "$found"
+}
+for minor in 9 13; do
+    py=$(interpreter "$minor")
+    if [ -z "$py" ]; then
+        echo "run_tests.sh: no CPython 3.$minor on this machine: its run is not made"
+        continue
+    fi
+    [ "$($py -c 'import sys; print(sys.version_info[1])')" = "$(python3 -c 'import sys; print(sys.version_info[1])')" ] && continue
+    echo "== CPython 3.$minor ($py)"
+    "$py" -c 'import pytest' 2>/dev/null || "$py" -m pip install --quiet pytest ||
+        { echo "run_tests.sh: cannot install pytest for CPython 3.$minor"; status=1; continue; }
+    env -u ETNA_TYPECHECK_REQUIRED "$py" -m pytest -q -p no:cacheprovider \
+        --ignore=bindings/python/tests/test_typing.py bindings/python/tests "$@" || status=1
+done
+exit $status

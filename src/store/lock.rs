@@ -183,7 +183,10 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(error.status(), Status::Timeout);
         let message = error.message();
-        assert!(message.contains(&path.display().to_string()), "{message}");
+        // Quoted as every message quotes a path (a Windows path's
+        // backslashes are escaped).
+        let quoted = crate::error::quote(&path.display().to_string());
+        assert!(message.contains(&quoted), "{message}");
         // Windows: the holder's lock keeps its line unreadable to others.
         #[cfg(unix)]
         assert!(

@@ -44,7 +44,7 @@ from ._ffi import LibraryNotFoundError, load_library
 from ._log import TRACE
 from ._sandbox import Sandbox
 from ._login import AsyncFactor, Factor
-from ._session import DEFAULT_TIMEOUT, Session, Step, forget_token
+from ._session import DEFAULT_LOCK_TIMEOUT, DEFAULT_TIMEOUT, Session, Step, forget_token
 
 __version__ = "0.1.0"
 
@@ -52,6 +52,7 @@ __all__ = [
     "AppKeyError",
     "AsyncFactor",
     "CredentialsError",
+    "DEFAULT_LOCK_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "EtnaCancelledError",
     "EtnaError",

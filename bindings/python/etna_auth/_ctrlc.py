@@ -15,8 +15,8 @@ cannot run while this call holds the loop's thread; or an application's
 own), :func:`run` raises ``KeyboardInterrupt`` itself, so that the call
 ends as it does outside asyncio.
 
-The call itself runs on the calling thread: no thread hand-over (no system
-call, no thread switch per call), the callables of a login run where they
+The call itself runs on the calling thread: no thread hand-over (one
+``poll`` as the call begins, no futex, no thread switch), the callables of a login run where they
 are called (``input()`` stays interruptible), and ``contextvars`` are the
 caller's. A call that a cancel cannot stop (waiting for another process's
 lock on the token store) runs on a thread of its own instead, and the main
@@ -36,8 +36,10 @@ a single thread and does not warn) and started again by the next call; a
 child gets its own socket pair.
 """
 
+import asyncio
 import importlib
 import os
+import select
 import signal
 import socket
 import sys
@@ -62,9 +64,22 @@ _block_signals = getattr(signal, "pthread_sigmask", None)  # POSIX only
 
 def interruptible() -> bool:
     """True when a blocking call on this thread should go through :func:`run`."""
-    if threading.current_thread() is not threading.main_thread():
+    if _get_ident() != (_main_ident or _find_main()):
         return False
     return callable(_getsignal(_SIGINT))
+
+
+# The main thread's id, looked up once (threading.current_thread() costs a
+# Python call and a dict lookup on every call); forgotten in a forked
+# child, whose main thread is the one that forked.
+_get_ident = threading.get_ident
+_main_ident = 0
+
+
+def _find_main() -> int:
+    global _main_ident
+    _main_ident = threading.main_thread().ident or 0
+    return _main_ident
 
 
 # _signal's getsignal: signal.getsignal() turns the handler into an enum
@@ -96,30 +111,62 @@ class _Call:
 
 
 # The call in flight on the main thread; taken by the watcher under _guard,
-# so that a cancel never reaches a call that has ended.
+# so that a cancel never reaches a call that has ended. The wakeup socket
+# is read under it too (by the watcher, and by _drain() as a call begins),
+# so that a signal is this call's only when it came after the call began.
 _guard = threading.Lock()
 _current: Optional[_Call] = None
 
 
-def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) -> T:
+def run(
+    job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True, after: Optional[Callable[[], None]] = None
+) -> T:
     """``job()`` on this (main) thread; SIGINT meanwhile calls ``cancel``
     (from the watcher thread) and ends it with ``KeyboardInterrupt`` (or
-    what the SIGINT handler raises).
+    what the SIGINT handler raises), after calling ``after`` on this thread
+    (a login is ended there).
 
     Without ``wait`` (a call that a cancel cannot stop, such as waiting for
     a file lock) the job runs on a thread of its own and the exception is
     raised at once, the job ending on its own: it must hold what it uses."""
-    global _current
+    global _current, _spare
+    watcher = _watcher
+    if (
+        watcher is not None
+        and watcher.installed
+        and watcher.thread is not None
+        and _running_loop() is None
+        and _monotonic() - watcher.checked_at < _RECHECK_S
+    ):
+        previous = None  # ours, and looked at less than a second ago
+    else:
+        try:
+            previous = _arm()
+        except (OSError, ValueError, RuntimeError):
+            # No watcher (no file descriptor or thread left, or not the main
+            # interpreter): the call runs all the same, and Ctrl-C is seen
+            # when it returns.
+            previous = None
+        watcher = _watcher
+    # The record of the last call, reused (a new one costs a Python
+    # __init__): the watcher reaches a record only through _current, under
+    # _guard, so once a call has ended its record is nobody's. A call made
+    # meanwhile (from a signal handler or a login's callable) makes its own.
+    call, _spare = _spare, None
+    if call is None:
+        call = _Call(cancel)
+    else:
+        call.cancel = cancel
+        call.hit = False
+        call.wake = None
+    # acquire/release rather than ``with``: half the cost, twice per call.
+    _guard.acquire()
     try:
-        previous = _arm()
-    except (OSError, ValueError, RuntimeError):
-        # No watcher (no file descriptor or thread left, or not the main
-        # interpreter): the call runs all the same, and Ctrl-C is seen
-        # when it returns.
-        previous = None
-    call = _Call(cancel)
-    with _guard:
+        if watcher is not None and watcher.thread is not None and watcher.readable():
+            _drain(watcher)
         outer, _current = _current, call
+    finally:
+        _guard.release()
     try:
         value = job() if wait else _aside(job, call)
     except Exception:
@@ -131,15 +178,28 @@ def run(job: Callable[[], T], cancel: Callable[[], None], *, wait: bool = True) 
         settle()  # a signal's exception: the watcher's byte is this call's
         raise
     finally:
-        with _guard:
-            _current = outer
+        _guard.acquire()
+        _current = outer
+        _guard.release()
         if previous is not None:
             _disarm(previous)
-    if call.hit:
+        if call.hit and after is not None:
+            after()
+    hit = call.hit
+    call.cancel = _no_cancel  # holds nothing of the call's
+    _spare = call
+    if hit:
         # SIGINT's handler ran without raising (asyncio.run's): the call
         # was cancelled all the same, and ends as it does outside asyncio.
         raise KeyboardInterrupt
     return value  # type: ignore[return-value]
+
+
+def _no_cancel() -> None:
+    """The cancel of a record kept for the next call."""
+
+
+_spare: Optional[_Call] = None
 
 
 def _aside(job: Callable[[], T], call: _Call) -> T:
@@ -163,6 +223,30 @@ def _aside(job: Callable[[], T], call: _Call) -> T:
     if ok:
         return value  # type: ignore[no-any-return]
     raise value
+
+
+def _drain(watcher: "_Watcher") -> None:
+    """Take what the wakeup socket holds off it, on the main thread as a
+    call begins, under _guard, when :meth:`_Watcher.readable` (one system
+    call: usually nothing is there).
+
+    A signal that came before the call has had its Python handler run, or
+    has it run before the call reaches the library: it is not this call's.
+    The watcher, which may still wait for the GIL to read it, must not take
+    it for this call's (a KeyboardInterrupt caught and a login started at
+    once would be cancelled too). The watcher waits with select() and only
+    then reads, under _guard: a byte is read by one side only, and one
+    that the watcher reads after this came after the call began."""
+    try:
+        data = watcher.reader.recv(512)
+    except OSError:  # the watcher has it
+        return
+    signals = data.replace(_STOP, b"").replace(_SETTLE, b"")
+    forward = watcher.forward
+    if forward >= 0 and signals:
+        _pass_on(forward, signals)
+    if _SETTLE in data:
+        watcher.settled.set()
 
 
 def settle() -> None:
@@ -196,6 +280,13 @@ class _Watcher:
     def __init__(self) -> None:
         self.reader, self.writer = socket.socketpair()
         self.writer.setblocking(False)  # set_wakeup_fd requires it
+        self.reader.setblocking(False)  # read after select(), also by _drain()
+        # A poll object made once: poll(0) is five times cheaper than a
+        # recv() that raises BlockingIOError (select.poll: not on Windows).
+        self._poll: Any = None
+        if hasattr(select, "poll"):
+            self._poll = select.poll()
+            self._poll.register(self.reader, select.POLLIN)
         #: Another wakeup fd found in place, given the signals during a call.
         self.forward = -1
         #: Ours is CPython's wakeup fd, as of checked_at.
@@ -205,6 +296,12 @@ class _Watcher:
         #: Set when the watcher reads _SETTLE (settle()).
         self.settled = threading.Event()
         self._generation = 0
+
+    def readable(self) -> bool:
+        """Something to read, now (one system call)."""
+        if self._poll is not None:
+            return bool(self._poll.poll(0))
+        return bool(select.select([self.reader], [], [], 0)[0])
 
     def start(self) -> None:
         self._generation += 1
@@ -216,17 +313,23 @@ class _Watcher:
     def _watch(self, generation: int) -> None:
         if _block_signals is not None:  # a signal lands on the main thread
             _block_signals(signal.SIG_BLOCK, {signal.SIGINT})
+        reader = self.reader
         while True:
             try:
-                data = self.reader.recv(512)
-            except OSError:
+                select.select([reader], [], [])
+            except (OSError, ValueError):  # closed
                 return
-            if not data:  # closed
-                return
-            if _SIGINT in data:
-                with _guard:
-                    if _current is not None:
-                        _current.interrupt()
+            with _guard:
+                try:
+                    data = reader.recv(512)
+                except BlockingIOError:  # _drain() took it: a signal from before a call
+                    continue
+                except OSError:  # closed
+                    return
+                if not data:
+                    return
+                if _SIGINT in data and _current is not None:
+                    _current.interrupt()
             signals = data.replace(_STOP, b"").replace(_SETTLE, b"")  # ours, not signals
             forward = self.forward
             if forward >= 0 and signals:
@@ -266,17 +369,17 @@ _watcher: Optional[_Watcher] = None
 
 def _arm() -> Optional[int]:
     """The watcher running and ours the wakeup fd for the call coming; the
-    fd to put back after it (another's, or -1), or None to keep ours."""
+    fd to put back after it (another's, or -1), or None to keep ours.
+    (run() skips this while ours was seen in place less than a second ago,
+    outside a running event loop.)"""
     global _watcher
     watcher = _watcher
     if watcher is None:
         watcher = _watcher = _Watcher()
     if watcher.thread is None:
         watcher.start()
-    now = time.monotonic()
-    in_loop = _loop_running()
-    if watcher.installed and not in_loop and now - watcher.checked_at < _RECHECK_S:
-        return None
+    now = _monotonic()
+    in_loop = _running_loop() is not None
     ours = watcher.writer.fileno()
     found = signal.set_wakeup_fd(ours, warn_on_full_buffer=False)
     watcher.checked_at = now
@@ -301,9 +404,10 @@ def _disarm(previous: int) -> None:
         signal.set_wakeup_fd(-1)
 
 
-def _loop_running() -> bool:
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and asyncio._get_running_loop() is not None
+# Looked up once (two of each per call otherwise). The package imports
+# asyncio anyway (the async calls).
+_running_loop = asyncio._get_running_loop
+_monotonic = time.monotonic
 
 
 def _pass_on(fd: int, data: bytes) -> None:
@@ -343,8 +447,9 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _watcher, _current
+    global _watcher, _current, _main_ident
     watcher, _watcher, _current = _watcher, None, None
+    _main_ident = 0  # the thread that forked: looked up again
     if watcher is not None:
         watcher.close_in_child()
 

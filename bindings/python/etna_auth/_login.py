@@ -46,6 +46,7 @@ PASSWORD_PROMPT_END = ". Password: "
 #: ETNA_ANSWER_BUFFER_SIZE of etna_auth.h (checked by the tests): the
 #: longest answer etna_login takes, with its NUL.
 ANSWER_BUFFER_SIZE = 256
+_ANSWER = ctypes.c_char * ANSWER_BUFFER_SIZE
 
 
 class Factors:
@@ -53,15 +54,21 @@ class Factors:
     of an acquire), and what the callback of ``etna_login`` /
     ``etna_acquire_token`` needs around them."""
 
-    __slots__ = ("pin", "code", "password", "_sent", "error", "key", "loop", "_lock", "_stopped", "_pending")
+    __slots__ = ("pin", "code", "password", "none", "_sent", "error", "key", "loop", "_lock", "_stopped", "_pending")
 
     def __init__(self, pin: Optional[Any], code: Optional[Any], password: Optional[Any] = None) -> None:
         # Checked before anything is sent: a wrong type is a TypeError that
         # does not end a previous login. (A password given as a str is the
-        # C call's argument, never kept here.)
-        for keyword, factor in (("pin", pin), ("code", code), ("password", password)):
-            if factor is not None and not isinstance(factor, str) and not callable(factor):
-                raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
+        # C call's argument, never kept here.) One test per factor, no loop:
+        # this runs in every login.
+        if pin is not None and pin.__class__ is not str:
+            _check_factor(pin, "pin")
+        if code is not None and code.__class__ is not str:
+            _check_factor(code, "code")
+        if password is not None:
+            _check_factor(password, "password")
+        #: No factor at all: the library gets no callback (NULL).
+        self.none = pin is None and code is None and password is None
         self.pin = pin
         self.code = code
         self.password = password
@@ -82,11 +89,6 @@ class Factors:
         native call waits on a thread of its own; :meth:`stop` ends them."""
         self._lock = threading.Lock()
         self.loop = loop
-
-    @property
-    def none(self) -> bool:
-        """No factor at all: the library gets no callback (NULL)."""
-        return self.pin is None and self.code is None and self.password is None
 
     def factor(self, step: int) -> Optional[Any]:
         """What was given for ``step``."""
@@ -121,20 +123,36 @@ class Factors:
     def answer(self, step: int, reason: Optional[bytes], buffer: Optional[int], size: int) -> int:
         """The callback of etna_login on the calling thread: write the
         answer into the library's buffer and return 0, or keep what went
-        wrong in :attr:`error` and return 1 (give up). Never raises."""
+        wrong in :attr:`error` and return 1 (give up). Never raises.
+
+        This runs in every login that the server asks a factor of, so its
+        common case (a str, or a callable's str) avoids what costs there
+        (bench/costs.py): ``inspect.isawaitable`` (an ABC check) is asked
+        of non-str answers only, and the answer is written by the buffer's
+        own ``value`` setter (one memcpy and the NUL) rather than a
+        ``ctypes.memmove`` call through libffi."""
         try:
-            value = self._value(step, _ffi.text(reason))
+            text = "" if reason is None else reason.decode("utf-8", "replace")
+            if self.loop is None or not callable(self.factor(step)):
+                value = self.ask(step, text)
+                if value is not None and value.__class__ is not str and inspect.isawaitable(value):
+                    discard(value)
+                    raise TypeError(
+                        f"the {KEYWORDS[step]} callable returned an awaitable: use login_async() or acquire_token_async()"
+                    )
+            else:
+                value = self._on_loop(step, text)
             if value is None:
                 return 1  # the library gives up, with its message
-            data = to_c(checked(value, KEYWORDS[step]), KEYWORDS[step])
+            keyword = KEYWORDS[step]
+            data = to_c(value if value.__class__ is str else checked(value, keyword), keyword)
             if buffer is None:
                 return 1
-            if len(data) < size:
-                ctypes.memmove(buffer, data + b"\0", len(data) + 1)
-            else:
-                # What fits, without the NUL: the library reports an answer
-                # too long, in its own words.
-                ctypes.memmove(buffer, data, size)
+            # value: the bytes and a NUL when they fit; exactly size bytes
+            # (no NUL) otherwise, and the library reports an answer too
+            # long, in its own words.
+            kind = _ANSWER if size == ANSWER_BUFFER_SIZE else ctypes.c_char * size
+            kind.from_address(buffer).value = data if len(data) <= size else data[:size]
             return 0
         except BaseException as exc:  # raised again after etna_login returns
             if self.error is None:
@@ -143,23 +161,15 @@ class Factors:
                 _ctrlc.settle()
             return 1
 
-    def _value(self, step: int, reason: str) -> Optional[str]:
-        """The answer, asked on this thread, or on :attr:`loop` (and
-        awaited there) for a callable of an async call."""
-        if self.loop is None or not callable(self.factor(step)):
-            value = self.ask(step, reason)
-            if inspect.isawaitable(value):
-                discard(value)
-                raise TypeError(
-                    f"the {KEYWORDS[step]} callable returned an awaitable: use login_async() or acquire_token_async()"
-                )
-            return value
+    def _on_loop(self, step: int, reason: str) -> Optional[str]:
+        """The answer of a callable of an async call, asked on
+        :attr:`loop` (and awaited there)."""
 
         async def on_loop() -> Optional[str]:
             value = self.ask(step, reason)
             return await value if inspect.isawaitable(value) else value
 
-        assert self._lock is not None  # set with loop
+        assert self._lock is not None and self.loop is not None  # set with loop
         with self._lock:
             if self._stopped:
                 return None
@@ -194,6 +204,12 @@ class Factors:
             pending = self._pending
         if pending is not None:
             pending.cancel()
+
+
+def _check_factor(factor: object, keyword: str) -> None:
+    """A factor other than None: a str or a callable, else TypeError."""
+    if not isinstance(factor, str) and not callable(factor):
+        raise TypeError(f"{keyword} must be a str, a callable or None, not {type(factor).__name__}")
 
 
 def password_prompt(reason: str) -> str:

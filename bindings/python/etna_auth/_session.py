@@ -16,7 +16,7 @@ from ._errors import EtnaError, StateError, Status, error_for, raise_last
 from ._handle import MAX_U32, Handle, PathLike, StoreSpec, number, path_to_c, seconds_u32, to_c
 from ._login import ASK_CALLBACK, NO_CALLBACK, AsyncFactor, Factor, Factors, checked, fitting, register, unregister
 
-__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT"]
+__all__ = ["Step", "Session", "Factor", "AsyncFactor", "forget_token", "DEFAULT_TIMEOUT", "DEFAULT_LOCK_TIMEOUT"]
 
 T = TypeVar("T")
 
@@ -40,8 +40,14 @@ class Step(enum.Enum):
 _DEFAULT_TIMEOUT_MS = 30000
 #: :class:`Session`'s default ``timeout``, in seconds.
 DEFAULT_TIMEOUT = _DEFAULT_TIMEOUT_MS / 1000.0
+#: The library's default wait for a lock that another login or token file
+#: writer holds (ETNA_DEFAULT_LOCK_TIMEOUT_MS, checked by the tests), in ms.
+_DEFAULT_LOCK_TIMEOUT_MS = 120000
+#: :class:`Session`'s default ``lock_timeout``, in seconds (two minutes).
+DEFAULT_LOCK_TIMEOUT = _DEFAULT_LOCK_TIMEOUT_MS / 1000.0
 
 _INFO = logging.INFO
+_info_enabled = _log.logger.isEnabledFor
 
 
 class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
@@ -58,6 +64,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
     called from several threads (the library serializes them); blocking
     calls release the GIL, and in the main thread Ctrl-C interrupts them.
     ``timeout`` defaults to the library's (:data:`DEFAULT_TIMEOUT`, 30 s).
+    ``lock_timeout`` is how long :meth:`acquire_token` waits for another
+    login's lock or the token file's write lock (see :attr:`lock_timeout`).
     """
 
     _kind = "session"
@@ -69,11 +77,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         *,
         timeout: float = DEFAULT_TIMEOUT,
         ca_file: Optional[PathLike] = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         super().__init__()
         url_c = to_c(base_url, "base_url")
         key_c = to_c(app_key, "app_key")
-        timeout_ms = _timeout_ms(timeout)
+        timeout_ms = _milliseconds(timeout, "timeout", zero_ok=False)
+        lock_timeout_ms = _milliseconds(lock_timeout, "lock_timeout", zero_ok=True)
         ca_c = None if ca_file is None else path_to_c(ca_file, "ca_file")
         self._lib = lib = _ffi.lib()
         ptr = lib.etna_new(url_c, key_c)
@@ -84,11 +94,13 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         self._base_url = base_url
         self._reason = ""
         self._log_level = 0  # the max_level of the log callback installed; 0: none
+        self._lock_timeout_ms = _DEFAULT_LOCK_TIMEOUT_MS
         self._begin_auth = lib.unchecked.etna_begin_auth
         try:
             if _log.wanted_level():
                 self._set_log(ptr)
             self._check(lib.etna_set_timeout_ms(ptr, timeout_ms))
+            self._set_lock_timeout_ms(ptr, lock_timeout_ms)
             if ca_c is not None:
                 self._check(lib.etna_set_ca_file(ptr, ca_c))
         except BaseException:
@@ -117,6 +129,29 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         :func:`forget_token` takes), also after :meth:`close`."""
         return self._base_url
 
+    @property
+    def lock_timeout(self) -> float:
+        """How long :meth:`acquire_token` waits, in seconds, for a lock that
+        another thread's or process's login holds (or the token file's
+        write lock while it saves): then it raises
+        :class:`EtnaTimeoutError` naming the lock file and its holder.
+        ``0`` is no wait at all. Rounded up to a millisecond; the default is
+        the library's (:data:`DEFAULT_LOCK_TIMEOUT`, two minutes).
+        :meth:`cancel` and Ctrl-C end a wait at once, whatever its length.
+        Setting it from inside this session's callables raises
+        :class:`StateError`."""
+        return self._lock_timeout_ms / 1000.0
+
+    @lock_timeout.setter
+    def lock_timeout(self, seconds: float) -> None:
+        ms = _milliseconds(seconds, "lock_timeout", zero_ok=True)
+        with self._borrow() as ptr:
+            self._set_lock_timeout_ms(ptr, ms)
+
+    def _set_lock_timeout_ms(self, ptr: Any, ms: int) -> None:
+        self._check(self._lib.etna_set_lock_timeout_ms(ptr, ms))
+        self._lock_timeout_ms = ms
+
     # -- the login, step by step -------------------------------------------
 
     def _exchange(
@@ -129,33 +164,40 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         the thread that made the call: one of its own for the async
         methods), and with ``want_token`` the token when logged in (read
         under the same borrow, so that it is this login's)."""
-        # The borrow of Handle._borrow, inlined: this is the path of every
-        # login, and the context manager's four Python calls showed in the
-        # per-login cost (bench/costs.py).
+        # The borrow of Handle._borrow, inlined, with acquire/release
+        # rather than ``with``: this is the path of every login, and the
+        # context manager's Python calls showed in the per-login cost
+        # (bench/costs.py).
         lock = self._lock
-        with lock:
-            ptr = self._ptr
-            if ptr is None:
-                raise self._closed_error()
+        lock.acquire()
+        ptr = self._ptr
+        if ptr is not None:
             self._busy += 1
+        lock.release()
+        if ptr is None:
+            raise self._closed_error()
         try:
             if factors is not None:
-                self._refresh_log(ptr)
+                if self._log_level or _info_enabled(_INFO):
+                    self._refresh_log(ptr)
                 key = register(factors)
                 try:
                     status = func(ptr, *args, NO_CALLBACK if factors.none else ASK_CALLBACK, c_void_p(key))
                 finally:
                     unregister(key)
             else:
-                if func is self._begin_auth:
+                if func is self._begin_auth and (self._log_level or _info_enabled(_INFO)):
                     self._refresh_log(ptr)
                 status = func(ptr, *args)
             token = _read_token(self._lib, ptr) if want_token and status == 0 else ""
         finally:
-            with lock:
+            lock.acquire()
+            try:
                 self._busy -= 1
                 if not self._busy and self._ptr is None:
                     self._after_close()
+            finally:
+                lock.release()
         # etna_last_error() is never NULL.
         message = self._lib.unchecked.etna_last_error().decode("utf-8", "replace") if status else ""
         # After NEED_* the message is the server's Reason.
@@ -163,11 +205,11 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         return status, message, token
 
     def _refresh_log(self, ptr: Any) -> None:
-        """The log is checked as each login begins; the logger's INFO test
-        first, as wanted_level() costs more (off by default)."""
-        if self._log_level or _log.logger.isEnabledFor(_INFO):
-            if _log.wanted_level() != self._log_level:
-                self._set_log(ptr)
+        """The log is checked as each login begins, when a callback is
+        installed or the logger shows INFO (the callers test that first:
+        wanted_level() costs more, and the log is off by default)."""
+        if _log.wanted_level() != self._log_level:
+            self._set_log(ptr)
 
     def _set_log(self, ptr: Any) -> None:
         """Install (or remove) the log callback to match the ``etna_auth``
@@ -382,7 +424,8 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
         ``code`` are as for :meth:`login`; ``min_valid`` is at most 86400.
 
         While another thread or process logs in for the same store, server
-        and user, this call waits for it and takes its token. On failure the
+        and user, this call waits for it and takes its token (at most
+        :attr:`lock_timeout`, then :class:`EtnaTimeoutError`). On failure the
         login is ended (the session keeps the token only when storing it
         failed: :class:`EtnaIOError`). In the main thread, Ctrl-C cancels
         the call, also its wait.
@@ -483,18 +526,9 @@ class Session(Handle["ctypes._Pointer[_ffi._EtnaSession]"]):
             return job()
         if not login:
             return _ctrlc.run(job, _nothing, wait=False)
-        interrupted = []
-
-        def cancel() -> None:  # on the Ctrl-C watcher's thread
-            interrupted.append(True)
-            self._cancel_quietly()
-
-        try:
-            return _ctrlc.run(job, cancel)
-        except BaseException:
-            if interrupted:
-                self._abandon()
-            raise
+        # cancel on the Ctrl-C watcher's thread; after that, the login is
+        # ended on this one.
+        return _ctrlc.run(job, self._cancel_quietly, after=self._abandon)
 
     def _cancel_quietly(self) -> None:
         try:
@@ -591,14 +625,15 @@ def _nothing() -> None:
     """No cancel: a file lock cannot be cancelled."""
 
 
-def _timeout_ms(timeout: object) -> int:
-    seconds = number(timeout, "timeout")
-    if not (seconds > 0 and math.isfinite(seconds)) or seconds * 1000 > MAX_U32:
-        raise error_for(
-            Status.ERR_ARGUMENT,
-            f"timeout must be a positive number of seconds up to {MAX_U32 // 1000}",
-        )
-    return max(1, math.ceil(seconds * 1000))
+def _milliseconds(value: object, name: str, *, zero_ok: bool) -> int:
+    """A number of seconds (``timeout``, ``lock_timeout``) as the ``uint32_t``
+    milliseconds of the library, rounded up: positive, or with ``zero_ok``
+    zero too (no wait); finite; at most 2^32 - 1 ms."""
+    seconds = number(value, name)
+    if not ((seconds >= 0 if zero_ok else seconds > 0) and math.isfinite(seconds)) or seconds * 1000 > MAX_U32:
+        kind = "zero or a positive" if zero_ok else "a positive"
+        raise error_for(Status.ERR_ARGUMENT, f"{name} must be {kind} number of seconds up to {MAX_U32 // 1000}")
+    return math.ceil(seconds * 1000)
 
 
 def _step_of(status: int) -> Step:
@@ -625,35 +660,37 @@ async def _wait_regardless(future: "asyncio.Future[Any]") -> None:
 
 
 # Most tokens fit: one etna_get_token call instead of asking for the length
-# first. The buffer is a bytearray, so that it is wiped with a memset-like
-# slice assignment rather than another foreign call, and the token is
-# decoded straight from it (no intermediate bytes copy left unwiped).
+# first. The buffer is a new ctypes array (calloc'd: cheaper than a
+# bytearray seen through from_buffer), the token is decoded straight from
+# it through a memoryview (no intermediate bytes copy left unwiped), and it
+# is wiped by its own ``raw`` setter (a memcpy) rather than another foreign
+# call.
 _TOKEN_BUFFER = 1024
 
 
 def _read_token(lib: Any, ptr: Any) -> str:
     """The session's token (etna_get_token), in a borrow of ``ptr``."""
     get_token = lib.unchecked.etna_get_token
-    raw = bytearray(_TOKEN_BUFFER)
-    n = get_token(ptr, _TokenBuffer.from_buffer(raw), _TOKEN_BUFFER_LEN)
+    raw = _TokenBuffer()
+    n = get_token(ptr, raw, _TOKEN_BUFFER_LEN)
     try:
         if n < 0:
             raise_last(n)
         if n < _TOKEN_BUFFER:
             return str(memoryview(raw)[:n], "utf-8")
     finally:
-        raw[:] = _ZEROS
+        raw.raw = _ZEROS
     while True:  # longer than the buffer: nothing was written; ask again
         size = n + 1
-        raw = bytearray(size)
-        n = get_token(ptr, (ctypes.c_char * size).from_buffer(raw), ctypes.c_size_t(size))
+        big = (ctypes.c_char * size)()
+        n = get_token(ptr, big, ctypes.c_size_t(size))
         try:
             if n < 0:
                 raise_last(n)
             if n < size:
-                return str(memoryview(raw)[:n], "utf-8")
+                return str(memoryview(big)[:n], "utf-8")
         finally:
-            raw[:] = bytes(size)
+            big.raw = bytes(size)
 
 
 _TokenBuffer = ctypes.c_char * _TOKEN_BUFFER

@@ -83,7 +83,10 @@ def test_the_loop_is_never_blocked_during_a_slow_login(serve):
     token, elapsed, beat = asyncio.run(main())
     assert token == "tok-slow"
     assert elapsed >= 0.9  # three slow exchanges really happened
-    assert beat.max_gap < 0.05, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
+    # A blocking exchange would stall the loop for its whole 300 ms; the bound
+    # is well below that, yet far above what a busy 2-core machine's
+    # scheduler adds to a 10 ms tick (76 ms was seen under a parallel build).
+    assert beat.max_gap < 0.2, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
     assert beat.ticks >= 40
 
 

@@ -328,3 +328,15 @@ def test_no_thread_of_the_binding_outlives_its_call(sandbox):
     while binding_threads() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert binding_threads() == []
+
+
+def test_a_ctrl_c_handled_before_a_call_does_not_end_that_call(sandbox):
+    # The watcher may still wait for the GIL with that signal's byte when
+    # the next call begins: the byte is not the call's (it was taken as
+    # the KeyboardInterrupt of 200 of 200 logins begun at once after one).
+    with sandbox.session() as s:
+        assert s.login("alice", "alice-pass")  # the watcher runs
+        for _ in range(50):
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)  # raised here: os.kill checks for signals
+            assert s.login("alice", "alice-pass")

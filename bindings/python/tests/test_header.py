@@ -336,6 +336,12 @@ def test_the_default_timeout_is_the_library_s():
     assert default == etna_auth.DEFAULT_TIMEOUT == _defines()["ETNA_DEFAULT_TIMEOUT_MS"] / 1000
 
 
+def test_the_default_lock_timeout_is_the_library_s():
+    assert _session._DEFAULT_LOCK_TIMEOUT_MS == _defines()["ETNA_DEFAULT_LOCK_TIMEOUT_MS"]
+    default = inspect.signature(etna_auth.Session).parameters["lock_timeout"].default
+    assert default == etna_auth.DEFAULT_LOCK_TIMEOUT == _defines()["ETNA_DEFAULT_LOCK_TIMEOUT_MS"] / 1000
+
+
 def test_the_answer_buffer_size_is_the_library_s():
     from etna_auth import _login
 

@@ -43,10 +43,12 @@ def errors(s: Session) -> List[str]:
     try:
         s.login("bob", "wrong-pass", pin="1234")
     except etna_auth.CredentialsError as exc:
-        status: "Status | int" = exc.status
+        status: Status = exc.status
+        name: str = exc.status.name
         message: str = exc.message
         retry: bool = exc.retry_can_help
-        seen.append(f"{status} {message} {retry}")
+        default: Status = etna_auth.CredentialsError.default_status
+        seen.append(f"{status} {name} {message} {retry} {default} {s.base_url}")
     classes: List[Type[etna_auth.EtnaError]] = [
         etna_auth.InvalidArgumentError, etna_auth.StateError, etna_auth.AppKeyError,
         etna_auth.RejectedError, etna_auth.NetworkError, etna_auth.EtnaTimeoutError, etna_auth.ProtocolError,

@@ -22,7 +22,9 @@ async def main() -> None:
         sb.login("u", "p")  # error: a Sandbox has no login
     status: str = etna_auth.Status.OK  # error: a Status, not a str
     retry: str = etna_auth.NetworkError("x").retry_can_help  # error: a bool
-    print(token, at, got, status, retry)
+    code: str = etna_auth.NetworkError("x").status  # error: a Status, never a str
+    url: int = etna_auth.Session("http://127.0.0.1:1/api", "k").base_url  # error: a str
+    print(token, at, got, status, retry, code, url)
 
 
 asyncio.run(main())
