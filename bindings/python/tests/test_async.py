@@ -21,6 +21,15 @@ BINDING_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = BINDING_DIR.parents[1]
 
 
+# The longest gap between two heartbeats that still means "the loop was never
+# blocked by a native call": well below the 300 ms a slow exchange (or the 20 s
+# of a stalled one) would stall it, far above what a busy 2-core machine's
+# scheduler adds to a 10 ms tick (50 ms bounds failed at 61 and 76 ms in full
+# runs beside a build). A machine's noise, not the binding, is what a tighter
+# bound would measure.
+STALL_BOUND = 0.2
+
+
 class Heartbeat:
     """A task ticking every 10 ms on the loop; ``max_gap`` is the longest
     time between two ticks (how long the loop was blocked, plus 10 ms)."""
@@ -83,10 +92,7 @@ def test_the_loop_is_never_blocked_during_a_slow_login(serve):
     token, elapsed, beat = asyncio.run(main())
     assert token == "tok-slow"
     assert elapsed >= 0.9  # three slow exchanges really happened
-    # A blocking exchange would stall the loop for its whole 300 ms; the bound
-    # is well below that, yet far above what a busy 2-core machine's
-    # scheduler adds to a 10 ms tick (76 ms was seen under a parallel build).
-    assert beat.max_gap < 0.2, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
+    assert beat.max_gap < STALL_BOUND, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
     assert beat.ticks >= 40
 
 
@@ -118,9 +124,10 @@ def test_cancelling_the_task_interrupts_a_stalled_exchange(serve):
         return cancel_time, token, beat
 
     cancel_time, token, beat = asyncio.run(main())
-    assert cancel_time < 0.1, f"cancellation took {cancel_time * 1000:.0f} ms"
+    # A cancel that did not interrupt the call would take the 20 s timeout.
+    assert cancel_time < 0.5, f"cancellation took {cancel_time * 1000:.0f} ms"
     assert token == "tok-after"
-    assert beat.max_gap < 0.05
+    assert beat.max_gap < STALL_BOUND, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
 
 
 def test_cancelling_while_a_callback_is_awaited(sandbox):
@@ -229,7 +236,7 @@ def test_twenty_concurrent_logins_on_one_loop(sandbox):
     tokens, requests, beat = asyncio.run(main())
     assert len(tokens) == 20 and len(set(tokens)) == 20 and all(tokens)
     assert requests == 5 * (1 + 2 + 2 + 3)
-    assert beat.max_gap < 0.05
+    assert beat.max_gap < STALL_BOUND, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
 
 
 # -- a slow host name lookup, in a child process with a getaddrinfo shim ------
@@ -279,5 +286,6 @@ def test_cancelling_during_a_slow_host_name_lookup(library, tmp_path):
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout.strip().splitlines()[-1])
     assert got["outcome"] == "cancelled"
-    assert got["cancel_time"] < 0.1, got
+    # Not cancelled, the lookup would take the shim's 3 s.
+    assert got["cancel_time"] < 0.5, got
     assert got["slow"] == "NetworkError" and got["slow_time"] >= 2.5, got
