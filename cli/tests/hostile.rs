@@ -68,12 +68,24 @@ fn token_file(setup: &Setup, username: &str, expires_at: i64) {
         r#"{{"format":"etna-auth token cache","version":1,"entries":[{{"base_url":"{}","username":"{username}","token":"stored-token-of-{username}","expires_at":{expires_at}}}]}}"#,
         setup.sbx.url()
     );
-    std::fs::write(&setup.store, json).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&setup.store, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if !setup.store.exists() {
+        // Made by the library, so that it is owner-only on every system (on
+        // Windows its DACL too, which a plain write would inherit from the
+        // folder and the store would refuse); its content is replaced below.
+        let entry = etna_auth::token_cache::Entry {
+            base_url: setup.sbx.url().to_owned(),
+            username: username.to_owned(),
+            token: etna_auth::secret::Secret::new("placeholder"),
+            expires_at: etna_auth::token_cache::unix_now() + 60,
+        };
+        etna_auth::token_cache::save(&setup.store, entry).unwrap();
     }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&setup.store)
+        .unwrap();
+    std::io::Write::write_all(&mut file, json.as_bytes()).unwrap();
 }
 
 #[cfg(unix)]

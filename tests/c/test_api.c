@@ -41,6 +41,39 @@ static int log_contains(const struct log *log, const char *text) {
     return 0;
 }
 
+/* Whether `secret` is in a line once the server's address (`url`) is taken
+ * out: its port (43215, say) could hold a PIN's digits by chance. */
+static int log_shows_secret(const struct log *log, const char *url, const char *secret) {
+    size_t url_len = strlen(url);
+    for (int i = 0; i < log->count; i++) {
+        const char *line = log->lines[i];
+        if (line == NULL) {
+            continue;
+        }
+        const char *at = strstr(line, url);
+        if (at == NULL) {
+            if (strstr(line, secret) != NULL) {
+                return 1;
+            }
+            continue;
+        }
+        /* Before and after the address, each on its own. */
+        size_t before = (size_t)(at - line);
+        char *head = malloc(before + 1);
+        if (head == NULL) {
+            return 1;
+        }
+        memcpy(head, line, before);
+        head[before] = '\0';
+        int found = strstr(head, secret) != NULL || strstr(at + url_len, secret) != NULL;
+        free(head);
+        if (found) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void log_free(struct log *log) {
     for (int i = 0; i < log->count; i++) {
         free(log->lines[i]);
@@ -104,9 +137,9 @@ static void log_callback(const EtnaSandbox *sbx) {
     CHECK(log_contains(&log, "> Password: ***"));
     CHECK(log_contains(&log, "Invalid verification code"));
     CHECK(!log_contains(&log, "dave-pass"));
-    CHECK(!log_contains(&log, "4321"));
-    CHECK(!log_contains(&log, "654321"));
-    CHECK(!log_contains(&log, "000000"));
+    CHECK(!log_shows_secret(&log, etna_sandbox_url(sbx), "4321"));
+    CHECK(!log_shows_secret(&log, etna_sandbox_url(sbx), "654321"));
+    CHECK(!log_shows_secret(&log, etna_sandbox_url(sbx), "000000"));
     CHECK(!log_contains(&log, token));
     CHECK(!log_contains(&log, etna_sandbox_app_key(sbx)));
     /* Off: no more lines. */
