@@ -492,7 +492,7 @@ fn eight_processes_at_once_cause_one_login() {
     let sbx = Sbx::start(None);
     let store = temp_dir("acquire-8").join("tokens.json");
     let children: Vec<_> = (0..8)
-        .map(|_| spawn_child("acquire", &sbx, &store, &[]).spawn().unwrap())
+        .map(|_| spawn::spawn(&mut spawn_child("acquire", &sbx, &store, &[])))
         .collect();
     let outcomes: Vec<_> = children
         .into_iter()
@@ -528,7 +528,7 @@ fn eight_processes_at_once_cause_one_login() {
 fn a_process_that_dies_mid_login_releases_its_lock() {
     let sbx = Sbx::start(None);
     let store = temp_dir("acquire-die").join("tokens.json");
-    let out = spawn_child("die", &sbx, &store, &[]).output().unwrap();
+    let out = spawn::output(&mut spawn_child("die", &sbx, &store, &[]));
     assert_eq!(out.status.code(), Some(3), "ended at the code");
     assert_eq!(sbx.requests(), 1, "it had sent the password");
     // The next caller is not stuck: it logs in itself.
@@ -567,9 +567,7 @@ fn the_default_store_is_under_xdg_config_home_and_its_folders_are_private() {
             ("XDG_CONFIG_HOME", config.to_str().unwrap()),
             ("ETNA_AUTH_STORE", etna_auth_store),
         ];
-        let out = spawn_child("default", &sbx, Path::new("unused"), &env)
-            .output()
-            .unwrap();
+        let out = spawn::output(&mut spawn_child("default", &sbx, Path::new("unused"), &env));
         outcome(&out)
     };
     let (rc, _, message) = default_child("");
@@ -611,7 +609,7 @@ fn the_default_store_path_is_given() {
 fn an_unreachable_keyring_fails_clearly_and_sends_nothing() {
     let sbx = Sbx::start(None);
     let dir = temp_dir("acquire-no-keyring");
-    let out = spawn_child(
+    let out = spawn::output(&mut spawn_child(
         "keyring",
         &sbx,
         Path::new("unused"),
@@ -622,9 +620,7 @@ fn an_unreachable_keyring_fails_clearly_and_sends_nothing() {
             ),
             ("XDG_CONFIG_HOME", dir.to_str().unwrap()),
         ],
-    )
-    .output()
-    .unwrap();
+    ));
     let (rc, rest, message) = outcome(&out);
     assert_eq!(rc, ETNA_ERR_IO, "{message}");
     assert!(

@@ -327,7 +327,7 @@ fn the_proxy_from_the_environment_and_no_proxy_like_curl() {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        spawn::output(&mut cmd)
     };
     let out = run(&[("HTTPS_PROXY", &proxy.url)]);
     assert!(

@@ -185,7 +185,7 @@ fn the_environment_variable_and_the_cli_flags_log_to_stderr_only() {
         if let Some(level) = env_log {
             cmd.env("ETNA_AUTH_LOG", level);
         }
-        let out = cmd.output().unwrap();
+        let out = spawn::output(&mut cmd);
         assert!(
             out.status.success(),
             "{}",

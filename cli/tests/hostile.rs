@@ -22,7 +22,7 @@ fn path(p: &Path) -> &str {
 
 /// The tool started with no terminal and not waited for.
 fn spawn(args: &[&str], env: &[(&str, &str)]) -> Child {
-    command(args, env).stdin(Stdio::null()).spawn().unwrap()
+    common::spawn::spawn(command(args, env).stdin(Stdio::null()))
 }
 
 /// Waits for `child` at most `deadline`; a child still running then is
@@ -226,7 +226,7 @@ fn a_mistyped_store_word_is_refused_and_the_word_in_any_case_is_the_keyring() {
         for (k, v) in env.iter().chain(extra) {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        common::spawn::output(&mut cmd)
     };
     let out = run_in(&["token", "--username", "alice", "--store", "keyrnig"], &[]);
     assert_exit(&out, 1);

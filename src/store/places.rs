@@ -113,6 +113,17 @@ mod tests {
         assert!(error.message().contains("ETNA_AUTH_STORE"), "{error}");
     }
 
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn application_support_under_home() {
+        assert_eq!(
+            folder_from(env(&[("HOME", "/Users/u")])).unwrap(),
+            PathBuf::from("/Users/u/Library/Application Support/etna-auth")
+        );
+        let error = folder_from(env(&[("HOME", "relative")])).unwrap_err();
+        assert!(error.message().contains("HOME"), "{error}");
+    }
+
     #[cfg(windows)]
     #[test]
     fn local_app_data_never_the_roaming_one() {

@@ -14,6 +14,9 @@ use std::time::Duration;
 pub use etna_auth::Status;
 use etna_auth_capi::*;
 
+#[path = "../../../tests/support/spawn.rs"]
+pub mod spawn;
+
 // The header's constants, from the one table of codes (the header's own
 // values are checked against it in capi_sandbox.rs).
 pub const ETNA_OK: i32 = Status::Ok.code();

@@ -12,6 +12,9 @@ use std::process::{Command, Output, Stdio};
 
 use etna_auth::sandbox::{Sandbox, SandboxConfig};
 
+#[path = "../../../tests/support/spawn.rs"]
+pub mod spawn;
+
 /// The tool with these arguments and environment (and no ETNA_PASSWORD
 /// unless `env` gives it), its standard streams piped, and no controlling
 /// terminal: a prompt must fail, not wait.
@@ -37,7 +40,7 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// Runs the tool with `stdin` on its standard input (empty when `None`).
 pub fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
-    let mut child = command(args, env).spawn().unwrap();
+    let mut child = spawn::spawn(&mut command(args, env));
     let mut input = child.stdin.take().unwrap();
     // The tool may exit before reading (a usage error): a closed pipe is fine.
     let _ = input.write_all(stdin.unwrap_or_default());
