@@ -131,11 +131,8 @@ pub struct Connection {
     /// The deadline of each exchange with the server, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = u64::from(DEFAULT_TIMEOUT_MS))]
     pub timeout_ms: u64,
-    /// How long to wait while another etna-auth logs in for the same user
-    /// (or writes the token file) before giving up with exit code 7, in
-    /// seconds; 0: do not wait [env: ETNA_AUTH_LOCK_TIMEOUT] [default: 120]
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
-    lock_timeout: Option<Duration>,
+    #[command(flatten)]
+    lock: LockTimeout,
     /// Trust the CA certificates of this PEM file instead of the system's
     /// trust store
     #[arg(long, value_name = "PEM")]
@@ -158,8 +155,24 @@ impl Connection {
         flag_or_env(&self.app_key, "--app-key", "ETNA_APP_KEY")
     }
 
-    /// --lock-timeout, else ETNA_AUTH_LOCK_TIMEOUT, else the library's default.
     pub fn lock_timeout(&self) -> Result<Duration, Failure> {
+        self.lock.get()
+    }
+}
+
+/// --lock-timeout: for the commands that log in, and for `logout`.
+#[derive(Args)]
+pub struct LockTimeout {
+    /// How long to wait while another etna-auth logs in for the same user
+    /// (or writes the token file) before giving up with exit code 7, in
+    /// seconds; 0: do not wait [env: ETNA_AUTH_LOCK_TIMEOUT] [default: 120]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    lock_timeout: Option<Duration>,
+}
+
+impl LockTimeout {
+    /// --lock-timeout, else ETNA_AUTH_LOCK_TIMEOUT, else the library's default.
+    pub fn get(&self) -> Result<Duration, Failure> {
         if let Some(timeout) = self.lock_timeout {
             return Ok(timeout);
         }
@@ -280,6 +293,8 @@ pub struct LogoutArgs {
     /// The same as --store FILE (a token file)
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockTimeout,
 }
 
 impl LogoutArgs {

@@ -3,6 +3,7 @@
 //! the terminal, or with --store the stored token when it is still good
 //! (`token::acquire`), and the token on stdout.
 
+use etna_auth::store::LockWait;
 use etna_auth::Session;
 use zeroize::Zeroizing;
 
@@ -61,6 +62,10 @@ fn log_in(
 pub fn logout(args: LogoutArgs) -> Result<(), Failure> {
     let base_url = args.account.base_url()?;
     let username = args.account.username()?;
-    args.store()?.forget(&base_url, &username)?;
+    let wait = LockWait {
+        timeout: args.lock.get()?,
+        wait_for_answers: true,
+    };
+    args.store()?.forget_waiting(&base_url, &username, wait)?;
     Ok(())
 }

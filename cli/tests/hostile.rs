@@ -332,6 +332,50 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     assert_exit(&out, 0);
 }
 
+/// `logout` waits for the token file's write lock (another writer's) at
+/// most --lock-timeout or ETNA_AUTH_LOCK_TIMEOUT, then exits 7 naming the
+/// lock file, the token kept; once the lock is free it removes the token.
+#[test]
+fn logout_gives_up_on_a_held_write_lock_at_the_lock_timeout() {
+    let setup = Setup::new("hostile-logout");
+    let env = sandbox_env_with_password(&setup.sbx, "alice-pass");
+    assert_exit(&cli(&token(&setup, &[]), &env), 0);
+    let write_lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(setup.dir.join("tokens.json.lock"))
+        .unwrap();
+    write_lock.lock().unwrap();
+    let logout = [
+        "logout",
+        "--username",
+        "alice",
+        "--store",
+        path(&setup.store),
+    ];
+    let started = Instant::now();
+    let out = cli_within(
+        &[&logout[..], &["--lock-timeout", "0.5"]].concat(),
+        &env,
+        SOON,
+    );
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_exit(&out, 7);
+    let message = text(&out.stderr);
+    assert!(message.contains("tokens.json.lock"), "{message}");
+    let mut env_timeout = env.clone();
+    env_timeout.push(("ETNA_AUTH_LOCK_TIMEOUT", "0.2"));
+    assert_exit(&cli_within(&logout, &env_timeout, SOON), 7);
+    // The stored token, with no password to log in again.
+    let stored_only = sandbox_env(&setup.sbx);
+    assert_exit(&cli(&token(&setup, &["--no-prompt"]), &stored_only), 0);
+    drop(write_lock);
+    assert_exit(&cli_within(&logout, &env, SOON), 0);
+    assert_exit(&cli(&token(&setup, &["--no-prompt"]), &stored_only), 12);
+    assert_eq!(setup.sbx.request_count(), 1, "one login, at the start");
+}
+
 /// Starts `args`, lets it wait, checks that its core dumps are off, and
 /// interrupts it as Ctrl-C does: it must end at once with exit code 130.
 #[cfg(unix)]

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::file::{self, normalize_base_url, unix_now, Entry};
+use super::wait::Waiter;
 use crate::error::{Error, Status};
 use crate::secret::Secret;
 
@@ -91,7 +92,9 @@ pub(super) fn load(base_url: &str, username: &str) -> Result<Option<Entry>, Erro
     }))
 }
 
-pub(super) fn save(entry: &Entry) -> Result<(), Error> {
+/// Stores the token in the credential store and its key in the index,
+/// waiting for the index's write lock as `waiter` says.
+pub(super) fn save(entry: &Entry, waiter: &Waiter) -> Result<(), Error> {
     let stored = Stored {
         token: entry.token.clone(),
         expires_at: entry.expires_at,
@@ -102,12 +105,13 @@ pub(super) fn save(entry: &Entry) -> Result<(), Error> {
     os::set(&service, &entry.username, &bytes)?;
     let indexed = index_path().and_then(|index| {
         file::create_private_dirs(&super::folder_of(&index))?;
-        file::save(
+        file::save_with(
             &index,
             Entry {
                 token: Secret::default(),
                 ..entry.clone()
             },
+            waiter,
         )
     });
     if let Err(e) = indexed {
@@ -121,9 +125,9 @@ pub(super) fn save(entry: &Entry) -> Result<(), Error> {
 
 /// Out of the store first: when that fails, the index still lists what the
 /// store still holds.
-pub(super) fn forget(base_url: &str, username: &str) -> Result<(), Error> {
+pub(super) fn forget(base_url: &str, username: &str, waiter: &Waiter) -> Result<(), Error> {
     os::delete(&service(base_url), username)?;
-    file::forget(&index_path()?, base_url, username)
+    file::forget_with(&index_path()?, base_url, username, waiter)
 }
 
 /// The index's entries (their tokens are empty) that the credential store
@@ -179,7 +183,7 @@ mod tests {
         };
 
         // Deleted in the store behind the index's back: no longer listed.
-        save(&entry).unwrap();
+        save(&entry, &Waiter::default()).unwrap();
         assert!(listed());
         os::delete(&service(base_url), "bob").unwrap();
         assert!(!listed(), "an entry the store no longer holds is listed");
@@ -189,7 +193,7 @@ mod tests {
         let index = index_path().unwrap();
         std::fs::remove_file(&index).unwrap();
         std::fs::create_dir(&index).unwrap();
-        let failed = save(&entry);
+        let failed = save(&entry, &Waiter::default());
         std::fs::remove_dir(&index).unwrap();
         assert!(failed.is_err());
         assert!(

@@ -127,16 +127,33 @@ impl Store {
                 create_private_dirs(&file::folder(path))?;
                 file::save_with(path, entry.clone(), waiter)
             }
-            Store::Keyring => keyring::save(entry),
+            Store::Keyring => keyring::save(entry, waiter),
         }
     }
 
     /// Removes the token of `username` at `base_url` (a logout); not an
-    /// error when there is none.
+    /// error when there is none. Waits for a token file's write lock as
+    /// long as [`LockWait::default`] says.
     pub fn forget(&self, base_url: &str, username: &str) -> Result<(), Error> {
+        self.forget_waiting(base_url, username, LockWait::default())
+    }
+
+    /// [`Store::forget`], waiting for a token file's write lock (another
+    /// writer's) at most `wait.timeout` (the CLI's `logout --lock-timeout`);
+    /// then [`Status::Timeout`](crate::Status::Timeout) naming the lock file.
+    pub fn forget_waiting(
+        &self,
+        base_url: &str,
+        username: &str,
+        wait: LockWait,
+    ) -> Result<(), Error> {
+        let waiter = Waiter {
+            settings: wait,
+            canceller: None,
+        };
         match self {
-            Store::File(path) => file::forget_with(path, base_url, username, &Waiter::default()),
-            Store::Keyring => keyring::forget(base_url, username),
+            Store::File(path) => file::forget_with(path, base_url, username, &waiter),
+            Store::Keyring => keyring::forget(base_url, username, &waiter),
         }
     }
 
