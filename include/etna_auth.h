@@ -91,7 +91,7 @@
 #define ETNA_ERR_REJECTED -5
 /** Network failure: DNS, connect, reset, truncated answer. */
 #define ETNA_ERR_NETWORK -6
-/** The exchange did not complete within the session's timeout. */
+/** The exchange did not complete within the session's timeout, or a wait for another login's or writer's lock file outlasted the lock timeout. */
 #define ETNA_ERR_TIMEOUT -7
 /** An answer that is not understood: not JSON, missing/empty/unsafe Token, unknown State or Step, a redirect (never followed), a body over 64 KiB, or an unexpected HTTP status. */
 #define ETNA_ERR_PROTOCOL -8

@@ -233,7 +233,7 @@ class ETNA_AUTH_HPP_VISIBLE NetworkError : public Error {
 public:
     explicit NetworkError(const std::string &message, int status = ETNA_ERR_NETWORK) : Error(status, message) {}
 };
-/** The exchange did not complete within the session's timeout. (A NetworkError.) */
+/** The exchange did not complete within the session's timeout, or a wait for another login's or writer's lock file outlasted the lock timeout. (A NetworkError.) */
 class ETNA_AUTH_HPP_VISIBLE TimeoutError : public NetworkError {
 public:
     explicit TimeoutError(const std::string &message, int status = ETNA_ERR_TIMEOUT) : NetworkError(message, status) {}

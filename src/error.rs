@@ -35,7 +35,7 @@ macro_rules! status_table {
                 }
             }
 
-            /// A short description, e.g. "the exchange did not finish within the deadline".
+            /// A short description, e.g. "the server's answer was not understood".
             pub fn describe(self) -> &'static str {
                 match self {
                     $(Status::$variant => $describe,)*

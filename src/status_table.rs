@@ -57,8 +57,8 @@ status_table! {
         "Network failure: DNS, connect, reset, truncated answer.";
     Timeout = -7, "ETNA_ERR_TIMEOUT",
         python "EtnaTimeoutError", csharp "EtnaTimeoutException", family "Network", exit 7, retry true,
-        "the exchange did not finish within the deadline",
-        "The exchange did not complete within the session's timeout.";
+        "the exchange, or a wait for another login's lock, did not finish within its deadline",
+        "The exchange did not complete within the session's timeout, or a wait for another login's or writer's lock file outlasted the lock timeout.";
     Protocol = -8, "ETNA_ERR_PROTOCOL",
         python "ProtocolError", csharp "EtnaProtocolException", family "", exit 8, retry false,
         "the server's answer was not understood",

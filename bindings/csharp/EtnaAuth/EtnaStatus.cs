@@ -26,7 +26,7 @@ namespace EtnaAuth
         Rejected = -5,
         /// <summary><c>ETNA_ERR_NETWORK</c>: Network failure: DNS, connect, reset, truncated answer.</summary>
         Network = -6,
-        /// <summary><c>ETNA_ERR_TIMEOUT</c>: The exchange did not complete within the session's timeout.</summary>
+        /// <summary><c>ETNA_ERR_TIMEOUT</c>: The exchange did not complete within the session's timeout, or a wait for another login's or writer's lock file outlasted the lock timeout.</summary>
         Timeout = -7,
         /// <summary><c>ETNA_ERR_PROTOCOL</c>: An answer that is not understood: not JSON, missing/empty/unsafe Token, unknown State or Step, a redirect (never followed), a body over 64 KiB, or an unexpected HTTP status.</summary>
         Protocol = -8,

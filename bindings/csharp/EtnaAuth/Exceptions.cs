@@ -111,7 +111,7 @@ namespace EtnaAuth
             : base(status, message, innerException) { }
     }
 
-    /// <summary><c>ETNA_ERR_TIMEOUT</c>: The exchange did not complete within the session's timeout. A kind of <see cref="EtnaNetworkException"/>. Retrying can help.</summary>
+    /// <summary><c>ETNA_ERR_TIMEOUT</c>: The exchange did not complete within the session's timeout, or a wait for another login's or writer's lock file outlasted the lock timeout. A kind of <see cref="EtnaNetworkException"/>. Retrying can help.</summary>
     public class EtnaTimeoutException : EtnaNetworkException
     {
         /// <summary>Creates the exception with the status's description as its message.</summary>
@@ -122,7 +122,7 @@ namespace EtnaAuth
 
         /// <summary>Creates the exception with a message and the exception that caused it.</summary>
         public EtnaTimeoutException(string message, Exception innerException)
-            : base(EtnaStatus.Timeout, message ?? "the exchange did not finish within the deadline", innerException) { }
+            : base(EtnaStatus.Timeout, message ?? "the exchange, or a wait for another login's lock, did not finish within its deadline", innerException) { }
 
         /// <summary>For the exceptions of the statuses in this family.</summary>
         protected EtnaTimeoutException(EtnaStatus status, string message, Exception innerException)

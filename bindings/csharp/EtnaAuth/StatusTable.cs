@@ -91,7 +91,7 @@ namespace EtnaAuth
                 case EtnaStatus.Credentials: return "wrong user name or password";
                 case EtnaStatus.Rejected: return "the server ended the login (factor refused)";
                 case EtnaStatus.Network: return "network failure (DNS, connect, reset, truncated)";
-                case EtnaStatus.Timeout: return "the exchange did not finish within the deadline";
+                case EtnaStatus.Timeout: return "the exchange, or a wait for another login's lock, did not finish within its deadline";
                 case EtnaStatus.Protocol: return "the server's answer was not understood";
                 case EtnaStatus.Server: return "server error (HTTP 5xx or 429)";
                 case EtnaStatus.IO: return "local file or socket error";

@@ -163,7 +163,8 @@ class NetworkError(EtnaError, builtins.ConnectionError):
 
 
 class EtnaTimeoutError(NetworkError, builtins.TimeoutError):
-    """ETNA_ERR_TIMEOUT: The exchange did not complete within the session's timeout.
+    """ETNA_ERR_TIMEOUT: The exchange did not complete within the session's timeout,
+    or a wait for another login's or writer's lock file outlasted the lock timeout.
 
     A :class:`NetworkError`, and also a builtin ``TimeoutError``. The old
     name ``etna_auth.TimeoutError`` is an alias."""
