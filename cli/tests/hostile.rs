@@ -302,9 +302,6 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     let lock_name = lock.file_name().unwrap().to_str().unwrap();
     assert!(message.contains(lock_name), "{message}");
     assert!(message.contains("--lock-timeout"), "{message}");
-    // Windows: the holder's lock keeps its line (pid, what it does)
-    // unreadable to others, so the message and --no-prompt know less.
-    #[cfg(unix)]
     assert!(
         message.contains(&format!("pid {}", std::process::id())),
         "{message}"
@@ -315,17 +312,14 @@ fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     let out = cli_within(&token(&setup, &[]), &env_timeout, SOON);
     assert_exit(&out, 7);
     // --no-prompt does not wait while the holder waits for its user.
-    #[cfg(unix)]
-    {
-        held.asking(true);
-        let out = cli_within(&token(&setup, &["--no-prompt"]), &env, SOON);
-        assert_exit(&out, 12);
-        assert!(
-            text(&out.stderr).contains("its user's answer"),
-            "{}",
-            text(&out.stderr)
-        );
-    }
+    held.asking(true);
+    let out = cli_within(&token(&setup, &["--no-prompt"]), &env, SOON);
+    assert_exit(&out, 12);
+    assert!(
+        text(&out.stderr).contains("its user's answer"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(setup.sbx.request_count(), 0);
     drop(held);
     let out = cli_within(&token(&setup, &[]), &env, SOON);

@@ -187,8 +187,6 @@ mod tests {
         // backslashes are escaped).
         let quoted = crate::error::quote(&path.display().to_string());
         assert!(message.contains(&quoted), "{message}");
-        // Windows: the holder's lock keeps its line unreadable to others.
-        #[cfg(unix)]
         assert!(
             message.contains(&format!("pid {}", std::process::id()))
                 && message.contains("logging in"),
@@ -197,9 +195,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
-    /// Unix: on Windows the holder's lock keeps its line unreadable, so a
-    /// waiter cannot tell (it waits up to its timeout).
-    #[cfg(unix)]
     #[test]
     fn a_waiter_that_asks_nobody_does_not_wait_for_a_prompt() {
         let path = scratch("asking");
@@ -296,7 +291,6 @@ mod tests {
     fn a_released_lock_is_unlocked_and_its_line_removed() {
         let path = scratch("release");
         let taken = LoginLock::take(&path, || false).unwrap();
-        #[cfg(unix)]
         assert!(std::fs::read_to_string(&path).unwrap().contains("pid="));
         drop(taken);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");

@@ -19,6 +19,7 @@ pub mod expiry;
 pub mod file;
 mod keyring;
 pub mod lock;
+mod os_lock;
 pub mod places;
 pub mod wait;
 

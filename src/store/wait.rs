@@ -8,11 +8,11 @@
 //! process id and what it does: logging in, waiting for its user's answer,
 //! saving), so that a waiter can say who it waited for, and a waiter that
 //! must not wait for a person (`token --no-prompt`) can give up at once.
-//! The line is informative only: the lock is the OS lock (`File::lock`:
-//! `flock` on Unix, `LockFileEx` on Windows, where the holder's lock keeps
-//! others from reading the line, so the message says less). The holder
-//! empties the file and unlocks it explicitly when it is done; the OS
-//! releases the lock anyway when the holder ends, however it ends.
+//! The line is informative only: the lock is the OS lock (os_lock.rs:
+//! `flock` on Unix, `LockFileEx` of one byte past the line on Windows, so
+//! that the line stays readable there too). The holder empties the file
+//! and unlocks it explicitly when it is done; the OS releases the lock
+//! anyway when the holder ends, however it ends.
 //!
 //! [`DEFAULT_LOCK_TIMEOUT_MS`]: crate::defaults::DEFAULT_LOCK_TIMEOUT_MS
 
@@ -20,6 +20,7 @@ use std::fs::{File, TryLockError};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::os_lock;
 use crate::defaults::DEFAULT_LOCK_TIMEOUT_MS;
 use crate::error::{quote, Error, Status};
 use crate::transport::Canceller;
@@ -126,7 +127,7 @@ impl HeldLock {
 impl Drop for HeldLock {
     fn drop(&mut self) {
         let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
+        let _ = os_lock::unlock(&self.file);
     }
 }
 
@@ -193,7 +194,7 @@ pub(crate) fn take(
     let mut pause = Duration::from_millis(2);
     let mut waited = false;
     loop {
-        match file.try_lock() {
+        match os_lock::try_lock(&file) {
             Ok(()) => {
                 let held = HeldLock { file };
                 held.record(doing);
@@ -322,8 +323,8 @@ fn shown(path: &Path) -> String {
     quote(&path.display().to_string())
 }
 
-/// The holder's line, when it can be read (not on Windows, where the
-/// holder's lock keeps others from reading the file).
+/// The holder's line, when it can be read (a holder of an older etna-auth
+/// on Windows locked the whole file, line included).
 fn read_holder(file: &File) -> Option<(u32, Doing)> {
     let mut buf = [0u8; 128];
     let n = read_at_start(file, &mut buf).ok()?;
