@@ -129,8 +129,10 @@ fn reading_a_session_does_not_wait_for_an_exchange_in_flight() {
     let started = std::time::Instant::now();
     assert_eq!(hanging.token(), Err(ETNA_ERR_STATE));
     assert_eq!(hanging.expires_at(), 0);
+    // Far below the 10 s a read that waited for the exchange would take,
+    // and far above what a loaded machine (or Wine) adds to a lock-free read.
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_millis(3000),
         "{:?}",
         started.elapsed()
     );

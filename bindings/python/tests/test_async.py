@@ -124,8 +124,9 @@ def test_cancelling_the_task_interrupts_a_stalled_exchange(serve):
         return cancel_time, token, beat
 
     cancel_time, token, beat = asyncio.run(main())
-    # A cancel that did not interrupt the call would take the 20 s timeout.
-    assert cancel_time < 0.5, f"cancellation took {cancel_time * 1000:.0f} ms"
+    # A cancel that did not interrupt the call would take the 20 s timeout
+    # (the bound leaves room for a loaded machine).
+    assert cancel_time < 2.0, f"cancellation took {cancel_time * 1000:.0f} ms"
     assert token == "tok-after"
     assert beat.max_gap < STALL_BOUND, f"the loop stalled for {beat.max_gap * 1000:.0f} ms"
 
@@ -202,7 +203,8 @@ def test_stalled_logins_leave_the_default_executor_free(serve):
                 s.close()
 
     latency = asyncio.run(main())
-    assert latency < 0.5, f"run_in_executor waited {latency:.2f} s"
+    # On the loop's default executor it waited 4.9 s (issue 30); room for a loaded machine.
+    assert latency < 1.5, f"run_in_executor waited {latency:.2f} s"
 
 
 def test_twenty_concurrent_logins_on_one_loop(sandbox):
@@ -287,5 +289,5 @@ def test_cancelling_during_a_slow_host_name_lookup(library, tmp_path):
     got = json.loads(result.stdout.strip().splitlines()[-1])
     assert got["outcome"] == "cancelled"
     # Not cancelled, the lookup would take the shim's 3 s.
-    assert got["cancel_time"] < 0.5, got
+    assert got["cancel_time"] < 1.5, got
     assert got["slow"] == "NetworkError" and got["slow_time"] >= 2.5, got
