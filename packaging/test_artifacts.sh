@@ -17,7 +17,8 @@
 # - the other wheels and the sdist: their contents (ETNA_TEST_SDIST_BUILD=1
 #   also pip-installs the sdist, which builds the library with cargo, and logs
 #   in with it: a few minutes);
-# - the NuGet package unpacked: its layout and nuspec; the C# tests compiled
+# - the NuGet package unpacked: its layout and nuspec; the C# tests and the
+#   compile test (bindings/csharp/tests/calls/ApiCalls.cs) compiled
 #   against the packaged EtnaAuth.dll (not the sources: the package's
 #   EtnaAuth.dll lets the assembly EtnaAuth.Tests see its internals), with the
 #   packaged libetna_auth.so next to them and no LD_LIBRARY_PATH, run on Mono,
@@ -81,6 +82,18 @@ tar_layout() { # UNPACKED-DIR
     grep -q "#define ETNA_AUTH_VERSION \"$version\"" "$d/include/etna_auth.h"
     cat "$d/lib/pkgconfig/etna_auth.pc"
 }
+# The shipped library's size and link-time dependencies, as issue 29 set them: a byte count
+# (deterministic for a toolchain), not a timing. 2,566,688 bytes on 2026-12-06 (rustc 1.95).
+so_budget() { # LIBRARY
+    local stripped=$tmp/so-budget.so size needed
+    strip -o "$stripped" "$1" || return 1
+    size=$(stat -c %s "$stripped")
+    echo "stripped: $size bytes (budget 2621440)"
+    [ "$size" -le 2621440 ] || { echo "over 2.5 MiB"; return 1; }
+    needed=$(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+    echo "needed: $needed"
+    [ "$needed" = "ld-linux-x86-64.so.2 libc.so.6 libdl.so.2 libpthread.so.0 " ] || { echo "unexpected NEEDED entries"; return 1; }
+}
 for tarball in "$dist"/etna-auth-"$version"-*-linux-*.tar.gz; do
     [ -f "$tarball" ] || continue
     flavour=${tarball##*/etna-auth-"$version"-} # x86_64-linux-gnu, aarch64-linux-musl, ...
@@ -94,6 +107,8 @@ for tarball in "$dist"/etna-auth-"$version"-*-linux-*.tar.gz; do
     top=$u/etna-auth-$version-$arch-linux-${flavour#"$arch"-}
     show "$flavour tarball layout, soname $soname, relocatable etna_auth.pc" tar_layout "$top"
     [ -f "$root/include/etna_auth.h" ] && check "$flavour tarball header is the committed include/etna_auth.h" cmp "$top/include/etna_auth.h" "$root/include/etna_auth.h"
+    [ "$flavour" = gnu ] && show "x86_64 gnu libetna_auth.so stripped: at most 2.5 MiB (issue 29), only libc, libpthread, libdl (and the loader) needed" \
+        so_budget "$top/lib/libetna_auth.so.$version"
     case "$flavour" in *gnu)
         show "$flavour tarball: the library and the CLI load on glibc 2.17 (packaging/glibc_check.sh)" \
             bash "$here/glibc_check.sh" --max 2.17 "$top/lib/libetna_auth.so.$version" "$top/bin/etna-auth" ;;
@@ -332,10 +347,12 @@ EOF"
         check "C# tests compile against the packaged EtnaAuth.dll" etna_cs_tests "$app/EtnaAuth.Tests.exe" "$app/EtnaAuth.dll"
         check "LoadCheck compiles against the packaged EtnaAuth.dll" etna_cs_loadcheck "$app/LoadCheck.exe" "$app/EtnaAuth.dll"
         check "VersionCheck compiles against the packaged EtnaAuth.dll" etna_cs_program "$app/VersionCheck.exe" "$app/EtnaAuth.dll" "$here/test/VersionCheck.cs"
+        # The calls that must compile (issue 30's compile test), against the package too.
+        check "ApiCalls compiles against the packaged EtnaAuth.dll" etna_cs_program "$app/ApiCalls.exe" "$app/EtnaAuth.dll" "$root/bindings/csharp/tests/calls/ApiCalls.cs"
         python=python3
         # shellcheck source=dotnet-runtime.sh
         . "$here/dotnet-runtime.sh"
-        for exe in EtnaAuth.Tests LoadCheck VersionCheck; do
+        for exe in EtnaAuth.Tests LoadCheck VersionCheck ApiCalls; do
             etna_dotnet_runtimeconfig "$app/$exe.runtimeconfig.json" "$dotnet_version"
             etna_dotnet_runtimeconfig "$app/$exe.net8.runtimeconfig.json" "$dotnet8_version"
         done
@@ -347,24 +364,34 @@ EOF"
         show "load from the application's directory (mono)" "${cs_env[@]}" mono "$app/LoadCheck.exe"
         show "load from the application's directory (coreclr)" "${cs_env[@]}" "$dotnet" exec --runtimeconfig "$app/LoadCheck.runtimeconfig.json" "$app/LoadCheck.exe"
         show "load from the application's directory (net8)" "${cs_env[@]}" "$dotnet8" exec --runtimeconfig "$app/LoadCheck.net8.runtimeconfig.json" "$app/LoadCheck.exe"
-        for runtime in mono coreclr net8; do
-            echo "== C# suite on $runtime against the packaged EtnaAuth.dll and libetna_auth.so"
+        # cs_run RUNTIME PROGRAM WHAT [ARGS...]: PROGRAM.exe of $app on RUNTIME in $app, its
+        # "[ARGS[0] ]N passed, M failed" line counted (the prefix: the program's first argument).
+        cs_run() {
+            local runtime=$1 exe=$2 what=$3 log rc run
+            shift 3
             case $runtime in
-                mono) run=(mono --debug "$app/EtnaAuth.Tests.exe") ;;
-                coreclr) run=("$dotnet" exec --runtimeconfig "$app/EtnaAuth.Tests.runtimeconfig.json" "$app/EtnaAuth.Tests.exe") ;;
-                net8) run=("$dotnet8" exec --runtimeconfig "$app/EtnaAuth.Tests.net8.runtimeconfig.json" "$app/EtnaAuth.Tests.exe") ;;
+                mono) run=(mono --debug "$app/$exe.exe") ;;
+                coreclr) run=("$dotnet" exec --runtimeconfig "$app/$exe.runtimeconfig.json" "$app/$exe.exe") ;;
+                net8) run=("$dotnet8" exec --runtimeconfig "$app/$exe.net8.runtimeconfig.json" "$app/$exe.exe") ;;
             esac
-            (cd "$app" && "${cs_env[@]}" "${run[@]}" 2>&1) | tee "$tmp/cs-$runtime.log" >"$tmp/cs-$runtime.out"
-            rc=${PIPESTATUS[0]}
-            tail -n 3 "$tmp/cs-$runtime.log"
-            if ! suite_counts "$tmp/cs-$runtime.log" "$runtime: "; then
+            log=$tmp/$exe-$runtime.log
+            (cd "$app" && "${cs_env[@]}" "${run[@]}" "$@" 2>&1) >"$log"
+            rc=$?
+            tail -n 3 "$log"
+            if ! suite_counts "$log" "${1:-$runtime}: "; then
                 failed=$((failed + 1))
-                failures+=("C# suite on $runtime (no result line)")
-                tail -n 30 "$tmp/cs-$runtime.log"
+                failures+=("$what on $runtime (no result line)")
+                tail -n 30 "$log"
             elif [ "$rc" != 0 ]; then
-                failures+=("C# suite on $runtime")
-                grep -iE "fail" "$tmp/cs-$runtime.log" | head -20
+                failures+=("$what on $runtime")
+                grep -iE "fail" "$log" | head -20
             fi
+        }
+        for runtime in mono coreclr net8; do
+            echo "== C# suite and ApiCalls on $runtime against the packaged EtnaAuth.dll and libetna_auth.so"
+            cs_run "$runtime" EtnaAuth.Tests "C# suite"
+            # A null password reads the default store: a fresh one per runtime.
+            ETNA_AUTH_STORE="$tmp/calls-$runtime/tokens.json" cs_run "$runtime" ApiCalls "C# ApiCalls" "calls-$runtime"
         done
     else
         failed=$((failed + 1))

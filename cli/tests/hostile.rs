@@ -289,6 +289,19 @@ fn hold_login_lock(setup: &Setup) -> (LoginLock, PathBuf) {
     (taken.lock, lock)
 }
 
+/// The write lock of `setup`'s token file, held by this test process as
+/// another writer would hold it (a whole-file lock, as older etna-auth took).
+fn hold_write_lock(setup: &Setup) -> std::fs::File {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(setup.dir.join("tokens.json.lock"))
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
 #[test]
 fn a_held_lock_ends_the_wait_at_the_lock_timeout_naming_its_holder() {
     let setup = Setup::new("hostile-held");
@@ -334,13 +347,7 @@ fn logout_gives_up_on_a_held_write_lock_at_the_lock_timeout() {
     let setup = Setup::new("hostile-logout");
     let env = sandbox_env_with_password(&setup.sbx, "alice-pass");
     assert_exit(&cli(&token(&setup, &[]), &env), 0);
-    let write_lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(setup.dir.join("tokens.json.lock"))
-        .unwrap();
-    write_lock.lock().unwrap();
+    let write_lock = hold_write_lock(&setup);
     let logout = [
         "logout",
         "--username",
@@ -405,14 +412,7 @@ fn ctrl_c_ends_a_lock_wait_and_core_dumps_are_off() {
     let setup = Setup::new("hostile-ctrl-c");
     let env = sandbox_env_with_password(&setup.sbx, "alice-pass");
     let args = token(&setup, &[]);
-    // The write lock, held as another writer would hold it.
-    let write_lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(setup.dir.join("tokens.json.lock"))
-        .unwrap();
-    write_lock.lock().unwrap();
+    let write_lock = hold_write_lock(&setup);
     let (login_lock, _) = hold_login_lock(&setup);
     interrupt_while_it_waits(&args, &env);
     assert_eq!(setup.sbx.request_count(), 0, "it waited before the login");
