@@ -236,7 +236,10 @@ namespace EtnaAuth
         /// </summary>
         private string RunLogin(LoginCall call, Func<EtnaSessionHandle, int> native, byte[] pass)
         {
-            int cancelIssued = 0; // set by the registration once it has called etna_cancel
+            // The registration's etna_cancel, and the end of the native call, in one order that
+            // both sides agree on: NotYet -> Issuing -> Issued (the registration cancelled), or
+            // NotYet -> Closed (the call returned first: the registration does nothing).
+            int cancel = CancelNotYet;
             var registration = default(CancellationTokenRegistration);
             CancellationToken token = call.CancellationToken;
             try
@@ -245,16 +248,24 @@ namespace EtnaAuth
                 {
                     registration = token.Register(() =>
                     {
-                        Volatile.Write(ref cancelIssued, 1);
+                        if (Interlocked.CompareExchange(ref cancel, CancelIssuing, CancelNotYet) != CancelNotYet)
+                            return;
                         CancelQuietly();
+                        Volatile.Write(ref cancel, CancelIssued);
                     });
                 }
                 int status = Exchange(native);
                 string message = status < 0 ? NativeMethods.LastError() : null; // this thread's, read first
                 GC.KeepAlive(call); // the delegate the library called
-                // No etna_cancel from the registration may come after this point (it would stop the
-                // session's next call).
                 registration.Dispose();
+                // An etna_cancel that came after the call returned would stop the session's next
+                // call: none comes after this point, and one that came is dropped below (EndLogin).
+                bool cancelled = Interlocked.CompareExchange(ref cancel, CancelClosed, CancelNotYet) != CancelNotYet;
+                if (cancelled)
+                {
+                    SpinWait.SpinUntil(() => Volatile.Read(ref cancel) == CancelIssued);
+                    EndLoginQuietly(); // the login is over either way; EndLogin drops the unused cancel
+                }
                 reason = string.Empty;
                 call.RethrowCallbackException(); // the library has ended the login
                 if (status < 0)
@@ -266,11 +277,9 @@ namespace EtnaAuth
                         throw new ObjectDisposedException(GetType().Name, "The session was disposed during the login, which ended it.");
                     throw error;
                 }
-                if (Volatile.Read(ref cancelIssued) != 0)
+                if (cancelled)
                 {
-                    // Cancelled after the last exchange: the login is cancelled after all, and
-                    // EndLogin drops the cancel that no call has used.
-                    EndLoginQuietly();
+                    // Cancelled after the last exchange: the login is cancelled after all.
                     throw new OperationCanceledException(token);
                 }
                 return Token; // never waits for another thread's exchange
@@ -282,6 +291,8 @@ namespace EtnaAuth
                 call.Dispose();
             }
         }
+
+        private const int CancelNotYet = 0, CancelIssuing = 1, CancelIssued = 2, CancelClosed = 3;
 
         /// <summary>etna_cancel for a registration's callback: it must never throw into the code that cancelled the token.</summary>
         private void CancelQuietly()

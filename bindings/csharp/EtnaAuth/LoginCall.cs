@@ -39,6 +39,7 @@ namespace EtnaAuth
         private readonly SynchronizationContext context;
         private readonly int callerThread; // the thread that made an asynchronous call (see PostsToThisThread)
         private readonly CancellationTokenSource stopWaiting; // the caller's token or the session's disposal
+        private readonly CancellationToken sessionDisposed;
         private ExceptionDispatchInfo thrown;
 
         /// <summary>
@@ -72,6 +73,7 @@ namespace EtnaAuth
             this.context = context;
             callerThread = Thread.CurrentThread.ManagedThreadId;
             CancellationToken = cancellationToken;
+            sessionDisposed = disposed;
             stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, disposed);
             Callback = Ask;
         }
@@ -224,7 +226,11 @@ namespace EtnaAuth
             {
                 // Faulted or cancelled: GetResult below throws the callback's own exception.
             }
-            if (stopWaiting.IsCancellationRequested && answer.Status != TaskStatus.RanToCompletion)
+            // The two tokens themselves, not only the linked source: a dialog that closes itself on
+            // the token does so in a registration that can run before the linked source's own.
+            bool stopped = CancellationToken.IsCancellationRequested || sessionDisposed.IsCancellationRequested
+                || stopWaiting.IsCancellationRequested;
+            if (stopped && answer.Status != TaskStatus.RanToCompletion)
             {
                 // Also a dialog that closed itself because the token fired: the login is cancelled.
                 Observe(answer);

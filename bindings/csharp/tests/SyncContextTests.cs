@@ -110,6 +110,20 @@ namespace EtnaAuth.Tests
         [Test]
         public static void CallbacksGetTheTokenAndADialogCanCloseItself()
         {
+            DialogClosedByTheToken(slowRegistration: false);
+        }
+
+        [Test]
+        public static void ADialogThatClosesBeforeTheTokensOtherRegistrationsRunStillCancels()
+        {
+            // The token runs its registrations one after another, latest first: here the dialog
+            // closes 300 ms before the registrations made before the callback (the binding's own)
+            // run. Before the fix the login ended Faulted with the dialog's TaskCanceledException.
+            DialogClosedByTheToken(slowRegistration: true);
+        }
+
+        private static void DialogClosedByTheToken(bool slowRegistration)
+        {
             using (var sandbox = new EtnaSandbox())
             using (var s = sandbox.NewSession())
             using (var ui = new SingleThreadContext())
@@ -123,6 +137,8 @@ namespace EtnaAuth.Tests
                     // A dialog that closes itself when the token fires.
                     given = token;
                     var answer = new TaskCompletionSource<string>();
+                    if (slowRegistration)
+                        token.Register(() => Thread.Sleep(300));
                     token.Register(() => answer.TrySetCanceled());
                     dialog = answer.Task;
                     asked.Set();
