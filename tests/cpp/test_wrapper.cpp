@@ -337,9 +337,13 @@ void log_survives_a_move() {
     (void)b.login("bob", "bob-pass", answers({"1234"}));
     CHECK(lines.size() >= 4);
     std::string token = *b.token();
+    const std::string url = sandbox.url();
     for (const auto &line : lines) {
-        CHECK_MSG(line.find("bob-pass") == std::string::npos && line.find("1234") == std::string::npos &&
-                      line.find(token) == std::string::npos,
+        // The server's address is taken out first: a port such as 41234 holds bob's PIN.
+        std::string shown = line;
+        for (std::size_t at; (at = shown.find(url)) != std::string::npos;) shown.replace(at, url.size(), "<server>");
+        CHECK_MSG(shown.find("bob-pass") == std::string::npos && shown.find("1234") == std::string::npos &&
+                      shown.find(token) == std::string::npos,
                   "a secret in the log: " + line);
     }
     // A log function that throws does not end the login; an empty one turns the log off.
