@@ -226,10 +226,9 @@ namespace EtnaAuth
             {
                 // Faulted or cancelled: GetResult below throws the callback's own exception.
             }
-            // The two tokens themselves, not only the linked source: a dialog that closes itself on
-            // the token does so in a registration that can run before the linked source's own.
-            bool stopped = CancellationToken.IsCancellationRequested || sessionDisposed.IsCancellationRequested
-                || stopWaiting.IsCancellationRequested;
+            // The two tokens themselves, not the linked source: a dialog that closes itself on the
+            // token does so in a registration that can run before the linked source's own.
+            bool stopped = CancellationToken.IsCancellationRequested || sessionDisposed.IsCancellationRequested;
             if (stopped && answer.Status != TaskStatus.RanToCompletion)
             {
                 // Also a dialog that closed itself because the token fired: the login is cancelled.
